@@ -1,0 +1,59 @@
+import type { JSONSchema } from "../schema/index.js";
+
+/** One artifact a source has found: a file, an object, a page of a log stream. */
+export interface ArtifactInfo {
+  /** Stable identity within the source (relative path, object key); the same artifact always has the same name. */
+  name: string;
+  /** Where it lives, for people and for tp_source_location (absolute path, s3://bucket/key, ...). */
+  location: string;
+  /** Size in bytes when known before download. */
+  size?: number;
+  /** Last modification time in ms since the epoch, when known. */
+  mtimeMs?: number;
+  /** Content version (ETag or similar), when the source has one. */
+  etag?: string;
+  /** Named captures from the source's layout: year, month, day, hour, account, region, ... */
+  properties: Record<string, string>;
+}
+
+/** An artifact available on local disk for a loader to open. */
+export interface LocalArtifact {
+  info: ArtifactInfo;
+  /** Absolute path of the local copy (for the filesystem source, the file itself). */
+  path: string;
+  /** Bytes on disk. */
+  bytes: number;
+  /** Frees the local copy (deletes a downloaded temp file); a no-op for files that were already local. */
+  release(): Promise<void>;
+}
+
+/** What a source is given for one execution. */
+export interface SourceContext {
+  signal: AbortSignal;
+  /** Inclusive lower time bound: artifacts whose layout time is wholly before it are skipped. */
+  from?: Date;
+  /** Exclusive upper time bound. */
+  to?: Date;
+  /** A private folder for downloads, removed when the execution ends. */
+  tempDir: string;
+}
+
+/** Discovers and downloads artifacts. Implementations: filesystem, s3, cloudwatch. */
+export interface ArtifactSource {
+  readonly type: string;
+  /** Yields artifacts as they are found; must honour ctx.signal. */
+  discover(ctx: SourceContext): AsyncIterable<ArtifactInfo>;
+  /** Makes one artifact available locally. */
+  download(artifact: ArtifactInfo, ctx: SourceContext): Promise<LocalArtifact>;
+  /** Releases connections and handles. */
+  close?(): Promise<void>;
+}
+
+/** A source type a plugin offers: its name, the JSON Schema of its config and a factory. */
+export interface ArtifactSourceFactory<Config = Record<string, unknown>> {
+  readonly type: string;
+  readonly description: string;
+  readonly configSchema: JSONSchema;
+  /** Builds a source from a config that already passed configSchema; throws a TailkitError naming a bad field. */
+  create(config: Config): ArtifactSource;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    // Two cores: e2e tests spawn plugin processes of their own, so keep the runner's parallelism small.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+  },
+});
