@@ -1,0 +1,3 @@
+export { main, createCli, EXIT } from "./main.js";
+export { resolvePlugin } from "./resolve-plugin.js";
+export { createProgressReporter, describeStatus, type ProgressReporter } from "./progress.js";

@@ -1,0 +1,1 @@
+export { launchPlugin, PluginClient, type LaunchOptions, type PluginExit } from "./plugin-client.js";

@@ -1,0 +1,327 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import * as grpc from "@grpc/grpc-js";
+import { Subject, type Observable } from "rxjs";
+import type { CollectionEvent, CompleteEvent } from "../collection/events.js";
+import { emptyStatus } from "../collection/events.js";
+import { Code, TailkitError } from "../errors/index.js";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, parseHandshake } from "../plugin/handshake.js";
+import { HEALTH_SERVICE } from "../plugin/grpc-server.js";
+import type { CollectOptions, PluginDescription } from "../plugin/types.js";
+import { eventFromWire, loadProtocol, toTimestamp } from "../protocol/index.js";
+import type { DescribeResponse, GRPCControllerClient, PluginServiceClient, WireEvent } from "../protocol/index.js";
+
+/** Options of launchPlugin; defaults in each field's comment. */
+export interface LaunchOptions {
+  args?: string[];
+  /** Extra environment for the plugin, over this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** How long the plugin has to print its handshake line, in ms. Default 30,000. */
+  handshakeTimeoutMs?: number;
+  /** How long Shutdown waits for the plugin to exit before SIGKILL, in ms. Default 5,000. */
+  shutdownGraceMs?: number;
+  /** Receives each line the plugin writes to stderr. Default: kept only for error messages. */
+  onStderr?: (line: string) => void;
+  /** Lines of stderr kept for error messages. Default 20. */
+  stderrLines?: number;
+}
+
+/** How a plugin process ended. */
+export interface PluginExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running plugin process and a gRPC client to it. */
+export class PluginClient {
+  private readonly child: ChildProcess;
+  private readonly client: PluginServiceClient;
+  private readonly controller: GRPCControllerClient;
+  private readonly subject = new Subject<CollectionEvent>();
+  private readonly stderrTail: string[];
+  private readonly grace: number;
+  private observer: grpc.ClientReadableStream<unknown> | undefined;
+  private exitInfo: PluginExit | undefined;
+  private readonly exited: Promise<PluginExit>;
+  private readonly pending = new Map<string, (e: CompleteEvent) => void>();
+  private readonly completed = new Map<string, CompleteEvent>();
+  private readonly target: string;
+
+  /** @internal use launchPlugin */
+  constructor(child: ChildProcess, address: string, stderrTail: string[], exited: Promise<PluginExit>, grace: number) {
+    this.child = child;
+    this.stderrTail = stderrTail;
+    this.grace = grace;
+    this.exited = exited;
+    this.target = address;
+    const { plugin, controller } = loadProtocol();
+    this.client = new plugin.tailkit.plugin.v1.PluginService(address, grpc.credentials.createInsecure());
+    this.controller = new controller.plugin.GRPCController(address, grpc.credentials.createInsecure());
+    void exited.then((info) => {
+      this.exitInfo = info;
+      this.failPending(`plugin exited ${describeExit(info)}${this.stderrSuffix()}`);
+    });
+  }
+
+  /** The gRPC target the plugin serves on, e.g. unix:///tmp/tailkit-plugin-x/plugin.sock. */
+  get address(): string {
+    return this.target;
+  }
+
+  /** The plugin's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Every event the plugin publishes, from the moment startObserving() ran. */
+  get events(): Observable<CollectionEvent> {
+    return this.subject.asObservable();
+  }
+
+  /** Opens the AddObserver stream; called by launchPlugin, so events of any later Collect are seen. */
+  async startObserving(): Promise<void> {
+    if (this.observer) return;
+    const stream = this.client.AddObserver({});
+    this.observer = stream;
+    stream.on("data", (msg: { event: WireEvent | null }) => {
+      if (!msg.event) return;
+      const e = eventFromWire(msg.event);
+      if (!e) return;
+      if (e.type === "complete") {
+        this.completed.set(e.executionId, e);
+        this.pending.get(e.executionId)?.(e);
+        this.pending.delete(e.executionId);
+      }
+      this.subject.next(e);
+    });
+    // A broken stream means the plugin is gone; the exit handler reports why.
+    stream.on("error", () => undefined);
+    // Wait for the stream to be established so no event of a following Collect is missed.
+    await new Promise<void>((resolve) => {
+      stream.once("metadata", () => resolve());
+      stream.once("error", () => resolve());
+    });
+  }
+
+  /** The plugin's tables, sources and schemas. */
+  async describe(): Promise<PluginDescription> {
+    const res = await unary<DescribeResponse>((cb) => this.client.Describe({}, cb)).catch((err: unknown) => this.rethrow(err));
+    return decodeDescribe(res);
+  }
+
+  /** Starts a collection; resolves with its execution id once the plugin validated the request. */
+  async collect(opts: CollectOptions): Promise<string> {
+    const res = await unary<{ execution_id: string }>((cb) =>
+      this.client.Collect(
+        {
+          table: opts.table,
+          partition: opts.partition ?? "",
+          source: { type: opts.source.type, config_json: opts.source.config ? JSON.stringify(opts.source.config) : "" },
+          table_config_json: opts.tableConfig ? JSON.stringify(opts.tableConfig) : "",
+          ...(opts.from ? { from: toTimestamp(opts.from) } : {}),
+          ...(opts.to ? { to: toTimestamp(opts.to) } : {}),
+          output_dir: opts.outputDir,
+          execution_id: opts.executionId ?? "",
+          rows_per_chunk: opts.rowsPerChunk ?? 0,
+        },
+        cb,
+      ),
+    ).catch((err: unknown) => this.rethrow(err));
+    return res.execution_id;
+  }
+
+  /** Resolves with the execution's complete event, or a failed one made up here if the plugin dies first. */
+  waitForComplete(executionId: string): Promise<CompleteEvent> {
+    const done = this.completed.get(executionId);
+    if (done) return Promise.resolve(done);
+    if (this.exitInfo) return Promise.resolve(failedComplete(executionId, `plugin exited ${describeExit(this.exitInfo)}${this.stderrSuffix()}`));
+    return new Promise((resolve) => this.pending.set(executionId, resolve));
+  }
+
+  /** Asks the plugin to shut down, waits for it to exit, and kills it after the grace period. Idempotent. */
+  async close(): Promise<PluginExit> {
+    if (!this.exitInfo) {
+      this.controller.Shutdown({}, { deadline: Date.now() + 2000 }, () => undefined);
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), this.grace);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.observer?.cancel();
+    this.client.close();
+    this.controller.close();
+    this.subject.complete();
+    return this.exitInfo ?? (await this.exited);
+  }
+
+  /** Last lines of the plugin's stderr. */
+  stderr(): string[] {
+    return [...this.stderrTail];
+  }
+
+  private stderrSuffix(): string {
+    return this.stderrTail.length ? `; last stderr lines:\n${this.stderrTail.join("\n")}` : "";
+  }
+
+  private failPending(message: string): void {
+    for (const [id, resolve] of this.pending) resolve(failedComplete(id, message));
+    this.pending.clear();
+  }
+
+  private rethrow(err: unknown): never {
+    const e = err as grpc.ServiceError;
+    if (typeof e?.code === "number") {
+      const field = e.metadata?.get("tailkit-field")?.[0];
+      throw new TailkitError(e.code as number as Code, e.details || e.message, field ? { field: String(field) } : {});
+    }
+    throw TailkitError.from(err);
+  }
+}
+
+function describeExit(info: PluginExit): string {
+  return info.signal ? `on signal ${info.signal}` : `with code ${info.code}`;
+}
+
+function failedComplete(executionId: string, error: string): CompleteEvent {
+  return { type: "complete", executionId, time: new Date(), rows: 0, chunks: 0, error, status: emptyStatus() };
+}
+
+function unary<Res>(call: (cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    call((err, res) => (err ? reject(err) : resolve(res as Res)));
+  });
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+function decodeDescribe(res: DescribeResponse): PluginDescription {
+  return {
+    plugin: { name: res.plugin?.name ?? "", version: res.plugin?.version ?? "", sdkVersion: res.plugin?.sdk_version ?? "" },
+    tables: res.tables.map((t) => ({
+      name: t.name,
+      description: t.description,
+      sourceTypes: t.source_types,
+      rowSchema: parseJson(t.row_schema_json),
+      configSchema: parseJson(t.config_schema_json),
+      sourceDefaults: Object.fromEntries(Object.entries(t.source_defaults_json).map(([k, v]) => [k, parseJson(v)])),
+    })),
+    sources: res.sources.map((s) => ({ type: s.type, description: s.description, configSchema: parseJson(s.config_schema_json) })),
+  };
+}
+
+/**
+ * Launches a plugin executable, reads its handshake line, connects, checks its health and opens the event stream.
+ * A plugin that exits, prints a bad handshake or stays silent fails with a TailkitError quoting its stderr.
+ */
+export async function launchPlugin(command: string, options: LaunchOptions = {}): Promise<PluginClient> {
+  const child = spawn(command, options.args ?? [], {
+    env: { ...process.env, ...options.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: "1" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const tail: string[] = [];
+  const keep = options.stderrLines ?? 20;
+  let partial = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      tail.push(line);
+      if (tail.length > keep) tail.shift();
+      options.onStderr?.(line);
+    }
+  });
+  const exited = new Promise<PluginExit>((resolve) => {
+    child.once("exit", (code, signal) => {
+      if (partial) {
+        tail.push(partial);
+        options.onStderr?.(partial);
+      }
+      resolve({ code, signal });
+    });
+  });
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once("error", (err) => reject(new TailkitError(Code.FailedPrecondition, `cannot start plugin ${command}: ${err.message}`))),
+  );
+  spawnError.catch(() => undefined);
+  const stderrText = () => (tail.length ? `; stderr:\n${tail.join("\n")}` : "");
+
+  const line = await Promise.race([
+    new Promise<string>((resolve) => {
+      let buf = "";
+      const onData = (chunk: Buffer) => {
+        buf += chunk.toString("utf8");
+        const nl = buf.indexOf("\n");
+        if (nl >= 0) {
+          child.stdout!.off("data", onData);
+          resolve(buf.slice(0, nl));
+        }
+      };
+      child.stdout!.on("data", onData);
+    }),
+    exited.then((info) => {
+      throw new TailkitError(Code.FailedPrecondition, `plugin ${command} exited ${describeExit(info)} before its handshake${stderrText()}`);
+    }),
+    spawnError,
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new TailkitError(Code.DeadlineExceeded, `plugin ${command} printed no handshake within ${options.handshakeTimeoutMs ?? 30_000} ms${stderrText()}`)),
+        options.handshakeTimeoutMs ?? 30_000,
+      ).unref(),
+    ),
+  ]).catch((err: unknown) => {
+    child.kill("SIGKILL");
+    throw err;
+  });
+  // Plugins may log to stdout after the handshake (go-plugin forwards it); treat it like stderr.
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (chunk: string) => options.onStderr?.(chunk.trimEnd()));
+
+  let hs;
+  try {
+    hs = parseHandshake(line);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw new TailkitError(Code.FailedPrecondition, `plugin ${command}: ${(err as Error).message}${stderrText()}`);
+  }
+  const address = hs.network === "unix" ? `unix://${hs.address}` : hs.address;
+  const client = new PluginClient(child, address, tail, exited, options.shutdownGraceMs ?? 5000);
+  try {
+    await checkHealth(address);
+    await client.startObserving();
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw new TailkitError(Code.Unavailable, `plugin ${command} is not serving at ${hs.address}: ${(err as Error).message}${stderrText()}`);
+  }
+  return client;
+}
+
+async function checkHealth(address: string): Promise<void> {
+  const { HealthClient } = await loadHealthClient();
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.Check({ service: HEALTH_SERVICE }, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: { status: string }) => {
+        if (err) reject(err);
+        else if (res.status !== "SERVING") reject(new Error(`health status ${res.status}`));
+        else resolve();
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let healthCtor: { HealthClient: any } | undefined;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function loadHealthClient(): Promise<{ HealthClient: any }> {
+  if (healthCtor) return healthCtor;
+  const { protoPath } = await import("grpc-health-check");
+  const protoLoader = await import("@grpc/proto-loader");
+  const def = protoLoader.loadSync(protoPath, { keepCase: true, enums: String, defaults: true });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const pkg = grpc.loadPackageDefinition(def) as any;
+  healthCtor = { HealthClient: pkg.grpc.health.v1.Health };
+  return healthCtor;
+}

@@ -1,0 +1,88 @@
+import fs from "node:fs";
+import { pipeline, type Readable } from "node:stream";
+import zlib from "node:zlib";
+import { Code, TailkitError } from "../errors/index.js";
+import type { LocalArtifact } from "../sources/types.js";
+
+/** Compression formats a loader can open. */
+export type Compression = "none" | "gzip";
+
+/** Read size for artifact streams: larger than fs's 64 KiB default, which cuts per-chunk overhead on big files. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/** True when `head` starts with the gzip magic bytes 1f 8b. */
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** Detects the compression of a file from its first bytes; file names lie too often to be trusted. */
+export async function detectCompression(path: string): Promise<Compression> {
+  const fh = await fs.promises.open(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return isGzip(head.subarray(0, bytesRead)) ? "gzip" : "none";
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Options of openArtifactStream. */
+export interface OpenStreamOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Opens a local artifact as a stream of decompressed bytes (plain or gzip, by magic bytes).
+ * Errors (truncated gzip, unreadable file) surface on the returned stream as raw Node errors; pass them to
+ * toLoadError to name the file.
+ */
+export async function openArtifactStream(
+  artifact: LocalArtifact,
+  options: OpenStreamOptions = {},
+): Promise<{ stream: Readable; compression: Compression }> {
+  let compression: Compression;
+  try {
+    compression = await detectCompression(artifact.path);
+  } catch (err) {
+    throw toLoadError(artifact, err);
+  }
+  const file = fs.createReadStream(artifact.path, { highWaterMark: READ_CHUNK_BYTES, signal: options.signal });
+  if (compression === "none") return { stream: file, compression };
+  const gunzip = zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES });
+  // pipeline (not pipe) so a read error or an early break by the consumer tears down both streams.
+  const stream = pipeline(file, gunzip, () => {});
+  return { stream, compression };
+}
+
+/** Turns an error met while reading an artifact into a TailkitError whose message names the file and the fault. */
+export function toLoadError(artifact: LocalArtifact, err: unknown): TailkitError {
+  const name = artifact.info.name;
+  const details = { artifact: name, operation: "load" };
+  if (err instanceof TailkitError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && e.name === "AbortError") {
+    return new TailkitError(Code.Canceled, `${name}: loading was canceled`, details, { cause: err });
+  }
+  switch (e?.code) {
+    case "Z_BUF_ERROR":
+      return new TailkitError(Code.DataLoss, `${name}: gzip stream is truncated (${e.message})`, details, { cause: err });
+    case "Z_DATA_ERROR":
+    case "Z_STREAM_ERROR":
+    case "Z_NEED_DICT":
+      return new TailkitError(Code.DataLoss, `${name}: gzip stream is corrupt (${e.message})`, details, { cause: err });
+    case "ERR_BUFFER_TOO_LARGE":
+      return new TailkitError(Code.ResourceExhausted, `${name}: ${e.message}`, details, { cause: err });
+    case "ENOENT":
+      return new TailkitError(Code.NotFound, `${name}: file not found at ${artifact.path}`, details, { cause: err });
+    case "EACCES":
+    case "EPERM":
+      return new TailkitError(Code.PermissionDenied, `${name}: cannot read ${artifact.path} (${e.code})`, details, {
+        cause: err,
+      });
+    default:
+      return new TailkitError(Code.Unknown, `${name}: ${e instanceof Error ? e.message : String(err)}`, details, {
+        cause: err,
+      });
+  }
+}

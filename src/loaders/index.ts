@@ -1,0 +1,16 @@
+export { RowErrorItem, type Loader, type LoaderOptions } from "./types.js";
+export {
+  detectCompression,
+  isGzip,
+  openArtifactStream,
+  toLoadError,
+  type Compression,
+  type OpenStreamOptions,
+} from "./compression.js";
+export {
+  createLinesLoader,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_LINE_BYTES,
+  type LinesLoaderOptions,
+} from "./lines.js";
+export { createJsonDocumentLoader, DEFAULT_MAX_DOCUMENT_BYTES, describeJsonError } from "./json-document.js";

@@ -1,0 +1,169 @@
+import { Code, TailkitError } from "../errors/index.js";
+import type { LocalArtifact } from "../sources/types.js";
+import { openArtifactStream, toLoadError } from "./compression.js";
+import { RowErrorItem, type Loader, type LoaderOptions } from "./types.js";
+
+/** Options of createLinesLoader. */
+export interface LinesLoaderOptions {
+  /** Drops a line (a header, a comment) before it becomes an item; `index` is the 0-based line number. Default: keep all. */
+  skipLines?: (line: string, index: number) => boolean;
+}
+
+/** Default items per batch. */
+export const DEFAULT_BATCH_SIZE = 2_000;
+/** Default longest line, in bytes. */
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * A loader that yields the lines of a text file (plain or gzip), without their \n or \r\n.
+ * A line over maxLineBytes is never held whole: its bytes are dropped as they stream and a RowErrorItem takes its
+ * place, so later items keep their line positions.
+ */
+export function createLinesLoader(opts: LinesLoaderOptions = {}): Loader {
+  return {
+    name: "lines",
+    load: (artifact, options) => loadLines(artifact, options ?? {}, opts.skipLines),
+  };
+}
+
+async function* loadLines(
+  artifact: LocalArtifact,
+  options: LoaderOptions,
+  skipLines: LinesLoaderOptions["skipLines"],
+): AsyncGenerator<unknown[]> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  validateLimits(batchSize, maxLineBytes);
+
+  const { stream } = await openArtifactStream(artifact, { signal: options.signal });
+  const splitter = new LineSplitter(maxLineBytes, skipLines);
+  let batch: unknown[] = [];
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      options.signal?.throwIfAborted();
+      splitter.push(chunk, batch);
+      // One chunk can hold many batches' worth of short lines; yield only whole batches and keep the rest.
+      if (batch.length >= batchSize) {
+        if (batch.length === batchSize) {
+          const full = batch;
+          batch = [];
+          yield full;
+        } else {
+          const all = batch;
+          const whole = all.length - (all.length % batchSize);
+          batch = all.slice(whole);
+          for (let i = 0; i < whole; i += batchSize) yield all.slice(i, i + batchSize);
+        }
+      }
+    }
+  } catch (err) {
+    // Lines completed before the fault are good data; deliver them, then report the fault.
+    if (batch.length > 0) yield batch;
+    throw toLoadError(artifact, err);
+  }
+  splitter.end(batch);
+  for (let i = 0; i < batch.length; i += batchSize) yield batch.slice(i, i + batchSize);
+}
+
+function validateLimits(batchSize: number, maxLineBytes: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new TailkitError(Code.InvalidArgument, `batchSize: must be a positive integer, got ${batchSize}`, {
+      field: "batchSize",
+    });
+  }
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new TailkitError(Code.InvalidArgument, `maxLineBytes: must be a positive integer, got ${maxLineBytes}`, {
+      field: "maxLineBytes",
+    });
+  }
+}
+
+/** Splits a byte stream into lines, holding at most maxLineBytes (+1 for a possible CR) of one line. */
+class LineSplitter {
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** Set while the current line is over the limit: its bytes are counted, not kept. */
+  private discarding = false;
+  private discardedBytes = 0;
+  private lineIndex = 0;
+
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly skipLines: LinesLoaderOptions["skipLines"],
+  ) {}
+
+  push(chunk: Buffer, out: unknown[]): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl === -1) {
+        this.keep(chunk, start, chunk.length);
+        return;
+      }
+      if (this.discarding) {
+        this.emitTooLong(this.discardedBytes + (nl - start), out);
+      } else if (this.partsBytes === 0) {
+        // Fast path: the whole line sits in this chunk; decode straight from it without copying.
+        const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+        if (end - start > this.maxLineBytes) this.emitTooLong(end - start, out);
+        else this.emit(chunk.toString("utf8", start, end), out);
+      } else {
+        this.parts.push(chunk.subarray(start, nl));
+        this.emitJoined(out);
+      }
+      start = nl + 1;
+    }
+  }
+
+  /** Flushes a last line that has no trailing newline. */
+  end(out: unknown[]): void {
+    if (this.discarding) this.emitTooLong(this.discardedBytes, out);
+    else if (this.partsBytes > 0) this.emitJoined(out);
+  }
+
+  private keep(chunk: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n === 0) return;
+    if (this.discarding) {
+      this.discardedBytes += n;
+      return;
+    }
+    // +1 tolerates a CR that may turn out to precede the newline and not count toward the line.
+    if (this.partsBytes + n > this.maxLineBytes + 1) {
+      this.discarding = true;
+      this.discardedBytes = this.partsBytes + n;
+      this.parts = [];
+      this.partsBytes = 0;
+      return;
+    }
+    this.parts.push(chunk.subarray(start, end));
+    this.partsBytes += n;
+  }
+
+  private emitJoined(out: unknown[]): void {
+    const joined = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    this.parts = [];
+    this.partsBytes = 0;
+    const end = joined.length > 0 && joined[joined.length - 1] === CR ? joined.length - 1 : joined.length;
+    if (end > this.maxLineBytes) this.emitTooLong(end, out);
+    else this.emit(joined.toString("utf8", 0, end), out);
+  }
+
+  private emit(line: string, out: unknown[]): void {
+    const index = this.lineIndex++;
+    // A UTF-8 byte order mark is an encoding marker, not part of the first line's text.
+    if (index === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    if (this.skipLines?.(line, index)) return;
+    out.push(line);
+  }
+
+  private emitTooLong(bytes: number, out: unknown[]): void {
+    const index = this.lineIndex++;
+    this.discarding = false;
+    this.discardedBytes = 0;
+    out.push(new RowErrorItem(`line ${index + 1} is ${bytes} bytes, over the limit of ${this.maxLineBytes} bytes`));
+  }
+}

@@ -1,0 +1,10 @@
+export type { MapContext, Mapper } from "./types.js";
+export { createMapperChain, MapperChain, type MappedBatch, type RowErrorRecord } from "./chain.js";
+export {
+  createDelimitedMapper,
+  validateDelimitedMapperOptions,
+  type DelimitedMapperOptions,
+  type FieldType,
+} from "./delimited.js";
+export { createRegexMapper, type RegexMapperOptions } from "./regex.js";
+export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./json-lines.js";

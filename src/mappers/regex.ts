@@ -1,0 +1,78 @@
+import { invalidArgument } from "../errors/index.js";
+import type { FieldType } from "./delimited.js";
+import type { Mapper } from "./types.js";
+
+/** Options of createRegexMapper. */
+export interface RegexMapperOptions {
+  /** A group whose text equals this becomes null. Default null: keep every value as is. */
+  nullValue?: string | null;
+  /** Conversion per named group; groups not named stay strings. Default: all strings. */
+  types?: Record<string, FieldType>;
+}
+
+/** Longest piece of a rejected line quoted in its error message. */
+const PREVIEW_CHARS = 120;
+
+/**
+ * A mapper that matches each line against a pattern with named groups and returns the groups as a row.
+ * A line that does not match is rejected; a group that did not take part becomes null.
+ */
+export function createRegexMapper(pattern: RegExp | string, options: RegexMapperOptions = {}): Mapper<string, Record<string, unknown>> {
+  const regex = compile(pattern);
+  const names = groupNames(regex);
+  if (names.length === 0) throw invalidArgument("pattern", `${regex} has no named groups, e.g. (?<status>\\d+)`);
+  const nullValue = options.nullValue ?? null;
+  const types = options.types ?? {};
+  for (const [name, type] of Object.entries(types)) {
+    if (!names.includes(name)) throw invalidArgument(`types.${name}`, "is not a named group of the pattern");
+    if (type !== "string" && type !== "int" && type !== "float") throw invalidArgument(`types.${name}`, `must be "string", "int" or "float"`);
+  }
+
+  return {
+    name: "regex",
+    map(line) {
+      const groups = regex.exec(line)?.groups;
+      if (groups === undefined) {
+        const preview = line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS)}...` : line;
+        throw new Error(`line does not match ${regex}: ${JSON.stringify(preview)}`);
+      }
+      const row: Record<string, unknown> = {};
+      for (const name of names) {
+        const v = groups[name];
+        row[name] = v === undefined || v === nullValue ? null : convert(name, v, types[name]);
+      }
+      return row;
+    },
+  };
+}
+
+function compile(pattern: RegExp | string): RegExp {
+  try {
+    // g and y make exec stateful across lines, which would skip matches; the mapper wants a fresh match each time.
+    const source = typeof pattern === "string" ? pattern : pattern.source;
+    const flags = typeof pattern === "string" ? "" : pattern.flags.replace(/[gy]/g, "");
+    return new RegExp(source, flags);
+  } catch (err) {
+    throw invalidArgument("pattern", err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Names of a regex's named groups, found by matching an alternation that always matches the empty string. */
+function groupNames(regex: RegExp): string[] {
+  const probe = new RegExp(`(?:${regex.source})|`, regex.flags);
+  return Object.keys(probe.exec("")?.groups ?? {});
+}
+
+function convert(name: string, v: string, type: FieldType | undefined): unknown {
+  if (type === "int") {
+    const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) throw new Error(`group "${name}": expected an integer, found ${JSON.stringify(v)}`);
+    return n;
+  }
+  if (type === "float") {
+    const n = v.trim() === "" ? NaN : Number(v);
+    if (Number.isNaN(n)) throw new Error(`group "${name}": expected a number, found ${JSON.stringify(v)}`);
+    return n;
+  }
+  return v;
+}

@@ -1,0 +1,113 @@
+import * as grpc from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import { Code, TailkitError } from "../errors/index.js";
+import { eventToWire, fromTimestamp, loadProtocol } from "../protocol/index.js";
+import type { CollectRequest, PluginServiceHandlers, GRPCControllerHandlers } from "../protocol/index.js";
+import type { CollectOptions } from "./types.js";
+import type { PluginRuntime } from "./runtime.js";
+
+/** Health service name go-plugin hosts check. */
+export const HEALTH_SERVICE = "plugin";
+
+function parseJsonField(text: string, field: string): Record<string, unknown> | undefined {
+  if (!text) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new TailkitError(Code.InvalidArgument, `${field}: malformed JSON: ${(err as Error).message}`, { field });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TailkitError(Code.InvalidArgument, `${field}: must be a JSON object`, { field });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Wire CollectRequest → domain CollectOptions; throws INVALID_ARGUMENT naming a malformed JSON field. */
+export function collectOptionsFromWire(req: CollectRequest): CollectOptions {
+  const sourceConfig = parseJsonField(req.source?.config_json ?? "", "source.config_json");
+  const tableConfig = parseJsonField(req.table_config_json, "table_config_json");
+  const from = fromTimestamp(req.from);
+  const to = fromTimestamp(req.to);
+  return {
+    table: req.table,
+    partition: req.partition,
+    source: { type: req.source?.type ?? "", ...(sourceConfig ? { config: sourceConfig } : {}) },
+    ...(tableConfig ? { tableConfig } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    outputDir: req.output_dir,
+    executionId: req.execution_id,
+    rowsPerChunk: req.rows_per_chunk,
+  };
+}
+
+function toServiceError(err: unknown): grpc.ServiceError {
+  const e = TailkitError.from(err, Code.Internal);
+  const md = new grpc.Metadata();
+  if (e.details.field) md.set("tailkit-field", e.details.field);
+  return Object.assign(new Error(e.message), { code: e.code as number as grpc.status, details: e.message, metadata: md });
+}
+
+/** A grpc-js server with the plugin service, go-plugin's controller, health ("plugin") and reflection. Not yet bound. */
+export function createPluginServer(runtime: PluginRuntime, onShutdown: () => void): grpc.Server {
+  const { definition, plugin, controller } = loadProtocol();
+  const server = new grpc.Server();
+
+  const handlers: PluginServiceHandlers = {
+    Describe: (_call, callback) => {
+      const d = runtime.describe();
+      callback(null, {
+        plugin: { name: d.plugin.name, version: d.plugin.version, sdk_version: d.plugin.sdkVersion },
+        tables: d.tables.map((t) => ({
+          name: t.name,
+          description: t.description,
+          source_types: t.sourceTypes,
+          row_schema_json: JSON.stringify(t.rowSchema),
+          config_schema_json: JSON.stringify(t.configSchema),
+          source_defaults_json: Object.fromEntries(Object.entries(t.sourceDefaults).map(([k, v]) => [k, JSON.stringify(v)])),
+        })),
+        sources: d.sources.map((s) => ({ type: s.type, description: s.description, config_schema_json: JSON.stringify(s.configSchema) })),
+      });
+    },
+    AddObserver: (call) => {
+      // Headers go out at once so a host knows the observer is registered before it calls Collect.
+      call.sendMetadata(new grpc.Metadata());
+      const sub = runtime.observe().subscribe({
+        next: (e) => {
+          call.write({ event: eventToWire(e) });
+        },
+        complete: () => call.end(),
+      });
+      call.on("cancelled", () => sub.unsubscribe());
+      call.on("close", () => sub.unsubscribe());
+    },
+    Collect: (call, callback) => {
+      try {
+        const executionId = runtime.collect(collectOptionsFromWire(call.request));
+        callback(null, { execution_id: executionId });
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    },
+    Shutdown: (_call, callback) => {
+      callback(null, {});
+      setImmediate(onShutdown);
+    },
+  };
+  server.addService(plugin.tailkit.plugin.v1.PluginService.service, handlers);
+
+  const controllerHandlers: GRPCControllerHandlers = {
+    Shutdown: (_call, callback) => {
+      callback(null, {});
+      setImmediate(onShutdown);
+    },
+  };
+  server.addService(controller.plugin.GRPCController.service, controllerHandlers);
+
+  const health = new HealthImplementation({ "": "SERVING", [HEALTH_SERVICE]: "SERVING" });
+  health.addToServer(server);
+  new ReflectionService(definition).addToServer(server);
+  return server;
+}

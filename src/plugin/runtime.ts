@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { Observable, Subject } from "rxjs";
+import { runExecution } from "../collection/execution.js";
+import type { CollectionEvent, CompleteEvent, StartedEvent, StatusEvent } from "../collection/events.js";
+import { Code, TailkitError, invalidArgument } from "../errors/index.js";
+import { validateConfig, type JSONSchema } from "../schema/index.js";
+import { createFileSystemSourceFactory } from "../sources/filesystem/index.js";
+import type { ArtifactSourceFactory } from "../sources/types.js";
+import type { TableDefinition } from "../tables/types.js";
+import { SDK_VERSION } from "../version.js";
+import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
+
+const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
+const MAX_ROWS_PER_CHUNK = 1_000_000;
+const EMPTY_OBJECT_SCHEMA: JSONSchema = { type: "object" };
+
+interface ExecutionRecord {
+  started?: StartedEvent;
+  lastStatus?: StatusEvent;
+  complete?: CompleteEvent;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** Runtime tuning that is not part of the wire request. */
+export interface RuntimeOptions {
+  /** Completed executions remembered for observers that attach late. Default 100. */
+  keepCompleted?: number;
+  /** Default status interval of executions, in ms. Default 1,000. */
+  statusIntervalMs?: number;
+}
+
+/** Makes a new execution id: sortable by time, unique enough to share one output folder. */
+export function newExecutionId(): string {
+  return `exec_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * A plugin's behaviour without any transport: describe, validate and start collections, and publish events.
+ * The gRPC layer (serve) and in-process test helpers both drive this.
+ */
+export class PluginRuntime {
+  readonly plugin: PluginDefinition;
+  private readonly subject = new Subject<CollectionEvent>();
+  private readonly executions = new Map<string, ExecutionRecord>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly sources = new Map<string, ArtifactSourceFactory<any>>();
+  private readonly options: RuntimeOptions;
+
+  constructor(plugin: PluginDefinition, options: RuntimeOptions = {}) {
+    this.plugin = plugin;
+    this.options = options;
+    for (const f of [createFileSystemSourceFactory(), ...(plugin.sources ?? [])]) this.sources.set(f.type, f);
+    const names = new Set<string>();
+    for (const t of plugin.tables) {
+      if (names.has(t.name)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} is defined twice`);
+      names.add(t.name);
+      for (const s of Object.keys(t.sources)) {
+        if (!this.sources.has(s)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} names unknown source type ${s}`);
+      }
+    }
+  }
+
+  /** The plugin's catalogue. */
+  describe(): PluginDescription {
+    return {
+      plugin: { name: this.plugin.name, version: this.plugin.version, sdkVersion: SDK_VERSION },
+      tables: this.plugin.tables.map((t) => ({
+        name: t.name,
+        description: t.description,
+        sourceTypes: Object.keys(t.sources),
+        rowSchema: t.rowSchema,
+        configSchema: t.configSchema ?? EMPTY_OBJECT_SCHEMA,
+        sourceDefaults: Object.fromEntries(Object.entries(t.sources).map(([k, v]) => [k, v.defaults ?? {}])),
+      })),
+      sources: [...this.sources.values()].map((s) => ({ type: s.type, description: s.description, configSchema: s.configSchema })),
+    };
+  }
+
+  /**
+   * Every event from now on. Executions already known are summarised first (started and latest status, or complete),
+   * so an observer that attaches late still learns how each one ended.
+   */
+  observe(): Observable<CollectionEvent> {
+    return new Observable<CollectionEvent>((subscriber) => {
+      for (const rec of this.executions.values()) {
+        if (rec.complete) {
+          subscriber.next(rec.complete);
+          continue;
+        }
+        if (rec.started) subscriber.next(rec.started);
+        if (rec.lastStatus) subscriber.next(rec.lastStatus);
+      }
+      const sub = this.subject.subscribe(subscriber);
+      return () => sub.unsubscribe();
+    });
+  }
+
+  /** Validates the request and starts the execution; returns its id at once. Throws INVALID_ARGUMENT naming the bad field. */
+  collect(req: CollectOptions): string {
+    const table = this.plugin.tables.find((t) => t.name === req.table) as TableDefinition<unknown> | undefined;
+    if (!req.table) throw invalidArgument("table", "is required");
+    if (!table) {
+      throw invalidArgument("table", `unknown table ${JSON.stringify(req.table)}; this plugin has ${this.plugin.tables.map((t) => t.name).join(", ")}`);
+    }
+    const sourceType = req.source?.type;
+    if (!sourceType) throw invalidArgument("source.type", "is required");
+    const support = table.sources[sourceType];
+    const factory = this.sources.get(sourceType);
+    if (!support || !factory) {
+      throw invalidArgument("source.type", `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`);
+    }
+    const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
+    const tableConfig = validateConfig<unknown>(table.configSchema ?? EMPTY_OBJECT_SCHEMA, req.tableConfig ?? {}, "table_config");
+    if (!req.outputDir) throw invalidArgument("output_dir", "is required");
+    const rowsPerChunk = req.rowsPerChunk || 10_000;
+    if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {
+      throw invalidArgument("rows_per_chunk", `must be an integer from 1 to ${MAX_ROWS_PER_CHUNK}`);
+    }
+    if (req.from && req.to && req.from.getTime() >= req.to.getTime()) throw invalidArgument("from", "must be before to");
+    const executionId = req.executionId || newExecutionId();
+    if (!EXECUTION_ID.test(executionId)) throw invalidArgument("execution_id", "must be 1-128 letters, digits, '_' or '.'");
+    if (this.executions.has(executionId)) throw new TailkitError(Code.AlreadyExists, `execution_id: ${executionId} is already in use`, { field: "execution_id" });
+    const outputDir = resolve(req.outputDir);
+    try {
+      mkdirSync(outputDir, { recursive: true });
+    } catch (err) {
+      throw invalidArgument("output_dir", `cannot create ${outputDir}: ${(err as Error).message}`);
+    }
+    const source = factory.create(sourceConfig);
+
+    const abort = new AbortController();
+    const rec: ExecutionRecord = { abort, done: Promise.resolve() };
+    this.executions.set(executionId, rec);
+    rec.done = runExecution({
+      executionId,
+      table,
+      tableConfig,
+      partition: req.partition || "default",
+      sourceType,
+      sourceName: typeof sourceConfig["name"] === "string" ? sourceConfig["name"] : sourceType,
+      source,
+      from: req.from,
+      to: req.to,
+      outputDir,
+      rowsPerChunk,
+      statusIntervalMs: this.options.statusIntervalMs,
+      signal: abort.signal,
+      emit: (e) => this.publish(rec, e),
+    });
+    return executionId;
+  }
+
+  /** Cancels running executions and waits for their complete events. */
+  async shutdown(): Promise<void> {
+    const running = [...this.executions.values()].filter((r) => !r.complete);
+    for (const r of running) r.abort.abort();
+    await Promise.all(running.map((r) => r.done));
+    this.subject.complete();
+  }
+
+  /** Resolves when every execution started so far has completed. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((r) => r.done));
+  }
+
+  private publish(rec: ExecutionRecord, e: CollectionEvent): void {
+    if (e.type === "started") rec.started = e;
+    else if (e.type === "status") rec.lastStatus = e;
+    else if (e.type === "complete") {
+      rec.complete = e;
+      this.forgetOldExecutions();
+    }
+    this.subject.next(e);
+  }
+
+  private forgetOldExecutions(): void {
+    const keep = this.options.keepCompleted ?? 100;
+    const done = [...this.executions.entries()].filter(([, r]) => r.complete);
+    for (const [id] of done.slice(0, Math.max(0, done.length - keep))) this.executions.delete(id);
+  }
+}

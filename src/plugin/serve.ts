@@ -1,0 +1,93 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { format } from "node:util";
+import * as grpc from "@grpc/grpc-js";
+import { createPluginServer } from "./grpc-server.js";
+import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.js";
+import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
+import type { PluginDefinition } from "./types.js";
+
+/** Options of serve(); defaults in each field's comment. */
+export interface ServeOptions extends RuntimeOptions {
+  /** How often to check that the host is still alive, in ms. Default 1,000. */
+  parentCheckIntervalMs?: number;
+  /** How long running executions get to finish cancelling at shutdown, in ms. Default 5,000. */
+  shutdownGraceMs?: number;
+}
+
+function parentPid(): number {
+  // process.ppid is read once at startup in Node 20; /proc tells the current parent, which becomes 1 (or a
+  // subreaper) when the host dies.
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[1]);
+  } catch {
+    return process.ppid;
+  }
+}
+
+/**
+ * Runs a plugin as an executable: checks the host's magic cookie, serves gRPC on a private unix socket, prints the
+ * handshake line on stdout, and exits on Shutdown, on SIGTERM/SIGINT, or when the host process dies.
+ * Never returns while the plugin runs.
+ */
+export async function serve(plugin: PluginDefinition, options: ServeOptions = {}): Promise<void> {
+  if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    process.stderr.write(
+      `${plugin.name}: this is a tailkit plugin; it is started by a tailkit host, not run directly.\n` +
+        `Try: tailkit describe <path to this plugin>   (the host sets ${MAGIC_COOKIE_KEY})\n`,
+    );
+    process.exit(1);
+  }
+  // stdout carries the handshake only; anything a plugin author logs goes to stderr.
+  const toStderr = (...args: unknown[]) => void process.stderr.write(`${format(...args)}\n`);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+
+  const runtime = new PluginRuntime(plugin, options);
+  const dir = mkdtempSync(join(tmpdir(), "tailkit-plugin-"));
+  chmodSync(dir, 0o700);
+  const socket = join(dir, "plugin.sock");
+
+  let stopping = false;
+  const stop = (reason: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${plugin.name}: shutting down (${reason})\n`);
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      cleanup();
+      process.exit(code);
+    }, options.shutdownGraceMs ?? 5000);
+    force.unref();
+    void runtime.shutdown().finally(() => {
+      server.tryShutdown(() => {
+        cleanup();
+        process.exit(code);
+      });
+    });
+  };
+  const cleanup = () => {
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  };
+
+  const server = createPluginServer(runtime, () => stop("shutdown requested by host"));
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+  chmodSync(socket, 0o600);
+
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("exit", cleanup);
+  const host = parentPid();
+  const watch = setInterval(() => {
+    if (parentPid() !== host) stop("host process exited", 1);
+  }, options.parentCheckIntervalMs ?? 1000);
+  watch.unref();
+
+  process.stdout.write(`${formatHandshake("unix", socket)}\n`);
+}

@@ -1,0 +1,44 @@
+import type { ArtifactSourceFactory } from "../sources/types.js";
+import type { TableDefinition } from "../tables/types.js";
+
+/** A plugin: its tables and the source types they can read. */
+export interface PluginDefinition {
+  readonly name: string;
+  readonly version: string;
+  // Tables and sources are heterogeneous in their config types; the runtime validates configs against their schemas.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly tables: readonly TableDefinition<any>[];
+  /** Source types offered besides the built-in ones ("file"). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly sources?: readonly ArtifactSourceFactory<any>[];
+}
+
+/** One Collect call in domain form (the wire form is CollectRequest). */
+export interface CollectOptions {
+  table: string;
+  /** Partition name; default "default". */
+  partition?: string;
+  source: { type: string; config?: Record<string, unknown> };
+  tableConfig?: Record<string, unknown>;
+  from?: Date;
+  to?: Date;
+  outputDir: string;
+  /** Default: a new unique id. */
+  executionId?: string;
+  /** Default 10,000. */
+  rowsPerChunk?: number;
+}
+
+/** What Describe returns, in domain form. */
+export interface PluginDescription {
+  plugin: { name: string; version: string; sdkVersion: string };
+  tables: {
+    name: string;
+    description: string;
+    sourceTypes: string[];
+    rowSchema: Record<string, unknown>;
+    configSchema: Record<string, unknown>;
+    sourceDefaults: Record<string, Record<string, unknown>>;
+  }[];
+  sources: { type: string; description: string; configSchema: Record<string, unknown> }[];
+}

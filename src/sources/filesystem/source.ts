@@ -1,0 +1,318 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Code, TailkitError, invalidArgument, type ErrorDetails } from "../../errors/index.js";
+import type { JSONSchema } from "../../schema/index.js";
+import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../types.js";
+import { compileFileLayout, mayIntersect, type FileLayout, type LayoutState } from "./layout.js";
+
+/** Config of the "file" source, as validated by its configSchema. */
+export interface FileSystemSourceConfig {
+  /** Root directories to walk. */
+  paths: string[];
+  /** Layout of files below each root (see compileFileLayout). Default: every file, at any depth. */
+  file_layout?: string;
+  /** Only files whose names end with one of these (case-insensitive), e.g. [".log", ".log.gz"]. Default: all. */
+  extensions?: string[];
+}
+
+/** Options of createFileSystemSourceFactory. */
+export interface FileSystemSourceOptions {
+  /**
+   * Hears about a file or directory discovery skipped (a symlink leading outside its root, an unreadable directory)
+   * while the walk goes on. Default: none, and the first such error ends discovery, so a refusal is never silent.
+   */
+  onError?: (err: TailkitError) => void;
+}
+
+/** JSON Schema of FileSystemSourceConfig. */
+export const fileSystemSourceConfigSchema: JSONSchema = {
+  type: "object",
+  properties: {
+    paths: {
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      minItems: 1,
+      description: "Root directories to collect from. Artifact names are '<last folder of the root>/<path below it>'.",
+    },
+    file_layout: {
+      type: "string",
+      description:
+        "Path of the files below each root, with {name} or {name:regex} captures, '*' within a segment and '**' for any " +
+        "directories. year/month/day/hour captures let a time range skip folders. Default: every file at any depth.",
+    },
+    extensions: {
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      description: "Only collect files whose names end with one of these, e.g. ['.log', '.log.gz']. Default: all files.",
+    },
+  },
+  required: ["paths"],
+  additionalProperties: false,
+};
+
+/** The "file" source type: artifacts are files below local root directories. */
+export function createFileSystemSourceFactory(
+  options: FileSystemSourceOptions = {},
+): ArtifactSourceFactory<FileSystemSourceConfig> {
+  return {
+    type: "file",
+    description: "Files on local disk, found by walking root directories along a file layout.",
+    configSchema: fileSystemSourceConfigSchema,
+    create: (config) => new FileSystemSource(config, options.onError),
+  };
+}
+
+interface Root {
+  /** The path as configured, for messages. */
+  given: string;
+  resolved: string;
+  /** Prefix of artifact names, unique among roots so names cannot collide. */
+  label: string;
+  field: string;
+}
+
+class FileSystemSource implements ArtifactSource {
+  readonly type = "file";
+  private readonly roots: Root[];
+  private readonly layout: FileLayout;
+  private readonly extensions: string[] | undefined;
+
+  constructor(
+    config: FileSystemSourceConfig,
+    private readonly onError: ((err: TailkitError) => void) | undefined,
+  ) {
+    this.layout = compileFileLayout(config.file_layout);
+    this.extensions = config.extensions?.map((e) => e.toLowerCase());
+    this.roots = validateRoots(config.paths);
+  }
+
+  async *discover(ctx: SourceContext): AsyncIterable<ArtifactInfo> {
+    for (const root of this.roots) {
+      checkAborted(ctx.signal);
+      const realRoot = await openRoot(root);
+      const walk = new Walk(root, realRoot, this.layout, this.extensions, ctx, this.onError);
+      yield* walk.directory(root.resolved, realRoot, "", this.layout.initial(), new Set([realRoot]));
+    }
+  }
+
+  async download(artifact: ArtifactInfo, ctx: SourceContext): Promise<LocalArtifact> {
+    checkAborted(ctx.signal);
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(artifact.location);
+    } catch (err) {
+      throw fsError(err, `${artifact.name}: ${artifact.location}`, { artifact: artifact.name, operation: "download" });
+    }
+    if (!stat.isFile()) {
+      throw new TailkitError(Code.FailedPrecondition, `${artifact.name}: ${artifact.location} is no longer a regular file`, {
+        artifact: artifact.name,
+        operation: "download",
+      });
+    }
+    return { info: artifact, path: artifact.location, bytes: stat.size, release: async () => {} };
+  }
+}
+
+function validateRoots(paths: string[]): Root[] {
+  if (!Array.isArray(paths) || paths.length === 0) throw invalidArgument("paths", "must list at least one directory");
+  const roots = paths.map((given, i): Root => {
+    if (typeof given !== "string" || given === "") throw invalidArgument(`paths[${i}]`, "must be a non-empty path");
+    const resolved = path.resolve(given);
+    return { given, resolved, label: path.basename(resolved) || "root", field: `paths[${i}]` };
+  });
+  // Labels come from the root itself, not its place in the list, so adding a root never renames another's artifacts.
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = roots[j]!;
+      const b = roots[i]!;
+      if (isInside(a.resolved, b.resolved) || isInside(b.resolved, a.resolved)) {
+        throw invalidArgument(b.field, `${b.given} overlaps ${a.field} (${a.given}); its files would be collected twice`);
+      }
+      if (a.label === b.label) {
+        throw invalidArgument(
+          b.field,
+          `${b.given} ends in the same folder name "${b.label}" as ${a.field} (${a.given}); artifact names would collide`,
+        );
+      }
+    }
+  }
+  return roots;
+}
+
+async function openRoot(root: Root): Promise<string> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(root.resolved);
+  } catch (err) {
+    throw fsError(err, `${root.field}: root path ${root.given} (${root.resolved})`, { field: root.field, operation: "discover" });
+  }
+  if (!stat.isDirectory()) {
+    throw new TailkitError(Code.InvalidArgument, `${root.field}: root path ${root.given} is not a directory`, {
+      field: root.field,
+    });
+  }
+  return fs.promises.realpath(root.resolved);
+}
+
+class Walk {
+  constructor(
+    private readonly root: Root,
+    private readonly realRoot: string,
+    private readonly layout: FileLayout,
+    private readonly extensions: string[] | undefined,
+    private readonly ctx: SourceContext,
+    private readonly onError: ((err: TailkitError) => void) | undefined,
+  ) {}
+
+  /**
+   * Yields the matching files below `dir`, in sorted name order. `realDir` is its symlink-free path and `ancestors`
+   * the real paths of the directories above, so a link back up the tree is not walked forever.
+   */
+  async *directory(
+    dir: string,
+    realDir: string,
+    rel: string,
+    states: LayoutState[],
+    ancestors: Set<string>,
+  ): AsyncGenerator<ArtifactInfo> {
+    checkAborted(this.ctx.signal);
+    const entries = await this.list(dir);
+    if (entries === undefined) return;
+    for (const entry of entries) {
+      checkAborted(this.ctx.signal);
+      const abs = path.join(dir, entry.name);
+      const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      let real = path.join(realDir, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await this.followLink(abs, relPath);
+        if (target === undefined) continue;
+        ({ real, isDir, isFile } = target);
+      }
+      if (isDir) {
+        const next = this.layout
+          .enterDirectory(states, entry.name)
+          .filter((s) => mayIntersect(s.captures, this.ctx.from, this.ctx.to));
+        if (next.length === 0) continue;
+        if (ancestors.has(real)) {
+          this.report(
+            new TailkitError(Code.FailedPrecondition, `${abs}: symlink loops back to ${real}; not followed`, {
+              artifact: this.name(relPath),
+              operation: "discover",
+            }),
+          );
+          continue;
+        }
+        ancestors.add(real);
+        yield* this.directory(abs, real, relPath, next, ancestors);
+        ancestors.delete(real);
+      } else if (isFile) {
+        const info = await this.file(abs, real, relPath, entry.name, states, entry.isSymbolicLink());
+        if (info !== undefined) yield info;
+      }
+      // Sockets, FIFOs and devices are skipped: opening a FIFO would block the collection.
+    }
+  }
+
+  private async file(
+    abs: string,
+    real: string,
+    relPath: string,
+    name: string,
+    states: LayoutState[],
+    viaLink: boolean,
+  ): Promise<ArtifactInfo | undefined> {
+    const captures = this.layout.matchFile(states, name);
+    if (captures === undefined || !mayIntersect(captures, this.ctx.from, this.ctx.to)) return undefined;
+    if (this.extensions !== undefined) {
+      const lower = name.toLowerCase();
+      if (!this.extensions.some((e) => lower.endsWith(e))) return undefined;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(abs);
+    } catch (err) {
+      this.report(fsError(err, `${abs}: file skipped`, { artifact: this.name(relPath), operation: "discover" }));
+      return undefined;
+    }
+    return {
+      name: this.name(relPath),
+      // Through a link, point at the checked target so a link swapped later cannot redirect the read outside the root.
+      location: viaLink ? real : abs,
+      size: stat.size,
+      mtimeMs: stat.mtimeMs,
+      properties: { ...captures },
+    };
+  }
+
+  private async list(dir: string): Promise<fs.Dirent[] | undefined> {
+    try {
+      const handle = await fs.promises.opendir(dir);
+      const entries: fs.Dirent[] = [];
+      for await (const entry of handle) entries.push(entry);
+      // Plain code-unit order, not locale order: the same tree must give the same sequence on every machine.
+      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      this.report(fsError(err, `${dir}: directory skipped`, { operation: "discover" }));
+      return undefined;
+    }
+  }
+
+  /** Resolves a symlink, refusing one that leads outside the root; undefined when skipped. */
+  private async followLink(
+    abs: string,
+    relPath: string,
+  ): Promise<{ real: string; isDir: boolean; isFile: boolean } | undefined> {
+    let real: string;
+    let stat: fs.Stats;
+    try {
+      real = await fs.promises.realpath(abs);
+      stat = await fs.promises.stat(real);
+    } catch (err) {
+      this.report(fsError(err, `${abs}: symlink skipped`, { artifact: this.name(relPath), operation: "discover" }));
+      return undefined;
+    }
+    if (!isInside(this.realRoot, real)) {
+      this.report(
+        new TailkitError(
+          Code.PermissionDenied,
+          `${abs}: symlink leads outside its root ${this.root.given} (to ${real}); refused`,
+          { artifact: this.name(relPath), operation: "discover" },
+        ),
+      );
+      return undefined;
+    }
+    return { real, isDir: stat.isDirectory(), isFile: stat.isFile() };
+  }
+
+  private name(relPath: string): string {
+    return `${this.root.label}/${relPath}`;
+  }
+
+  private report(err: TailkitError): void {
+    if (this.onError === undefined) throw err;
+    this.onError(err);
+  }
+}
+
+function isInside(parent: string, child: string): boolean {
+  if (child === parent) return true;
+  const prefix = parent.endsWith(path.sep) ? parent : parent + path.sep;
+  return child.startsWith(prefix);
+}
+
+function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new TailkitError(Code.Canceled, "discovery was canceled", { operation: "discover" });
+}
+
+/** A coded error for a failed fs call: `context` says what was being done, the errno says why. */
+function fsError(err: unknown, context: string, details: ErrorDetails): TailkitError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") return new TailkitError(Code.NotFound, `${context}: does not exist`, details, { cause: err });
+  if (code === "EACCES" || code === "EPERM") {
+    return new TailkitError(Code.PermissionDenied, `${context}: permission denied`, details, { cause: err });
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new TailkitError(Code.Unknown, `${context}: ${reason}`, details, { cause: err });
+}

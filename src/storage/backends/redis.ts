@@ -1,0 +1,150 @@
+import { Redis } from "ioredis";
+import { ReturnCode, fail, ok, type OperationResult } from "../codes.js";
+import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
+import { pipe, type MaybePromise } from "../maybe-promise.js";
+import type { BackendDefinition, BackendMode } from "../registry-types.js";
+import type { RedisOptions } from "../types.js";
+import { createRedisSession, type RedisClientLike, type SessionEvent, type SessionOptions, type SessionReply } from "./redis-session.js";
+import { WorkerRedisLink } from "./redis-worker-link.js";
+
+/** Defaults of the redis backend's options. */
+export const REDIS_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 6379,
+  db: 0,
+  keyPrefix: "tailkit:",
+  connectTimeout: 2000,
+  operationTimeout: 5000,
+} as const;
+
+function isInt(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** Checks redis options; returns a message naming the bad option, or undefined. */
+export function validateRedisOptions(options: Record<string, unknown>): string | undefined {
+  const o = options;
+  if (o["host"] !== undefined && (typeof o["host"] !== "string" || o["host"] === "")) return "options.host: must be a non-empty string";
+  if (o["port"] !== undefined && !isInt(o["port"], 1, 65535)) return `options.port: must be an integer 1..65535, got ${JSON.stringify(o["port"])}`;
+  if (o["db"] !== undefined && !isInt(o["db"], 0)) return `options.db: must be an integer >= 0, got ${JSON.stringify(o["db"])}`;
+  for (const name of ["username", "password", "keyPrefix"]) {
+    if (o[name] !== undefined && typeof o[name] !== "string") return `options.${name}: must be a string`;
+  }
+  for (const name of ["connectTimeout", "operationTimeout"]) {
+    if (o[name] !== undefined && !isInt(o[name], 1)) return `options.${name}: must be a positive integer number of milliseconds, got ${JSON.stringify(o[name])}`;
+  }
+  return undefined;
+}
+
+/** The two ways to reach a session: in this thread (async) or through a worker (sync). */
+interface RedisLink {
+  connect(): MaybePromise<SessionReply>;
+  call(args: string[]): MaybePromise<SessionReply>;
+  quit(): MaybePromise<SessionReply>;
+}
+
+/**
+ * Redis backend on ioredis. Expiry is native (SET ... PX), put-if-absent is SET NX. The async
+ * module talks to ioredis in this thread; the sync module drives the same session code in a
+ * worker thread and blocks on its replies.
+ */
+export class RedisBackend extends StorageBackendBase {
+  readonly sync: boolean;
+  protected override readonly nativeExpiry = true;
+  private readonly session: SessionOptions;
+  private readonly keyPrefix: string;
+  private link: RedisLink | undefined;
+  private connected = false;
+
+  constructor(options: RedisOptions, ctx: BackendContext, mode: BackendMode) {
+    super(ctx);
+    this.sync = mode === "sync";
+    this.keyPrefix = options.keyPrefix ?? REDIS_DEFAULTS.keyPrefix;
+    this.session = {
+      host: options.host ?? REDIS_DEFAULTS.host,
+      port: options.port ?? REDIS_DEFAULTS.port,
+      db: options.db ?? REDIS_DEFAULTS.db,
+      username: options.username,
+      password: options.password,
+      connectTimeout: options.connectTimeout ?? REDIS_DEFAULTS.connectTimeout,
+      operationTimeout: options.operationTimeout ?? REDIS_DEFAULTS.operationTimeout,
+    };
+  }
+
+  protected doOpen(): MaybePromise<OperationResult> {
+    const onEvent = (event: SessionEvent): void => this.onSessionEvent(event);
+    this.link = this.sync
+      ? new WorkerRedisLink(this.session, onEvent)
+      : createRedisSession(Redis as unknown as new (o: Record<string, unknown>) => RedisClientLike, this.session, onEvent);
+    return pipe(this.link.connect(), (reply) => {
+      if (reply.ok) {
+        this.connected = true;
+        return ok();
+      }
+      // The worker outlives a failed connect unless told to stop; the in-thread session already disconnected.
+      if (this.sync) void this.link?.quit();
+      return fail(ReturnCode.CONNECTION_FAILED, `no answer from redis at ${this.session.host}:${this.session.port}: ${reply.message}`);
+    });
+  }
+
+  protected doPut(put: RawPut): MaybePromise<OperationResult> {
+    const args = ["SET", this.keyPrefix + put.key, put.value];
+    if (put.ttlMs > 0) args.push("PX", String(put.ttlMs));
+    if (!put.overwrite) args.push("NX");
+    return this.call(args, (value) => (value === null ? fail(ReturnCode.KEY_EXISTS, "key exists and overwrite is false") : ok()));
+  }
+
+  protected doGet(key: string): MaybePromise<OperationResult<string>> {
+    return this.call(["GET", this.keyPrefix + key], (value) =>
+      typeof value === "string" ? ok(value) : fail<string>(ReturnCode.KEY_NOT_FOUND, "key not found"),
+    );
+  }
+
+  protected doErase(key: string): MaybePromise<OperationResult> {
+    return this.call(["DEL", this.keyPrefix + key], () => ok());
+  }
+
+  protected doClose(): MaybePromise<OperationResult> {
+    const link = this.link;
+    this.link = undefined;
+    if (!link) return ok();
+    return pipe(link.quit(), (reply) => {
+      // A connection that is already gone has nothing left to disconnect.
+      if (reply.ok || reply.kind === "connection") return ok();
+      return fail(ReturnCode.DISCONNECTION_FAILED, `closing the redis connection failed: ${reply.message}`);
+    });
+  }
+
+  private call<T>(args: string[], onValue: (value: unknown) => OperationResult<T>): MaybePromise<OperationResult<T>> {
+    const link = this.link;
+    if (!link) return fail(ReturnCode.NOT_CONNECTED, "redis backend is not connected");
+    return pipe(link.call(args), (reply) => {
+      if (reply.ok) return onValue(reply.value);
+      switch (reply.kind) {
+        case "connection":
+          this.onSessionEvent({ type: "lost", reason: reply.message });
+          return fail(ReturnCode.CONNECTION_LOST, `redis at ${this.session.host}:${this.session.port}: ${reply.message}`);
+        case "timeout":
+          return fail(ReturnCode.TIMEOUT, `${args[0]} got no reply within ${this.session.operationTimeout} ms`);
+        default:
+          return fail(ReturnCode.OPERATION_FAILED, `${args[0]}: ${reply.message}`);
+      }
+    });
+  }
+
+  // Both the session's own events and failed calls report a loss; the flag makes it one event per outage.
+  private onSessionEvent(event: SessionEvent): void {
+    if (event.type === "ready") {
+      this.connected = true;
+    } else if (this.connected) {
+      this.connected = false;
+      this.emitLost(event.reason);
+    }
+  }
+}
+
+/** Registry entry of the "redis" backend. */
+export const redisBackend: BackendDefinition = {
+  validateOptions: validateRedisOptions,
+  create: (options, ctx, mode) => new RedisBackend(options as RedisOptions, ctx, mode),
+};

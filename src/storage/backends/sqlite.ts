@@ -1,0 +1,148 @@
+import Database from "better-sqlite3";
+import { ReturnCode, fail, messageOf, ok, type OperationResult } from "../codes.js";
+import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
+import type { BackendDefinition } from "../registry-types.js";
+import type { SqliteOptions } from "../types.js";
+
+/** Defaults of the sqlite backend's options. */
+export const SQLITE_DEFAULTS = { table: "tailkit_storage", busyTimeout: 5000 } as const;
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Checks sqlite options; returns a message naming the bad option, or undefined. */
+export function validateSqliteOptions(options: Record<string, unknown>): string | undefined {
+  const { path, table, busyTimeout } = options;
+  if (path === undefined) return "options.path: is required (a file path or \":memory:\")";
+  if (typeof path !== "string" || path === "") return "options.path: must be a non-empty string";
+  if (table !== undefined && (typeof table !== "string" || !TABLE_NAME.test(table))) {
+    return `options.table: must match ${TABLE_NAME.source}, got ${JSON.stringify(table)}`;
+  }
+  if (busyTimeout !== undefined && (typeof busyTimeout !== "number" || !Number.isInteger(busyTimeout) || busyTimeout < 0)) {
+    return `options.busyTimeout: must be an integer number of milliseconds >= 0, got ${JSON.stringify(busyTimeout)}`;
+  }
+  return undefined;
+}
+
+interface Statements {
+  upsert: Database.Statement;
+  insertUnlessLive: Database.Statement;
+  select: Database.Statement;
+  erase: Database.Statement;
+  expire: Database.Statement;
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+/** Embedded backend on better-sqlite3: synchronous, so it serves both modules directly. */
+export class SqliteBackend extends StorageBackendBase {
+  readonly sync = true;
+  private readonly path: string;
+  private readonly table: string;
+  private readonly busyTimeout: number;
+  private db: Database.Database | undefined;
+  private stmts: Statements | undefined;
+
+  constructor(options: SqliteOptions, ctx: BackendContext) {
+    super(ctx);
+    this.path = options.path;
+    this.table = options.table ?? SQLITE_DEFAULTS.table;
+    this.busyTimeout = options.busyTimeout ?? SQLITE_DEFAULTS.busyTimeout;
+  }
+
+  protected doOpen(): OperationResult {
+    let db: Database.Database;
+    try {
+      db = new Database(this.path, { timeout: this.busyTimeout });
+    } catch (err) {
+      return fail(ReturnCode.OPERATION_FAILED, `cannot open database ${JSON.stringify(this.path)}: ${messageOf(err)}`);
+    }
+    try {
+      // WAL lets readers proceed while another connection writes; :memory: has no WAL and keeps "memory".
+      if (this.path !== ":memory:") db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      const t = `"${this.table}"`;
+      db.exec(
+        `CREATE TABLE IF NOT EXISTS ${t} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, expire_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;` +
+          `CREATE INDEX IF NOT EXISTS "${this.table}_expire_at" ON ${t} (expire_at) WHERE expire_at > 0;`,
+      );
+      this.stmts = {
+        upsert: db.prepare(
+          `INSERT INTO ${t} (key, value, expire_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at`,
+        ),
+        // overwrite=false: an expired entry counts as absent, so it is replaced; a live one leaves changes at 0.
+        insertUnlessLive: db.prepare(
+          `INSERT INTO ${t} (key, value, expire_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at WHERE ${t}.expire_at > 0 AND ${t}.expire_at <= ?`,
+        ),
+        select: db.prepare(`SELECT value FROM ${t} WHERE key = ? AND (expire_at = 0 OR expire_at > ?)`).pluck(),
+        erase: db.prepare(`DELETE FROM ${t} WHERE key = ?`),
+        expire: db.prepare(`DELETE FROM ${t} WHERE expire_at > 0 AND expire_at <= ?`),
+      };
+    } catch (err) {
+      db.close();
+      if (isBusy(err)) return fail(ReturnCode.TIMEOUT, `database ${JSON.stringify(this.path)} stayed locked for ${this.busyTimeout} ms`);
+      return fail(ReturnCode.OPERATION_FAILED, `cannot prepare table "${this.table}" in ${JSON.stringify(this.path)}: ${messageOf(err)}`);
+    }
+    this.db = db;
+    return ok();
+  }
+
+  protected doPut(put: RawPut): OperationResult {
+    return this.run("put", () => {
+      const s = this.stmts!;
+      if (put.overwrite) {
+        s.upsert.run(put.key, put.value, put.expireAt);
+        return ok();
+      }
+      const { changes } = s.insertUnlessLive.run(put.key, put.value, put.expireAt, this.clock());
+      return changes > 0 ? ok() : fail(ReturnCode.KEY_EXISTS, "key exists and overwrite is false");
+    });
+  }
+
+  protected doGet(key: string): OperationResult<string> {
+    return this.run("get", () => {
+      const value = this.stmts!.select.get(key, this.clock()) as string | undefined;
+      return value === undefined ? fail(ReturnCode.KEY_NOT_FOUND, "key not found") : ok(value);
+    });
+  }
+
+  protected doErase(key: string): OperationResult {
+    return this.run("erase", () => {
+      this.stmts!.erase.run(key);
+      return ok();
+    });
+  }
+
+  protected override doExpire(now: number): OperationResult<number> {
+    return this.run("sweep", () => ok(this.stmts!.expire.run(now).changes));
+  }
+
+  protected doClose(): OperationResult {
+    try {
+      this.db?.close();
+      return ok();
+    } catch (err) {
+      return fail(ReturnCode.DISCONNECTION_FAILED, `cannot close ${JSON.stringify(this.path)}: ${messageOf(err)}`);
+    } finally {
+      this.db = undefined;
+      this.stmts = undefined;
+    }
+  }
+
+  private run<T>(op: string, fn: () => OperationResult<T>): OperationResult<T> {
+    try {
+      return fn();
+    } catch (err) {
+      if (isBusy(err)) return fail(ReturnCode.TIMEOUT, `${op}: database ${JSON.stringify(this.path)} stayed locked for ${this.busyTimeout} ms`);
+      return fail(ReturnCode.OPERATION_FAILED, `${op}: ${messageOf(err)}`);
+    }
+  }
+}
+
+/** Registry entry of the "sqlite" backend. */
+export const sqliteBackend: BackendDefinition = {
+  validateOptions: validateSqliteOptions,
+  create: (options, ctx) => new SqliteBackend(options as unknown as SqliteOptions, ctx),
+};

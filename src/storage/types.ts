@@ -1,0 +1,90 @@
+import type { OperationResult } from "./codes.js";
+
+/** Milliseconds since the epoch; injectable so expiry can be tested without sleeping. */
+export type Clock = () => number;
+
+/** Turns keys and values into strings a backend stores, and back. */
+export interface Serializer {
+  /** Name recorded in error messages, e.g. "tkjson1". */
+  readonly name: string;
+  /**
+   * Encodes `value`. For `purpose` "key" the encoding must be canonical (equal keys give equal
+   * strings, whatever their property order), since backends compare keys as strings.
+   */
+  serialize(value: unknown, purpose: "key" | "value"): OperationResult<string>;
+  /** Decodes what `serialize` produced; UNSERIALIZATION_FAILED for anything else. */
+  unserialize(data: string): OperationResult<unknown>;
+}
+
+/** Options every backend accepts. */
+export interface StorageOptions {
+  /** Encoding of keys and values. Default: the JSON serializer with the "tkjson1:" prefix. */
+  serializer?: Serializer;
+  /** Time source for expiry, in ms since the epoch. Default: Date.now. */
+  clock?: Clock;
+  /**
+   * Seconds between sweeps that delete expired entries, for backends without native expiry.
+   * 0 disables the sweeper (expired entries are still never returned). Default: 15.
+   */
+  expireInterval?: number;
+}
+
+/** Options of the "sqlite" backend. */
+export interface SqliteOptions extends StorageOptions {
+  /** Database file, or ":memory:". Required. */
+  path: string;
+  /** Table holding this handle's entries; several tables in one file stay apart. Default: "tailkit_storage". */
+  table?: string;
+  /** Milliseconds to wait for a lock held by another connection before TIMEOUT. Default: 5000. */
+  busyTimeout?: number;
+}
+
+/** Options of the "redis" backend. */
+export interface RedisOptions extends StorageOptions {
+  /** Server host. Default: "127.0.0.1". */
+  host?: string;
+  /** Server port. Default: 6379. */
+  port?: number;
+  /** Database index. Default: 0. */
+  db?: number;
+  /** ACL user name. Default: none. */
+  username?: string;
+  /** Password. Default: none. */
+  password?: string;
+  /** Prepended to every key; handles with different prefixes stay apart. Default: "tailkit:". */
+  keyPrefix?: string;
+  /** Milliseconds to wait for the server at open before CONNECTION_FAILED. Default: 2000. */
+  connectTimeout?: number;
+  /** Milliseconds to wait for one command's reply before TIMEOUT. Default: 5000. */
+  operationTimeout?: number;
+}
+
+/** Options by backend name; third-party backends add theirs by declaration merging. */
+export interface BackendOptionsMap {
+  sqlite: SqliteOptions;
+  redis: RedisOptions;
+}
+
+/** Arguments of put. */
+export interface PutArgs<K, V> {
+  key: K;
+  value: V;
+  /** Replace a live entry with the same key. Default: true; false gives KEY_EXISTS when one is there. */
+  overwrite?: boolean;
+  /** Seconds from now until the entry expires (fractions allowed). 0 or undefined: never. */
+  expireTime?: number;
+}
+
+/** Kind of storage event. */
+export type StorageEventType = "backend_opened" | "backend_lost";
+
+/** A backend coming up or going away. */
+export interface StorageEvent {
+  type: StorageEventType;
+  /** Backend name, e.g. "sqlite". */
+  backend: string;
+  /** Identifies the handle across events; unique within the process. */
+  handleId: number;
+  /** Why a backend was lost: "closed" after close(), else the transport's reason. */
+  reason?: string;
+}

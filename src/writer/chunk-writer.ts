@@ -1,0 +1,264 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Code, TailkitError, invalidArgument } from "../errors/index.js";
+import type { ChunkRange, RowBatch, WrittenChunk } from "./types.js";
+
+/** Options of createChunkWriter. */
+export interface ChunkWriterOptions {
+  /** Output directory; created when missing. */
+  dir: string;
+  /** Execution id, the chunk file prefix: letters, digits, ".", "_" and "-", not starting with ".". */
+  executionId: string;
+  /** Most rows in one chunk. Default 10,000. */
+  rowsPerChunk?: number;
+  /** Told about each chunk once it is durable under its final name; awaited before the writer goes on. Default: none. */
+  onChunk?: (chunk: WrittenChunk) => void | Promise<void>;
+}
+
+/** What close() reports. */
+export interface ChunkWriterSummary {
+  chunks: number;
+  rows: number;
+  /**
+   * Positions written after the last row (row errors with no row after them), which no chunk holds. They are
+   * accounted for once close() resolves; an empty chunk file is not written just to carry them.
+   */
+  trailingRanges: ChunkRange[];
+}
+
+/** Writes row batches to numbered JSONL chunk files that appear only once whole and durable. */
+export interface ChunkWriter {
+  /** Adds a batch; resolves when the writer can take more (its I/O is done), which is the backpressure. */
+  write(batch: RowBatch): Promise<void>;
+  /** Writes the last partial chunk and reports totals. */
+  close(): Promise<ChunkWriterSummary>;
+  /** Stops without writing the partial chunk and removes its temp file; chunks already announced stay. */
+  abort(): Promise<void>;
+}
+
+/** Default most rows in one chunk. */
+export const DEFAULT_ROWS_PER_CHUNK = 10_000;
+
+/** Pending text is written once it reaches this many characters, so a big chunk costs a few large writes. */
+const FLUSH_CHARS = 1024 * 1024;
+
+/** Checks ChunkWriterOptions; throws INVALID_ARGUMENT naming the bad option. */
+export function validateChunkWriterOptions(options: ChunkWriterOptions): void {
+  if (typeof options.dir !== "string" || options.dir === "") throw invalidArgument("dir", "must be a non-empty path");
+  if (typeof options.executionId !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(options.executionId)) {
+    throw invalidArgument(
+      "executionId",
+      `${JSON.stringify(options.executionId)} must be letters, digits, ".", "_" or "-" and not start with "."`,
+    );
+  }
+  const n = options.rowsPerChunk;
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
+    throw invalidArgument("rowsPerChunk", `must be a positive integer, got ${n}`);
+  }
+}
+
+/** Creates a chunk writer: `<dir>/<executionId>-<seq>.jsonl`, seq from 1, at most rowsPerChunk rows each. */
+export function createChunkWriter(options: ChunkWriterOptions): ChunkWriter {
+  validateChunkWriterOptions(options);
+  return new JsonlChunkWriter(options);
+}
+
+class JsonlChunkWriter implements ChunkWriter {
+  private readonly dir: string;
+  private readonly executionId: string;
+  private readonly rowsPerChunk: number;
+  private readonly onChunk: ChunkWriterOptions["onChunk"];
+
+  /** Operations run one after another in call order, even when callers do not await. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private state: "open" | "closed" | "aborted" | "failed" = "open";
+  private failure: unknown;
+  private dirReady = false;
+
+  private sequence = 0;
+  private chunks = 0;
+  private totalRows = 0;
+
+  // The chunk being filled.
+  private file: fs.promises.FileHandle | undefined;
+  private tempPath: string | undefined;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private chunkRows = 0;
+  private ranges: ChunkRange[] = [];
+
+  constructor(options: ChunkWriterOptions) {
+    this.dir = path.resolve(options.dir);
+    this.executionId = options.executionId;
+    this.rowsPerChunk = options.rowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK;
+    this.onChunk = options.onChunk;
+  }
+
+  write(batch: RowBatch): Promise<void> {
+    return this.enqueue(() => this.writeBatch(batch));
+  }
+
+  close(): Promise<ChunkWriterSummary> {
+    return this.enqueue(async () => {
+      let trailingRanges: ChunkRange[] = [];
+      if (this.chunkRows > 0) await this.finishChunk();
+      else trailingRanges = this.ranges;
+      this.state = "closed";
+      return { chunks: this.chunks, rows: this.totalRows, trailingRanges };
+    });
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === "aborted") return;
+    // Let an operation in flight settle so its temp file, if any, is known before it is removed.
+    await this.tail.catch(() => {});
+    this.state = "aborted";
+    await this.discardChunk();
+  }
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.state === "failed") throw this.failure;
+      if (this.state !== "open") {
+        throw new TailkitError(Code.FailedPrecondition, `chunk writer for ${this.executionId} is ${this.state}`, {
+          operation: "write",
+        });
+      }
+      try {
+        return await op();
+      } catch (err) {
+        // A half-written chunk cannot be trusted, so the writer stops rather than skip rows silently.
+        this.state = "failed";
+        this.failure = TailkitError.from(err, Code.Internal, { operation: "write" });
+        await this.discardChunk();
+        throw this.failure;
+      }
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  private async writeBatch(batch: RowBatch): Promise<void> {
+    validateBatch(batch);
+    const { lines, indexes } = batch;
+    let from = batch.from;
+    let i = 0;
+    while (i < lines.length) {
+      const take = Math.min(this.rowsPerChunk - this.chunkRows, lines.length - i);
+      for (let k = i; k < i + take; k++) {
+        this.pending.push(lines[k]!);
+        this.pendingChars += lines[k]!.length + 1;
+      }
+      this.chunkRows += take;
+      i += take;
+      // Positions up to the next row not written here, errors included, belong to this chunk.
+      const to = i < lines.length ? indexes[i]! : batch.to;
+      this.addRange(batch.artifact, from, to);
+      from = to;
+      if (this.chunkRows === this.rowsPerChunk) await this.finishChunk();
+      else if (this.pendingChars >= FLUSH_CHARS) await this.flushPending();
+    }
+    // Row errors after the batch's last row (or a batch of nothing but errors) still move its positions forward.
+    this.addRange(batch.artifact, from, batch.to);
+  }
+
+  private addRange(artifact: string, from: number, to: number): void {
+    if (from === to) return;
+    const last = this.ranges.findLast((r) => r.artifact === artifact);
+    if (last !== undefined && last.to === from) last.to = to;
+    else this.ranges.push({ artifact, from, to });
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    if (this.file === undefined) {
+      await this.ensureDir();
+      this.tempPath = path.join(this.dir, `.${this.executionId}-${this.sequence + 1}.jsonl.tmp`);
+      this.file = await fs.promises.open(this.tempPath, "w");
+    }
+    const data = Buffer.from(this.pending.join("\n") + "\n", "utf8");
+    this.pending = [];
+    this.pendingChars = 0;
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await this.file.write(data, offset, data.length - offset, null);
+      offset += bytesWritten;
+    }
+  }
+
+  /** Makes the chunk durable under a temp name, renames it into place, makes the rename durable, then announces it. */
+  private async finishChunk(): Promise<void> {
+    await this.flushPending();
+    const file = this.file!;
+    const tempPath = this.tempPath!;
+    await file.sync();
+    await file.close();
+    this.file = undefined;
+    const sequence = ++this.sequence;
+    const finalPath = path.join(this.dir, `${this.executionId}-${sequence}.jsonl`);
+    await fs.promises.rename(tempPath, finalPath);
+    this.tempPath = undefined;
+    await syncDir(this.dir);
+    const chunk: WrittenChunk = {
+      executionId: this.executionId,
+      sequence,
+      rows: this.chunkRows,
+      path: finalPath,
+      ranges: this.ranges,
+    };
+    this.chunks++;
+    this.totalRows += this.chunkRows;
+    this.chunkRows = 0;
+    this.ranges = [];
+    await this.onChunk?.(chunk);
+  }
+
+  private async discardChunk(): Promise<void> {
+    const file = this.file;
+    const tempPath = this.tempPath;
+    this.file = undefined;
+    this.tempPath = undefined;
+    this.pending = [];
+    this.pendingChars = 0;
+    this.chunkRows = 0;
+    this.ranges = [];
+    await file?.close().catch(() => {});
+    if (tempPath !== undefined) await fs.promises.rm(tempPath, { force: true });
+  }
+
+  private async ensureDir(): Promise<void> {
+    if (this.dirReady) return;
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    this.dirReady = true;
+  }
+}
+
+function validateBatch(batch: RowBatch): void {
+  const { lines, indexes, from, to } = batch;
+  const bad = (why: string): TailkitError =>
+    new TailkitError(Code.InvalidArgument, `row batch of ${batch.artifact} [${from}, ${to}): ${why}`, {
+      artifact: batch.artifact,
+      operation: "write",
+    });
+  if (lines.length !== indexes.length) throw bad(`${lines.length} lines but ${indexes.length} indexes`);
+  if (!(from <= to)) throw bad("from is after to");
+  if (lines.length > 0 && (indexes[0]! < from || indexes[indexes.length - 1]! >= to)) {
+    throw bad("indexes fall outside [from, to)");
+  }
+  if (lines.length > to - from) throw bad("more lines than positions");
+}
+
+/** Makes a rename durable; some platforms (Windows) cannot open or fsync a directory, and there nothing more can be done. */
+async function syncDir(dir: string): Promise<void> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(dir, "r");
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL" && code !== "EBADF") throw err;
+  } finally {
+    await handle?.close();
+  }
+}

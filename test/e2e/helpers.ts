@@ -1,0 +1,86 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, "../..");
+/** The built CLI. */
+export const CLI = join(ROOT, "bin", "tailkit.js");
+/** The built AWS plugin executable. */
+export const AWS_PLUGIN = join(ROOT, "plugins", "aws", "bin", "tailkit-plugin-aws");
+
+/** What a finished process printed. */
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the tailkit CLI to its end. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], env);
+}
+
+/** Runs a command to its end, collecting its output. */
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A fresh temp folder; removed by the returned cleanup. */
+export function tempDir(prefix = "tailkit-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every file below dir, relative paths, sorted. */
+export function listFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name).slice(dir.length + 1))
+    .sort();
+}
+
+/** Chunk files of an output folder, in sequence order, with their rows parsed. */
+export function readChunks(dir: string): { name: string; sequence: number; executionId: string; rows: Record<string, unknown>[] }[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(".jsonl"))
+    .map((name) => {
+      const m = /^(.+)-(\d+)\.jsonl$/.exec(name);
+      if (!m) throw new Error(`unexpected chunk name ${name}`);
+      const text = readFileSync(join(dir, name), "utf8");
+      if (text.length > 0 && !text.endsWith("\n")) throw new Error(`${name} does not end with a newline`);
+      const rows = text.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { name, sequence: Number(m[2]), executionId: m[1]!, rows };
+    })
+    .sort((a, b) => a.executionId.localeCompare(b.executionId) || a.sequence - b.sequence);
+}
+
+/** CloudTrail records of every readable .json.gz below dir, read straight from the files. */
+export function cloudTrailRecords(dir: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const f of listFiles(dir).filter((p) => p.endsWith(".json.gz"))) {
+    out.push(...(JSON.parse(gunzipSync(readFileSync(join(dir, f))).toString("utf8")) as { Records: Record<string, unknown>[] }).Records);
+  }
+  return out;
+}
+
+/** VPC flow log record lines (header excluded) of every .log.gz below dir. */
+export function vpcFlowLines(dir: string): string[] {
+  const out: string[] = [];
+  for (const f of listFiles(dir).filter((p) => p.endsWith(".log.gz"))) {
+    const lines = gunzipSync(readFileSync(join(dir, f))).toString("utf8").split("\n");
+    out.push(...lines.filter((l) => l.length > 0 && !l.startsWith("version ")));
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import * as Async from "../../../src/storage/async.js";
+import * as Sync from "../../../src/storage/sync.js";
+import { ReturnCode, storageEvents, t, type StorageEvent } from "../../../src/storage/index.js";
+import { cases, runCase } from "../../storage/cases.js";
+import { REDIS, deletePrefix, freePort, keysUnder, requireRedis, startPrivateRedis, uniquePrefix } from "./redis-helpers.js";
+
+let prefix: string;
+beforeAll(requireRedis);
+beforeEach(() => {
+  prefix = uniquePrefix();
+});
+afterEach(async () => {
+  await deletePrefix(prefix);
+});
+
+const opts = (extra: Record<string, unknown> = {}) => ({ ...REDIS, keyPrefix: prefix, ...extra });
+
+describe("redis: shared cases give the same results sync (worker) and async", () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const a = await Async.open("redis", opts({ keyPrefix: `${prefix}a:` }), c.keyType, c.valueType);
+      const s = Sync.open("redis", opts({ keyPrefix: `${prefix}s:` }), c.keyType, c.valueType);
+      expect(a.code).toBe(ReturnCode.SUCCESS);
+      expect(s.code).toBe(ReturnCode.SUCCESS);
+      const sh = s.value!;
+      const asyncOut = await runCase(c, a.value!);
+      const syncOut = await runCase(c, {
+        put: async (x) => sh.put(x),
+        get: async (k) => sh.get(k),
+        erase: async (k) => sh.erase(k),
+        close: async () => sh.close(),
+      });
+      expect(asyncOut).toStrictEqual(c.expect);
+      expect(syncOut).toStrictEqual(asyncOut);
+      await a.value!.close();
+      sh.close();
+    });
+  }
+});
+
+describe("redis backend", () => {
+  it("stores under keyPrefix and keeps two prefixes apart", async () => {
+    const a = (await Async.open("redis", opts({ keyPrefix: `${prefix}one:` }), t.string(), t.string())).value!;
+    const b = Sync.open("redis", opts({ keyPrefix: `${prefix}two:` }), t.string(), t.string()).value!;
+    await a.put({ key: "k", value: "from-one" });
+    expect(b.get("k").code).toBe(ReturnCode.KEY_NOT_FOUND);
+    b.put({ key: "k", value: "from-two" });
+    expect((await a.get("k")).value).toBe("from-one");
+    await a.erase("k");
+    expect(b.get("k").value).toBe("from-two");
+    expect(await keysUnder(prefix)).toEqual([`${prefix}two:tkjson1:"k"`]);
+    await a.close();
+    b.close();
+  });
+
+  for (const mode of ["async", "sync"] as const) {
+    it(`expires with native PX: short gone, long kept, overwrite resets (${mode})`, async () => {
+      const h =
+        mode === "async"
+          ? (await Async.open("redis", opts(), t.string(), t.string())).value!
+          : Sync.open("redis", opts(), t.string(), t.string()).value!;
+      await h.put({ key: "short", value: "s", expireTime: 0.15 });
+      await h.put({ key: "long", value: "l", expireTime: 60 });
+      await h.put({ key: "reset", value: "1", expireTime: 0.15 });
+      await h.put({ key: "reset", value: "2" });
+      await h.put({ key: "nx", value: "old", expireTime: 0.15 });
+      expect((await h.put({ key: "nx", value: "new", overwrite: false })).code).toBe(ReturnCode.KEY_EXISTS);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await h.get("short")).code).toBe(ReturnCode.KEY_NOT_FOUND);
+      expect((await h.get("long")).value).toBe("l");
+      expect((await h.get("reset")).value).toBe("2");
+      expect((await h.put({ key: "nx", value: "new", overwrite: false })).code).toBe(ReturnCode.SUCCESS);
+      expect((await h.get("nx")).value).toBe("new");
+      await h.close();
+    });
+  }
+
+  it("gives CONNECTION_FAILED, naming backend and address, when no server answers at open", async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const a = await Async.open("redis", { port, connectTimeout: 500, keyPrefix: prefix }, t.string(), t.string());
+    const s = Sync.open("redis", { port, connectTimeout: 500, keyPrefix: prefix }, t.string(), t.string());
+    for (const r of [a, s]) {
+      expect(r.code).toBe(ReturnCode.CONNECTION_FAILED);
+      expect(r.error).toMatch(new RegExp(`^redis backend failed to open: no answer from redis at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    }
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("names an invalid option", () => {
+    const r = Sync.open("redis", { port: 70_000 }, t.string(), t.string());
+    expect(r).toEqual({ code: ReturnCode.INITIALIZATION_FAILED, error: "redis backend failed to open: options.port: must be an integer 1..65535, got 70000" });
+  });
+
+  it("raises backend_opened once and backend_lost on close", async () => {
+    const seen: StorageEvent[] = [];
+    const sub = storageEvents.subscribe((e) => e.backend === "redis" && seen.push(e));
+    const h = Sync.open("redis", opts(), t.string(), t.string()).value!;
+    h.close();
+    sub.unsubscribe();
+    expect(seen.map((e) => [e.type, e.reason])).toEqual([
+      ["backend_opened", undefined],
+      ["backend_lost", "closed"],
+    ]);
+    expect(h.get("k").code).toBe(ReturnCode.NOT_CONNECTED);
+  });
+
+  for (const mode of ["async", "sync"] as const) {
+    it(`raises backend_lost and gives CONNECTION_LOST when the server dies, then reconnects (${mode})`, async () => {
+      const server = await startPrivateRedis();
+      try {
+        const o = { port: server.port, keyPrefix: prefix, connectTimeout: 500, operationTimeout: 1000 };
+        const h = mode === "async" ? (await Async.open("redis", o, t.string(), t.string())).value! : Sync.open("redis", o, t.string(), t.string()).value!;
+        const events: StorageEvent[] = [];
+        h.events.subscribe((e) => events.push(e));
+        expect((await h.put({ key: "k", value: "v" })).code).toBe(ReturnCode.SUCCESS);
+
+        await server.kill();
+        await expect.poll(() => events.map((e) => e.type), { timeout: 3_000, interval: 20 }).toEqual(["backend_opened", "backend_lost"]);
+        expect(events[1]!.reason).toContain(`127.0.0.1:${server.port}`);
+        const lost = await h.put({ key: "k", value: "v2" });
+        expect(lost.code).toBe(ReturnCode.CONNECTION_LOST);
+        expect(lost.error).toContain(`127.0.0.1:${server.port}`);
+        expect((await h.get("k")).code).toBe(ReturnCode.CONNECTION_LOST);
+        // One outage, one event, however many calls fail during it.
+        expect(events.filter((e) => e.type === "backend_lost")).toHaveLength(1);
+
+        const again = await startPrivateRedis(server.port);
+        try {
+          await expect.poll(async () => (await h.put({ key: "k", value: "back" })).code, { timeout: 8_000, interval: 100 }).toBe(ReturnCode.SUCCESS);
+          expect((await h.get("k")).value).toBe("back");
+          expect((await h.close()).code).toBe(ReturnCode.SUCCESS);
+        } finally {
+          await again.kill();
+        }
+      } finally {
+        await server.kill();
+      }
+    });
+  }
+});

@@ -1,0 +1,163 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Code } from "../../src/errors/index.js";
+import { createChunkWriter, type RowBatch, type WrittenChunk } from "../../src/writer/index.js";
+
+let tmp: string;
+let dir: string;
+beforeEach(async () => {
+  tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), "tailkit-writer-"));
+  dir = path.join(tmp, "out", "nested");
+});
+afterEach(async () => {
+  await fs.promises.rm(tmp, { recursive: true, force: true });
+});
+
+/** A batch of rows at the given positions of [from, to); the other positions are row errors. */
+function batch(artifact: string, from: number, to: number, indexes = range(from, to)): RowBatch {
+  return { artifact, from, to, indexes, lines: indexes.map((i) => JSON.stringify({ artifact, i })) };
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, k) => from + k);
+}
+
+function readRows(file: string): unknown[] {
+  const text = fs.readFileSync(file, "utf8");
+  expect(text.endsWith("\n")).toBe(true);
+  return text.slice(0, -1).split("\n").map((l) => JSON.parse(l) as unknown);
+}
+
+describe("createChunkWriter", () => {
+  it("writes <executionId>-<seq>.jsonl from 1, at most rowsPerChunk rows each, one object a line", async () => {
+    const chunks: WrittenChunk[] = [];
+    const writer = createChunkWriter({ dir, executionId: "exec1", rowsPerChunk: 4, onChunk: (c) => void chunks.push(c) });
+    await writer.write(batch("a", 0, 10));
+    expect(await writer.close()).toEqual({ chunks: 3, rows: 10, trailingRanges: [] });
+    expect(fs.readdirSync(dir).sort()).toEqual(["exec1-1.jsonl", "exec1-2.jsonl", "exec1-3.jsonl"]);
+    expect(chunks.map((c) => [c.sequence, c.rows, path.basename(c.path)])).toEqual([
+      [1, 4, "exec1-1.jsonl"],
+      [2, 4, "exec1-2.jsonl"],
+      [3, 2, "exec1-3.jsonl"],
+    ]);
+    expect(readRows(path.join(dir, "exec1-1.jsonl"))).toEqual(range(0, 4).map((i) => ({ artifact: "a", i })));
+    expect(readRows(path.join(dir, "exec1-3.jsonl"))).toEqual([{ artifact: "a", i: 8 }, { artifact: "a", i: 9 }]);
+  });
+
+  it("splits a batch across chunks with adjacent ranges that include row-error positions", async () => {
+    const chunks: WrittenChunk[] = [];
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 3, onChunk: (c) => void chunks.push(c) });
+    // Positions 0..9; 2, 5 and 9 are row errors.
+    await writer.write(batch("a", 0, 10, [0, 1, 3, 4, 6, 7, 8]));
+    await writer.write(batch("b", 0, 2));
+    await writer.close();
+    expect(chunks.map((c) => c.ranges)).toEqual([
+      [{ artifact: "a", from: 0, to: 4 }],
+      [{ artifact: "a", from: 4, to: 8 }],
+      [
+        { artifact: "a", from: 8, to: 10 },
+        { artifact: "b", from: 0, to: 2 },
+      ],
+    ]);
+    expect(chunks.map((c) => c.rows)).toEqual([3, 3, 3]);
+  });
+
+  it("merges consecutive batches of one artifact into one range per chunk", async () => {
+    const chunks: WrittenChunk[] = [];
+    const writer = createChunkWriter({ dir, executionId: "e", onChunk: (c) => void chunks.push(c) });
+    await writer.write(batch("a", 0, 5));
+    await writer.write(batch("a", 5, 8, [])); // all row errors
+    await writer.write(batch("a", 8, 12));
+    await writer.close();
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]!.ranges).toEqual([{ artifact: "a", from: 0, to: 12 }]);
+    expect(chunks[0]!.rows).toBe(9);
+  });
+
+  it("reports positions after the last row as trailing ranges instead of writing an empty chunk", async () => {
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 2 });
+    await writer.write(batch("a", 0, 2));
+    await writer.write(batch("a", 2, 5, []));
+    expect(await writer.close()).toEqual({ chunks: 1, rows: 2, trailingRanges: [{ artifact: "a", from: 2, to: 5 }] });
+    expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
+  });
+
+  it("announces a chunk only once it is whole under its final name, with no temp file left", async () => {
+    const seen: { files: string[]; rows: number }[] = [];
+    const writer = createChunkWriter({
+      dir,
+      executionId: "e",
+      rowsPerChunk: 1000,
+      onChunk: async (c) => {
+        seen.push({ files: fs.readdirSync(dir).sort(), rows: readRows(c.path).length });
+      },
+    });
+    // Rows big enough that one chunk takes several flushes of its temp file.
+    const big = "p".repeat(4000);
+    const lines = range(0, 2500).map((i) => JSON.stringify({ i, big }));
+    await writer.write({ artifact: "a", from: 0, to: 2500, lines, indexes: range(0, 2500) });
+    await writer.close();
+    expect(seen).toEqual([
+      { files: ["e-1.jsonl"], rows: 1000 },
+      { files: ["e-1.jsonl", "e-2.jsonl"], rows: 1000 },
+      { files: ["e-1.jsonl", "e-2.jsonl", "e-3.jsonl"], rows: 500 },
+    ]);
+    expect(fs.readdirSync(dir).sort()).toEqual(["e-1.jsonl", "e-2.jsonl", "e-3.jsonl"]);
+  });
+
+  it("keeps the partial chunk under a temp name a host cannot take for a chunk, until it is complete", async () => {
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 10_000 });
+    const big = "q".repeat(2000);
+    await writer.write({ artifact: "a", from: 0, to: 1000, lines: range(0, 1000).map((i) => JSON.stringify({ i, big })), indexes: range(0, 1000) });
+    const files = fs.readdirSync(dir);
+    expect(files.filter((f) => /^e-\d+\.jsonl$/.test(f))).toEqual([]);
+    expect(files).toEqual([".e-1.jsonl.tmp"]);
+    await writer.close();
+    expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
+    expect(readRows(path.join(dir, "e-1.jsonl"))).toHaveLength(1000);
+  });
+
+  it("abort removes the temp file, keeps announced chunks and refuses further writes", async () => {
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 600 });
+    const big = "r".repeat(4000); // the 400 rows left over exceed one flush, so a temp file exists
+    await writer.write({ artifact: "a", from: 0, to: 1000, lines: range(0, 1000).map((i) => JSON.stringify({ i, big })), indexes: range(0, 1000) });
+    expect(fs.readdirSync(dir).sort()).toEqual([".e-2.jsonl.tmp", "e-1.jsonl"]);
+    await writer.abort();
+    expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
+    await expect(writer.write(batch("a", 1000, 1001))).rejects.toMatchObject({ code: Code.FailedPrecondition });
+  });
+
+  it("runs writes in call order when callers do not await each one", async () => {
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 5 });
+    const pending = [writer.write(batch("a", 0, 3)), writer.write(batch("a", 3, 6)), writer.write(batch("a", 6, 9))];
+    await Promise.all(pending);
+    await writer.close();
+    const rows = [...readRows(path.join(dir, "e-1.jsonl")), ...readRows(path.join(dir, "e-2.jsonl"))];
+    expect(rows).toEqual(range(0, 9).map((i) => ({ artifact: "a", i })));
+  });
+
+  it("holds write() until onChunk is done, which is the backpressure a slow consumer gives", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 2, onChunk: () => gate });
+    let settled = false;
+    const w = writer.write(batch("a", 0, 2)).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    release();
+    await w;
+    expect(settled).toBe(true);
+    await writer.close();
+  });
+
+  it("refuses bad options and inconsistent batches with INVALID_ARGUMENT", async () => {
+    expect(() => createChunkWriter({ dir, executionId: "../x" })).toThrow(expect.objectContaining({ code: Code.InvalidArgument }));
+    expect(() => createChunkWriter({ dir, executionId: "e", rowsPerChunk: 0 })).toThrow(/rowsPerChunk/);
+    const writer = createChunkWriter({ dir, executionId: "e" });
+    await expect(writer.write({ artifact: "a", from: 0, to: 2, lines: ["{}"], indexes: [] })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
+  });
+});
