@@ -3,12 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
-import { MapperChain } from "../mappers/index.js";
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
 import { createChunkWriter } from "../writer/index.js";
-import type { RowBatch } from "../writer/types.js";
-import { createEnricher } from "./enrich.js";
+import { createExtractor, type Extractor, type ExtractSpec } from "./extract.js";
 import { emptyStatus, type CollectionEvent, type StatusCounters } from "./events.js";
 
 /** Everything one execution needs; built by the plugin runtime from a validated Collect request. */
@@ -33,6 +31,9 @@ export interface ExecutionOptions {
   /** Row-level error events sent before further ones are only counted. Default 100. */
   maxRowErrorEvents?: number | undefined;
   loaderOptions?: LoaderOptions | undefined;
+  /** PluginDefinition.module and .name, so extraction can run off the main thread. */
+  pluginModule?: string | undefined;
+  pluginName?: string | undefined;
   signal: AbortSignal;
   emit(event: CollectionEvent): void;
 }
@@ -88,12 +89,23 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   });
 
   let tempDir: string | undefined;
+  let extractor: Extractor | undefined;
   let fatal: TailkitError | undefined;
   try {
     tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
     const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
-    const loader = opts.table.loader(opts.tableConfig);
-    const loaderOptions: LoaderOptions = { ...opts.loaderOptions, signal: opts.signal };
+    const spec: ExtractSpec = {
+      table: opts.table,
+      tableConfig: opts.tableConfig,
+      partition: opts.partition,
+      sourceType: opts.sourceType,
+      sourceName: opts.sourceName,
+      from: opts.from,
+      to: opts.to,
+      loaderOptions: opts.loaderOptions,
+    };
+    const active = createExtractor(spec, { pluginModule: opts.pluginModule, pluginName: opts.pluginName });
+    extractor = active;
 
     const processArtifact = async (info: ArtifactInfo): Promise<void> => {
       const t0 = Date.now();
@@ -107,44 +119,23 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         status.artifactsDownloaded++;
         status.bytesDownloaded += local.bytes;
         emit({ type: "artifact_downloaded", executionId, time: now(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });
-        const chain = new MapperChain(opts.table.mappers(opts.tableConfig), info);
-        const enrich = createEnricher({
-          table: opts.table,
-          partition: opts.partition,
-          sourceType: opts.sourceType,
-          sourceName: opts.sourceName,
-          artifact: info,
-          from: opts.from,
-          to: opts.to,
-        });
         let rows = 0;
         let errors = 0;
-        try {
-          for await (const items of loader.load(local, loaderOptions)) {
-            const mapped = chain.map(items);
-            status.rowsReceived += mapped.rows.length;
-            for (const e of mapped.errors) {
-              errors++;
-              reportRowError(info.name, e.operation, `record ${e.itemIndex + 1}: ${e.message}`, e.position);
-            }
-            const enriched = enrich(mapped.rows, mapped.positions);
-            for (const f of enriched.failures) {
-              errors++;
-              reportRowError(info.name, f.operation, f.message, f.position);
-            }
-            status.rowsEnriched += enriched.lines.length;
-            rows += enriched.lines.length;
-            const batch: RowBatch = { artifact: info.name, from: mapped.from, to: mapped.to, lines: enriched.lines, indexes: enriched.indexes };
-            if (batch.to > batch.from) {
-              try {
-                await writer.write(batch);
-              } catch (err) {
-                throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
-              }
+        for await (const out of active.extract(local, opts.signal)) {
+          status.rowsReceived += out.rowsReceived;
+          for (const e of out.rowErrors) {
+            errors++;
+            reportRowError(info.name, e.operation, e.message, e.position);
+          }
+          status.rowsEnriched += out.batch.lines.length;
+          rows += out.batch.lines.length;
+          if (out.batch.to > out.batch.from) {
+            try {
+              await writer.write(out.batch);
+            } catch (err) {
+              throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
             }
           }
-        } catch (err) {
-          throw TailkitError.from(err, Code.DataLoss, { artifact: info.name, operation: "load" });
         }
         status.artifactsExtracted++;
         emit({ type: "artifact_extracted", executionId, time: now(), artifact: info, rows, rowErrors: errors });
@@ -192,6 +183,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   } finally {
     clearInterval(timer);
     await opts.source.close?.().catch(() => undefined);
+    await extractor?.close().catch(() => undefined);
     if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
   }
   const final = snapshot();

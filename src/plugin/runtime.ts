@@ -147,6 +147,8 @@ export class PluginRuntime {
       outputDir,
       rowsPerChunk,
       statusIntervalMs: this.options.statusIntervalMs,
+      pluginModule: this.plugin.module,
+      pluginName: this.plugin.name,
       signal: abort.signal,
       emit: (e) => this.publish(rec, e),
     });

@@ -5,6 +5,11 @@ import type { TableDefinition } from "../tables/types.js";
 export interface PluginDefinition {
   readonly name: string;
   readonly version: string;
+  /**
+   * URL of the module that exports this definition (pass `import.meta.url`). With it the SDK can load the tables in
+   * worker threads and extract on every core; without it extraction runs on the main thread.
+   */
+  readonly module?: string;
   // Tables and sources are heterogeneous in their config types; the runtime validates configs against their schemas.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly tables: readonly TableDefinition<any>[];

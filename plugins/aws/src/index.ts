@@ -6,6 +6,7 @@ import { vpcFlowLogTable } from "./vpc-flow-log.js";
 export const awsPlugin: PluginDefinition = {
   name: "aws",
   version: "0.1.0",
+  module: import.meta.url,
   tables: [cloudTrailTable, vpcFlowLogTable],
 };
 
