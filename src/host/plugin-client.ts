@@ -7,7 +7,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, parseHandshake } from "../plugin/handshake.js";
 import { HEALTH_SERVICE } from "../plugin/grpc-server.js";
 import type { CollectOptions, PluginDescription } from "../plugin/types.js";
-import { eventFromWire, loadProtocol, toTimestamp } from "../protocol/index.js";
+import { eventFromWire, loadProtocol, toUnixMs } from "../protocol/index.js";
 import type { DescribeResponse, GRPCControllerClient, PluginServiceClient, WireEvent } from "../protocol/index.js";
 
 /** Options of launchPlugin; defaults in each field's comment. */
@@ -117,8 +117,8 @@ export class PluginClient {
           partition: opts.partition ?? "",
           source: { type: opts.source.type, config_json: opts.source.config ? JSON.stringify(opts.source.config) : "" },
           table_config_json: opts.tableConfig ? JSON.stringify(opts.tableConfig) : "",
-          ...(opts.from ? { from: toTimestamp(opts.from) } : {}),
-          ...(opts.to ? { to: toTimestamp(opts.to) } : {}),
+          from_unix_ms: toUnixMs(opts.from),
+          to_unix_ms: toUnixMs(opts.to),
           output_dir: opts.outputDir,
           execution_id: opts.executionId ?? "",
           rows_per_chunk: opts.rowsPerChunk ?? 0,
@@ -203,7 +203,7 @@ function decodeDescribe(res: DescribeResponse): PluginDescription {
       sourceTypes: t.source_types,
       rowSchema: parseJson(t.row_schema_json),
       configSchema: parseJson(t.config_schema_json),
-      sourceDefaults: Object.fromEntries(Object.entries(t.source_defaults_json).map(([k, v]) => [k, parseJson(v)])),
+      sourceDefaults: Object.fromEntries(t.source_defaults.map((d) => [d.source_type, parseJson(d.config_json)])),
     })),
     sources: res.sources.map((s) => ({ type: s.type, description: s.description, configSchema: parseJson(s.config_schema_json) })),
   };

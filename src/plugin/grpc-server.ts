@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { Code, TailkitError } from "../errors/index.js";
-import { eventToWire, fromTimestamp, loadProtocol } from "../protocol/index.js";
+import { eventToWire, fromUnixMs, loadProtocol } from "../protocol/index.js";
 import type { CollectRequest, PluginServiceHandlers, GRPCControllerHandlers } from "../protocol/index.js";
 import type { CollectOptions } from "./types.js";
 import type { PluginRuntime } from "./runtime.js";
@@ -28,8 +28,8 @@ function parseJsonField(text: string, field: string): Record<string, unknown> | 
 export function collectOptionsFromWire(req: CollectRequest): CollectOptions {
   const sourceConfig = parseJsonField(req.source?.config_json ?? "", "source.config_json");
   const tableConfig = parseJsonField(req.table_config_json, "table_config_json");
-  const from = fromTimestamp(req.from);
-  const to = fromTimestamp(req.to);
+  const from = fromUnixMs(req.from_unix_ms);
+  const to = fromUnixMs(req.to_unix_ms);
   return {
     table: req.table,
     partition: req.partition,
@@ -66,7 +66,7 @@ export function createPluginServer(runtime: PluginRuntime, onShutdown: () => voi
           source_types: t.sourceTypes,
           row_schema_json: JSON.stringify(t.rowSchema),
           config_schema_json: JSON.stringify(t.configSchema),
-          source_defaults_json: Object.fromEntries(Object.entries(t.sourceDefaults).map(([k, v]) => [k, JSON.stringify(v)])),
+          source_defaults: Object.entries(t.sourceDefaults).map(([source_type, v]) => ({ source_type, config_json: JSON.stringify(v) })),
         })),
         sources: d.sources.map((s) => ({ type: s.type, description: s.description, config_schema_json: JSON.stringify(s.configSchema) })),
       });

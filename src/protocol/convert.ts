@@ -3,27 +3,24 @@ import type { ArtifactInfo } from "../sources/types.js";
 import type { Event, Event__Input } from "./generated/tailkit/plugin/v1/Event.js";
 import type { Status, Status__Input } from "./generated/tailkit/plugin/v1/Status.js";
 import type { ArtifactInfo as PbArtifact, ArtifactInfo__Input } from "./generated/tailkit/plugin/v1/ArtifactInfo.js";
-import type { Timestamp, Timestamp__Input } from "./generated/google/protobuf/Timestamp.js";
 
-/** Date → protobuf Timestamp. */
-export function toTimestamp(d: Date): Timestamp__Input {
-  const ms = d.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
+/** Date → the wire's unix milliseconds (0 when absent). */
+export function toUnixMs(d: Date | undefined): number {
+  return d ? d.getTime() : 0;
 }
 
-/** protobuf Timestamp → Date; undefined when absent. */
-export function fromTimestamp(t: Timestamp | Timestamp__Input | null | undefined): Date | undefined {
-  if (!t) return undefined;
-  return new Date(Number(t.seconds ?? 0) * 1000 + Math.floor(Number(t.nanos ?? 0) / 1e6));
+/** The wire's unix milliseconds → Date; undefined for 0 (unset). */
+export function fromUnixMs(ms: number | string | null | undefined): Date | undefined {
+  const n = Number(ms ?? 0);
+  return n ? new Date(n) : undefined;
 }
 
 function artifactToWire(a: ArtifactInfo): ArtifactInfo__Input {
-  return { name: a.name, location: a.location, size: a.size ?? 0, properties: a.properties };
+  return { name: a.name, location: a.location, size: a.size ?? 0, properties: Object.entries(a.properties).map(([key, value]) => ({ key, value })) };
 }
 
 function artifactFromWire(a: PbArtifact | null | undefined): ArtifactInfo {
-  return { name: a?.name ?? "", location: a?.location ?? "", size: Number(a?.size ?? 0), properties: { ...(a?.properties ?? {}) } };
+  return { name: a?.name ?? "", location: a?.location ?? "", size: Number(a?.size ?? 0), properties: Object.fromEntries((a?.properties ?? []).map((p) => [p.key, p.value])) };
 }
 
 function statusToWire(s: StatusCounters): Status__Input {
@@ -37,14 +34,14 @@ function statusToWire(s: StatusCounters): Status__Input {
     rows_enriched: s.rowsEnriched,
     rows_written: s.rowsWritten,
     chunks_written: s.chunksWritten,
-    row_errors: s.rowErrors,
+    row_errors: Object.entries(s.rowErrors).map(([operation, count]) => ({ operation, count })),
     elapsed_ms: s.elapsedMs,
   };
 }
 
 function statusFromWire(s: Status | null | undefined): StatusCounters {
   const rowErrors: Record<string, number> = {};
-  for (const [k, v] of Object.entries(s?.row_errors ?? {})) rowErrors[k] = Number(v);
+  for (const r of s?.row_errors ?? []) rowErrors[r.operation] = Number(r.count);
   return {
     artifactsDiscovered: Number(s?.artifacts_discovered ?? 0),
     artifactsDownloaded: Number(s?.artifacts_downloaded ?? 0),
@@ -62,7 +59,7 @@ function statusFromWire(s: Status | null | undefined): StatusCounters {
 
 /** Domain event → wire message. */
 export function eventToWire(e: CollectionEvent): Event__Input {
-  const base: Event__Input = { execution_id: e.executionId, time: toTimestamp(e.time) };
+  const base: Event__Input = { execution_id: e.executionId, time_unix_ms: e.time.getTime() };
   switch (e.type) {
     case "started":
       return { ...base, started: { table: e.table, partition: e.partition, source_type: e.sourceType, output_dir: e.outputDir } };
@@ -88,7 +85,7 @@ export function eventToWire(e: CollectionEvent): Event__Input {
 
 /** Wire message → domain event; undefined for an event kind this host does not know (a newer plugin). */
 export function eventFromWire(m: Event): CollectionEvent | undefined {
-  const base = { executionId: m.execution_id, time: fromTimestamp(m.time) ?? new Date() };
+  const base = { executionId: m.execution_id, time: fromUnixMs(m.time_unix_ms) ?? new Date() };
   switch (m.event) {
     case "started": {
       const s = m.started!;

@@ -1,5 +1,5 @@
 export { loadProtocol, protoRoot, PROTO_FILES, LOADER_OPTIONS } from "./load.js";
-export { eventToWire, eventFromWire, toTimestamp, fromTimestamp } from "./convert.js";
+export { eventToWire, eventFromWire, toUnixMs, fromUnixMs } from "./convert.js";
 export type { CollectRequest, CollectRequest__Input } from "./generated/tailkit/plugin/v1/CollectRequest.js";
 export type { DescribeResponse, DescribeResponse__Input } from "./generated/tailkit/plugin/v1/DescribeResponse.js";
 export type { PluginServiceClient, PluginServiceHandlers } from "./generated/tailkit/plugin/v1/PluginService.js";
