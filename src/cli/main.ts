@@ -58,6 +58,8 @@ interface CollectFlags {
   executionId?: string;
   output: "text" | "json";
   verbose?: boolean;
+  state?: string;
+  recollect?: boolean;
 }
 
 async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: PluginClient) => Promise<T>): Promise<T> {
@@ -104,6 +106,8 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
     ...(flags.to ? { to: flags.to } : {}),
     ...(flags.rowsPerChunk ? { rowsPerChunk: flags.rowsPerChunk } : {}),
     ...(flags.executionId ? { executionId: flags.executionId } : {}),
+    ...(flags.state ? { state: flags.state } : {}),
+    ...(flags.recollect ? { recollect: true } : {}),
   };
   const json = flags.output === "json";
   const progress = json ? undefined : createProgressReporter(process.stderr);
@@ -209,6 +213,8 @@ export function createCli(): Command {
     .requiredOption("--out <dir>", "folder for the chunk files")
     .option("--rows-per-chunk <n>", "rows per chunk file (default 10000)", parsePositiveInt)
     .option("--execution-id <id>", "execution id (default: a new one)")
+    .option("--state <location>", "collection state: an SQLite file path, or redis://host:port/prefix to share it (default: <out>/.tailkit/state.sqlite)")
+    .option("--recollect", "collect every artifact again, even those already collected")
     .addOption(new Option("--output <format>", "text (progress on stderr) or json (one summary object on stdout)").choices(["text", "json"]).default("text"))
     .option("--verbose", "show the plugin's own log lines")
     .action(async (plugin: string, flags: CollectFlags) => {

@@ -21,6 +21,7 @@ export function describeStatus(s: StatusCounters): string {
   return (
     `artifacts ${fmt(s.artifactsExtracted)}/${fmt(s.artifactsDiscovered)}` +
     (s.artifactsFailed ? ` (${fmt(s.artifactsFailed)} failed)` : "") +
+    (s.artifactsSkipped ? ` (${fmt(s.artifactsSkipped)} already collected, skipped)` : "") +
     `, rows ${fmt(s.rowsEnriched)} (${fmt(rate)}/s), written ${fmt(s.rowsWritten)} in ${fmt(s.chunksWritten)} chunks` +
     `, row errors ${fmt(rowErrorTotal(s))}`
   );

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
-import type { EnrichContext, Row, TableDefinition } from "../tables/types.js";
+import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
 
 /** What every row of one artifact shares, computed once per artifact rather than once per row. */
 export interface ArtifactEnrichContext {
@@ -22,9 +22,15 @@ export interface EnrichFailure {
   message: string;
 }
 
-/** Result of enriching one batch: JSON lines and the positions they came from. */
+/**
+ * Result of enriching one batch: the rows as JSON text, one line per row each ended by "\n", and the positions they
+ * came from. One string per batch rather than one per row, so that the batch can be encoded to bytes in one call.
+ */
 export interface EnrichedBatch {
-  lines: string[];
+  /** Every row's JSON followed by "\n"; "" when no row passed. */
+  text: string;
+  /** Rows in text, which is also the length of indexes. */
+  count: number;
   indexes: number[];
   failures: EnrichFailure[];
   /** Rows outside [from, to). */
@@ -36,34 +42,51 @@ export function artifactIdPrefix(sourceType: string, sourceName: string, artifac
   return createHash("sha256").update(`${sourceType}\0${sourceName}\0${artifactName}`).digest("base64url").slice(0, 16);
 }
 
-function toIso(value: unknown): string | undefined {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  if (typeof value === "number") {
-    const d = new Date(value);
-    return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-  }
-  if (typeof value === "string" && value.length > 0) {
-    const d = new Date(value);
-    return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-  }
-  return undefined;
+/** Text that starts every tp_* key in JSON; a row whose JSON holds it takes the slow path. */
+const SDK_FIELDS = '"tp_';
+
+/** Milliseconds since the epoch of a tp_timestamp, or NaN; a Date, a number or a non-empty string, as `new Date` reads them. */
+function toMs(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === "number" || (typeof value === "string" && value.length > 0)) return new Date(value).getTime();
+  return Number.NaN;
+}
+
+/** JSON of an optional field, or "" when the value is absent or not representable (as JSON.stringify drops such keys). */
+function optionalField(key: string, value: unknown): string {
+  if (value === undefined) return "";
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? "" : `,"${key}":${json}`;
 }
 
 /**
  * Builds the per-artifact enrich function: table fields, then the common tp_* fields, then one JSON line per row.
  * Synchronous and allocation-light, since it runs once per row.
+ *
+ * The tp_* fields are not set on the row object: the row is serialized as is and the fields are appended to its JSON
+ * text, most of them as fragments made once per artifact. This gives the same line as setting them and serializing,
+ * because new keys go last in both. A row whose JSON already holds `"tp_` (a field of that name, or such text in a
+ * value) is enriched the plain way, so that an existing field keeps its place and is overwritten, never doubled.
  */
 export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], positions: number[]) => EnrichedBatch {
   const prefix = artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
   const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
-  const toMs = ctx.to?.getTime() ?? Infinity;
+  const toMs_ = ctx.to?.getTime() ?? Infinity;
   const { table, partition, sourceType, sourceName } = ctx;
   const location = ctx.artifact.location;
+  const tableJson = `,"tp_table":${JSON.stringify(table.name)},"tp_partition":${JSON.stringify(partition)}`;
+  const sourceJson =
+    `,"tp_source_type":${JSON.stringify(sourceType)},"tp_source_name":${JSON.stringify(sourceName)}` +
+    `,"tp_source_location":${JSON.stringify(location)}`;
+  // tp_index is nearly always the same few values (an account id); remember the last one's JSON.
+  let lastIndex: unknown = undefined;
+  let lastIndexJson = "";
 
   return (rows, positions) => {
     const ingest = new Date().toISOString();
-    const lines: string[] = [];
+    const ingestJson = `,"tp_ingest_timestamp":"${ingest}"`;
+    let text = "";
     const indexes: number[] = [];
     const failures: EnrichFailure[] = [];
     let filtered = 0;
@@ -81,37 +104,68 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
         failures.push({ position, operation: "enrich", message: `row ${position}: ${err instanceof Error ? err.message : String(err)}` });
         continue;
       }
-      const ts = toIso(extra.tp_timestamp);
-      if (ts === undefined) {
+      const ms = toMs(extra.tp_timestamp);
+      if (Number.isNaN(ms)) {
         failures.push({ position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` });
         continue;
       }
-      const ms = Date.parse(ts);
-      if (ms < fromMs || ms >= toMs) {
+      if (ms < fromMs || ms >= toMs_) {
         filtered++;
         continue;
       }
-      row["tp_id"] = `${prefix}${position.toString(36)}`;
-      row["tp_timestamp"] = ts;
-      row["tp_ingest_timestamp"] = ingest;
-      row["tp_table"] = table.name;
-      row["tp_partition"] = partition;
-      row["tp_index"] = extra.tp_index ?? "default";
-      row["tp_date"] = ts.slice(0, 10);
-      row["tp_source_type"] = sourceType;
-      row["tp_source_name"] = sourceName;
-      row["tp_source_location"] = location;
-      if (extra.tp_source_ip !== undefined) row["tp_source_ip"] = extra.tp_source_ip;
-      if (extra.tp_destination_ip !== undefined) row["tp_destination_ip"] = extra.tp_destination_ip;
-      if (extra.tp_ips !== undefined) row["tp_ips"] = extra.tp_ips;
-      if (extra.tp_usernames !== undefined) row["tp_usernames"] = extra.tp_usernames;
-      if (extra.tp_akas !== undefined) row["tp_akas"] = extra.tp_akas;
-      if (extra.tp_domains !== undefined) row["tp_domains"] = extra.tp_domains;
-      if (extra.tp_emails !== undefined) row["tp_emails"] = extra.tp_emails;
-      if (extra.tp_tags !== undefined) row["tp_tags"] = extra.tp_tags;
-      lines.push(JSON.stringify(row));
+      const ts = new Date(ms).toISOString();
+      const tpIndex = extra.tp_index ?? "default";
+      if (tpIndex !== lastIndex) {
+        lastIndex = tpIndex;
+        lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
+      }
+      const json = JSON.stringify(row) as string | undefined;
+      if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */) {
+        text += enrichSlow(row, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n";
+      } else {
+        text +=
+          (json.length === 2 ? "{" : json.slice(0, -1) + ",") +
+          `"tp_id":"${prefix}${position.toString(36)}","tp_timestamp":"${ts}"` +
+          ingestJson +
+          tableJson +
+          lastIndexJson +
+          `,"tp_date":"${ts.slice(0, 10)}"` +
+          sourceJson +
+          optionalField("tp_source_ip", extra.tp_source_ip) +
+          optionalField("tp_destination_ip", extra.tp_destination_ip) +
+          optionalField("tp_ips", extra.tp_ips) +
+          optionalField("tp_usernames", extra.tp_usernames) +
+          optionalField("tp_akas", extra.tp_akas) +
+          optionalField("tp_domains", extra.tp_domains) +
+          optionalField("tp_emails", extra.tp_emails) +
+          optionalField("tp_tags", extra.tp_tags) +
+          "}\n";
+      }
       indexes.push(position);
     }
-    return { lines, indexes, failures, filtered };
+    return { text, count: indexes.length, indexes, failures, filtered };
   };
+}
+
+/** Sets the tp_* fields on the row and serializes it: the reference behaviour, for rows the fast path cannot take. */
+function enrichSlow(row: Row, extra: TableEnrichment, id: string, ts: string, ingest: string, ctx: ArtifactEnrichContext): string {
+  row["tp_id"] = id;
+  row["tp_timestamp"] = ts;
+  row["tp_ingest_timestamp"] = ingest;
+  row["tp_table"] = ctx.table.name;
+  row["tp_partition"] = ctx.partition;
+  row["tp_index"] = extra.tp_index ?? "default";
+  row["tp_date"] = ts.slice(0, 10);
+  row["tp_source_type"] = ctx.sourceType;
+  row["tp_source_name"] = ctx.sourceName;
+  row["tp_source_location"] = ctx.artifact.location;
+  if (extra.tp_source_ip !== undefined) row["tp_source_ip"] = extra.tp_source_ip;
+  if (extra.tp_destination_ip !== undefined) row["tp_destination_ip"] = extra.tp_destination_ip;
+  if (extra.tp_ips !== undefined) row["tp_ips"] = extra.tp_ips;
+  if (extra.tp_usernames !== undefined) row["tp_usernames"] = extra.tp_usernames;
+  if (extra.tp_akas !== undefined) row["tp_akas"] = extra.tp_akas;
+  if (extra.tp_domains !== undefined) row["tp_domains"] = extra.tp_domains;
+  if (extra.tp_emails !== undefined) row["tp_emails"] = extra.tp_emails;
+  if (extra.tp_tags !== undefined) row["tp_tags"] = extra.tp_tags;
+  return JSON.stringify(row);
 }

@@ -6,6 +6,8 @@ export interface StatusCounters {
   artifactsDownloaded: number;
   artifactsExtracted: number;
   artifactsFailed: number;
+  /** Artifacts left alone because state says they are collected and unchanged. */
+  artifactsSkipped: number;
   bytesDownloaded: number;
   /** Rows out of the mapper chain. */
   rowsReceived: number;
@@ -100,6 +102,7 @@ export function emptyStatus(): StatusCounters {
     artifactsDownloaded: 0,
     artifactsExtracted: 0,
     artifactsFailed: 0,
+    artifactsSkipped: 0,
     bytesDownloaded: 0,
     rowsReceived: 0,
     rowsEnriched: 0,

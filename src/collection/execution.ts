@@ -1,13 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { readdir, mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
+import { CollectionState, type StateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
-import { createChunkWriter } from "../writer/index.js";
-import { createExtractor, type Extractor, type ExtractSpec } from "./extract.js";
+import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
+import type { ChunkRange, RowBatch } from "../writer/types.js";
 import { emptyStatus, type CollectionEvent, type StatusCounters } from "./events.js";
+import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "./extract.js";
 
 /** Everything one execution needs; built by the plugin runtime from a validated Collect request. */
 export interface ExecutionOptions {
@@ -31,11 +34,57 @@ export interface ExecutionOptions {
   /** Row-level error events sent before further ones are only counted. Default 100. */
   maxRowErrorEvents?: number | undefined;
   loaderOptions?: LoaderOptions | undefined;
+  /** Collection state: where, whose, and whether to ignore what it says was collected. */
+  state: { location: StateLocation; plugin: string; recollect: boolean; leaseSeconds?: number | undefined };
   /** PluginDefinition.module and .name, so extraction can run off the main thread. */
   pluginModule?: string | undefined;
   pluginName?: string | undefined;
   signal: AbortSignal;
   emit(event: CollectionEvent): void;
+}
+
+/** Drops the positions below `skip` from a batch (they are in chunks of an earlier, interrupted run). */
+function dropCommitted(out: ExtractedBatch, skip: number): ExtractedBatch | undefined {
+  const b = out.batch;
+  if (skip <= b.from) return out;
+  if (b.to <= skip) return undefined;
+  let i = 0;
+  while (i < b.indexes.length && b.indexes[i]! < skip) i++;
+  let lines: RowBatch["lines"];
+  if (isEncodedLines(b.lines)) {
+    // Rare (only the batch that straddles where the earlier run stopped), so a scan for the i-th newline is fine.
+    const bytes = Buffer.from(b.lines.bytes.buffer, b.lines.bytes.byteOffset, b.lines.bytes.byteLength);
+    let at = 0;
+    for (let k = 0; k < i; k++) at = bytes.indexOf(10, at) + 1;
+    lines = encodedLines(bytes.subarray(at), b.lines.length - i);
+  } else {
+    lines = b.lines.slice(i);
+  }
+  return {
+    ...out,
+    batch: { ...b, from: skip, lines, indexes: b.indexes.slice(i) },
+    rowErrors: out.rowErrors.filter((e) => e.position >= skip),
+  };
+}
+
+/** Removes temp chunk files that dead processes left in the output folder (their pid is in the name). */
+async function removeStaleTempFiles(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^\..+\.(\d+)\.jsonl\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === "EPERM";
+      }
+    }
+    if (!alive) await unlink(join(dir, name)).catch(() => undefined);
+  }
 }
 
 /** Runs one execution to its end. Never rejects: a failure becomes the complete event's error. */
@@ -77,11 +126,36 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const timer = setInterval(() => emit({ type: "status", executionId, time: now(), status: snapshot() }), opts.statusIntervalMs ?? 1000);
   timer.unref();
 
+  // Artifacts fully extracted in this execution: where their positions end, and how many rows they gave.
+  const ended = new Map<string, { end: number; rows: number }>();
+  const completed = new Set<string>();
+  let state: CollectionState | undefined;
+  const held = new Set<string>();
+  let renewTimer: NodeJS.Timeout | undefined;
+  const release = async (name: string) => {
+    held.delete(name);
+    await state!.release(name);
+  };
+
+  const completeIfDone = async (ranges: readonly ChunkRange[]) => {
+    for (const r of ranges) {
+      const e = ended.get(r.artifact);
+      if (e && !completed.has(r.artifact) && r.to >= e.end) {
+        completed.add(r.artifact);
+        await state!.complete(r.artifact, e.end, e.rows);
+        await release(r.artifact);
+      }
+    }
+  };
+
   const writer = createChunkWriter({
     dir: opts.outputDir,
     executionId,
     rowsPerChunk: opts.rowsPerChunk ?? 10_000,
-    onChunk: (chunk) => {
+    beforeVisible: (chunk) => state!.intent(chunk.path, chunk.ranges),
+    onChunk: async (chunk) => {
+      await state!.commit(chunk.ranges);
+      await completeIfDone(chunk.ranges);
       status.rowsWritten += chunk.rows;
       status.chunksWritten++;
       emit({ type: "chunk_written", executionId, time: now(), sequence: chunk.sequence, rows: chunk.rows, path: chunk.path });
@@ -92,6 +166,16 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   let extractor: Extractor | undefined;
   let fatal: TailkitError | undefined;
   try {
+    state = await CollectionState.open({
+      location: opts.state.location,
+      plugin: opts.state.plugin,
+      table: opts.table.name,
+      partition: opts.partition,
+      owner: executionId,
+      ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
+    });
+    const st = state;
+    await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
     const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
     const spec: ExtractSpec = {
@@ -106,55 +190,71 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     };
     const active = createExtractor(spec, { pluginModule: opts.pluginModule, pluginName: opts.pluginName });
     extractor = active;
+    // An explicit time range or --recollect asks for artifacts again even when state says they are collected.
+    const override = opts.state.recollect || opts.from !== undefined || opts.to !== undefined;
+    const leaseMs = st.leaseSeconds * 1000;
 
-    const processArtifact = async (info: ArtifactInfo): Promise<void> => {
-      const t0 = Date.now();
-      let local;
-      try {
-        local = await opts.source.download(info, ctx);
-      } catch (err) {
-        throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
-      }
-      try {
-        status.artifactsDownloaded++;
-        status.bytesDownloaded += local.bytes;
-        emit({ type: "artifact_downloaded", executionId, time: now(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });
-        let rows = 0;
-        let errors = 0;
-        for await (const out of active.extract(local, opts.signal)) {
-          status.rowsReceived += out.rowsReceived;
-          for (const e of out.rowErrors) {
-            errors++;
-            reportRowError(info.name, e.operation, e.message, e.position);
-          }
-          status.rowsEnriched += out.batch.lines.length;
-          rows += out.batch.lines.length;
-          if (out.batch.to > out.batch.from) {
-            try {
-              await writer.write(out.batch);
-            } catch (err) {
-              throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
+    // Claims are held until an artifact is complete (its rows may wait in the writer long after extraction), so one
+    // timer renews them all.
+    renewTimer = setInterval(() => {
+      for (const name of held) void st.renew(name).catch(() => undefined);
+    }, Math.max(200, leaseMs / 3));
+    renewTimer.unref();
+
+    const processArtifact = async (info: ArtifactInfo, skip: number): Promise<void> => {
+      {
+        const t0 = Date.now();
+        let local;
+        try {
+          local = await opts.source.download(info, ctx);
+        } catch (err) {
+          throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
+        }
+        try {
+          status.artifactsDownloaded++;
+          status.bytesDownloaded += local.bytes;
+          emit({ type: "artifact_downloaded", executionId, time: now(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });
+          let rows = 0;
+          let errors = 0;
+          let end = skip;
+          for await (const raw of active.extract(local, opts.signal)) {
+            end = Math.max(end, raw.batch.to);
+            const out = dropCommitted(raw, skip);
+            if (!out) continue;
+            status.rowsReceived += out.rowsReceived;
+            for (const e of out.rowErrors) {
+              errors++;
+              reportRowError(info.name, e.operation, e.message, e.position);
+            }
+            status.rowsEnriched += out.batch.lines.length;
+            rows += out.batch.lines.length;
+            if (out.batch.to > out.batch.from) {
+              try {
+                await writer.write(out.batch);
+              } catch (err) {
+                throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
+              }
             }
           }
+          ended.set(info.name, { end, rows });
+          status.artifactsExtracted++;
+          emit({ type: "artifact_extracted", executionId, time: now(), artifact: info, rows, rowErrors: errors });
+        } finally {
+          await local.release();
         }
-        status.artifactsExtracted++;
-        emit({ type: "artifact_extracted", executionId, time: now(), artifact: info, rows, rowErrors: errors });
-      } finally {
-        await local.release();
       }
     };
 
     const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
     const inFlight = new Set<Promise<void>>();
-    for await (const info of opts.source.discover(ctx)) {
-      if (opts.signal.aborted) break;
+    const start = (info: ArtifactInfo, skip: number) => {
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
-      const p: Promise<void> = processArtifact(info)
-        .catch((err: unknown) => {
+      const p: Promise<void> = processArtifact(info, skip)
+        .catch(async (err: unknown) => {
           if (opts.signal.aborted) return;
           const e = TailkitError.from(err);
-          if (e.details.operation === "write") {
+          if (e.details.operation === "write" || e.details.operation === "state") {
             fatal ??= e;
             return;
           }
@@ -167,23 +267,70 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
             operation: e.details.operation ?? "load",
             message: e.message.includes(info.name) ? e.message : `${info.name}: ${e.message}`,
           });
+          // Rows written before the failure stay committed; another run retries from there.
+          await release(info.name).catch(() => undefined);
         })
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
+    };
+    /** Decides what to do with one artifact: skip (done), defer (another collector holds it), or collect. */
+    const consider = async (info: ArtifactInfo): Promise<"skip" | "defer" | "start"> => {
+      const prev = await st.artifact(info.name);
+      if (!override && CollectionState.isDone(prev, info)) return "skip";
+      if (!(await st.claim(info.name))) return "defer";
+      held.add(info.name);
+      // The claim was taken after the read: read again so progress a previous holder committed meanwhile counts.
+      const current = await st.artifact(info.name);
+      if (!override && CollectionState.isDone(current, info)) {
+        await release(info.name);
+        return "skip";
+      }
+      st.begin(info);
+      start(info, override ? 0 : (current?.committed ?? 0));
+      return "start";
+    };
+
+    const deferred: ArtifactInfo[] = [];
+    for await (const info of opts.source.discover(ctx)) {
+      if (opts.signal.aborted || fatal) break;
+      const what = await consider(info);
+      if (what === "skip") status.artifactsSkipped++;
+      else if (what === "defer") deferred.push(info);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
-      if (fatal) break;
+    }
+    // Artifacts other collectors hold: wait until they finish them, or their claims lapse and this one takes over.
+    while (deferred.length && !opts.signal.aborted && !fatal) {
+      for (let i = deferred.length - 1; i >= 0; i--) {
+        const what = await consider(deferred[i]!);
+        if (what !== "defer") {
+          if (what === "skip") status.artifactsSkipped++;
+          deferred.splice(i, 1);
+        }
+        if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      }
+      if (deferred.length) await sleep(Math.min(1000, leaseMs / 4));
     }
     await Promise.all(inFlight);
     if (opts.signal.aborted) throw new TailkitError(Code.Canceled, "collection was cancelled");
     if (fatal) throw fatal;
-    await writer.close();
+    const summary = await writer.close();
+    await st.commit(summary.trailingRanges);
+    // What no chunk holds (artifacts without rows, trailing row errors) is accounted for now.
+    for (const [name, e] of ended) {
+      if (completed.has(name)) continue;
+      completed.add(name);
+      await st.complete(name, e.end, e.rows);
+      await release(name);
+    }
   } catch (err) {
     fatal ??= TailkitError.from(err);
     await writer.abort().catch(() => undefined);
   } finally {
     clearInterval(timer);
+    clearInterval(renewTimer);
     await opts.source.close?.().catch(() => undefined);
     await extractor?.close().catch(() => undefined);
+    await state?.close().catch(() => undefined);
     if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
   }
   const final = snapshot();

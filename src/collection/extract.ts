@@ -1,10 +1,12 @@
-import { Code, TailkitError } from "../errors/index.js";
+import { availableParallelism } from "node:os";
+import { Code, TailkitError, invalidArgument } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import { MapperChain } from "../mappers/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
-import type { RowBatch } from "../writer/types.js";
+import { encodedLines, type RowBatch } from "../writer/types.js";
 import { createEnricher } from "./enrich.js";
+import { createWorkerExtractor } from "./worker-pool.js";
 
 /** What extraction needs to know besides the artifact: the same for every artifact of an execution. */
 export interface ExtractSpec {
@@ -25,7 +27,7 @@ export interface RowErrorReport {
   message: string;
 }
 
-/** One batch out of extraction: JSON lines ready for the writer, and what went wrong on the way. */
+/** One batch out of extraction: JSON lines, encoded, ready for the writer, and what went wrong on the way. */
 export interface ExtractedBatch {
   batch: RowBatch;
   rowErrors: RowErrorReport[];
@@ -61,8 +63,10 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
       }));
       const enriched = enrich(mapped.rows, mapped.positions);
       for (const f of enriched.failures) rowErrors.push(f);
+      // Encoded here, on the extracting thread: the writer then only moves bytes, and a worker can transfer them.
+      const bytes = Buffer.from(enriched.text, "utf8");
       yield {
-        batch: { artifact: info.name, from: mapped.from, to: mapped.to, lines: enriched.lines, indexes: enriched.indexes },
+        batch: { artifact: info.name, from: mapped.from, to: mapped.to, lines: encodedLines(bytes, enriched.count), indexes: enriched.indexes },
         rowErrors,
         rowsReceived: mapped.rows.length,
       };
@@ -72,24 +76,116 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   }
 }
 
+/** What an extractor has done so far, for status and for tests of its bounds. */
+export interface ExtractorStats {
+  /** Where extraction runs now: "worker" threads, or "inline" on the calling thread. */
+  mode: "worker" | "inline";
+  /** Why a worker extractor runs inline (the plugin module could not be loaded in a worker, say). */
+  fallbackReason?: string;
+  /** Live worker threads. */
+  workers: number;
+  workersStarted: number;
+  /** Artifacts handed to workers. */
+  jobs: number;
+  /** Batches received from workers and not yet taken by the consumer, now and at most. */
+  batchesQueued: number;
+  maxBatchesQueued: number;
+  /** Bytes of those batches, now and at most. */
+  bytesQueued: number;
+  maxBytesQueued: number;
+  /** Times a worker ran out of credits and waited for the consumer: backpressure at work. */
+  stalls: number;
+}
+
 /** Runs extraction for an execution; the inline one runs on the calling thread, others may use worker threads. */
 export interface Extractor {
   extract(local: LocalArtifact, signal?: AbortSignal): AsyncIterable<ExtractedBatch>;
   /** Frees threads or other resources; the extractor is unusable afterwards. */
   close(): Promise<void>;
+  stats(): ExtractorStats;
 }
 
-/** Options for createExtractor. */
+/** Options for createExtractor. Defaults are written beside each field. */
 export interface ExtractorOptions {
   /** URL of the module exporting the plugin definition (PluginDefinition.module), for extractors that run elsewhere. */
   pluginModule?: string | undefined;
   pluginName?: string | undefined;
+  /**
+   * Worker threads. Default: os.availableParallelism(). 0 extracts inline on the calling thread, as does a missing
+   * pluginModule or pluginName, or a plugin module (or this SDK) loaded from TypeScript sources, which a worker cannot
+   * import without a loader (vitest, ts-node).
+   */
+  workers?: number | undefined;
+  /** Batches a worker may have sent and not had taken before it waits, per artifact. Default 4. */
+  maxBatchesInFlight?: number | undefined;
+  /**
+   * V8 young generation of each worker, in MB. Default 48: extraction allocates fast and short-lived, and a larger
+   * young generation lets most of it die there instead of being copied to the old generation.
+   */
+  workerYoungGenerationMb?: number | undefined;
 }
 
-/** The extractor an execution uses. */
-export function createExtractor(spec: ExtractSpec, _options: ExtractorOptions = {}): Extractor {
+/** Checks ExtractorOptions; throws INVALID_ARGUMENT naming the bad option. */
+export function validateExtractorOptions(options: ExtractorOptions): void {
+  const { workers, maxBatchesInFlight, workerYoungGenerationMb } = options;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
+    throw invalidArgument("workers", `must be a non-negative integer, got ${workers}`);
+  }
+  if (maxBatchesInFlight !== undefined && (!Number.isInteger(maxBatchesInFlight) || maxBatchesInFlight < 1)) {
+    throw invalidArgument("maxBatchesInFlight", `must be a positive integer, got ${maxBatchesInFlight}`);
+  }
+  if (workerYoungGenerationMb !== undefined && !(workerYoungGenerationMb > 0)) {
+    throw invalidArgument("workerYoungGenerationMb", `must be a positive number, got ${workerYoungGenerationMb}`);
+  }
+}
+
+/** Default young generation of an extraction worker, in MB. */
+export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 48;
+
+/** Why extraction cannot use workers with these options, or undefined when it can. */
+function inlineReason(options: ExtractorOptions, workers: number): string | undefined {
+  if (workers === 0) return "workers is 0";
+  if (!options.pluginModule || !options.pluginName) return "the plugin definition has no module";
+  if (import.meta.url.endsWith(".ts")) return "the SDK runs from TypeScript sources";
+  if (/\.[cm]?tsx?$/.test(new URL(options.pluginModule, "file:///").pathname)) return "the plugin module is TypeScript";
+  return undefined;
+}
+
+/** The extractor an execution uses: a pool of worker threads when the plugin module can be loaded in one, else inline. */
+export function createExtractor(spec: ExtractSpec, options: ExtractorOptions = {}): Extractor {
+  validateExtractorOptions(options);
+  const workers = options.workers ?? availableParallelism();
+  const reason = inlineReason(options, workers);
+  if (reason !== undefined) return createInlineExtractor(spec, reason);
+  return createWorkerExtractor(spec, {
+    pluginModule: options.pluginModule!,
+    pluginName: options.pluginName!,
+    workers,
+    maxBatchesInFlight: options.maxBatchesInFlight ?? 4,
+    youngGenerationMb: options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB,
+  });
+}
+
+/** Extraction on the calling thread. */
+export function createInlineExtractor(spec: ExtractSpec, reason?: string): Extractor {
+  let jobs = 0;
   return {
-    extract: (local, signal) => extractArtifact(local, spec, signal),
+    extract: (local, signal) => {
+      jobs++;
+      return extractArtifact(local, spec, signal);
+    },
     close: async () => undefined,
+    stats: () => ({
+      mode: "inline",
+      ...(reason !== undefined ? { fallbackReason: reason } : {}),
+      workers: 0,
+      workersStarted: 0,
+      jobs,
+      batchesQueued: 0,
+      maxBatchesQueued: 0,
+      bytesQueued: 0,
+      maxBytesQueued: 0,
+      stalls: 0,
+    }),
   };
 }

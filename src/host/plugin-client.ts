@@ -122,6 +122,8 @@ export class PluginClient {
           output_dir: opts.outputDir,
           execution_id: opts.executionId ?? "",
           rows_per_chunk: opts.rowsPerChunk ?? 0,
+          state: opts.state ?? "",
+          recollect: opts.recollect ?? false,
         },
         cb,
       ),

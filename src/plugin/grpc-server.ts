@@ -40,6 +40,8 @@ export function collectOptionsFromWire(req: CollectRequest): CollectOptions {
     outputDir: req.output_dir,
     executionId: req.execution_id,
     rowsPerChunk: req.rows_per_chunk,
+    state: req.state,
+    recollect: req.recollect,
   };
 }
 

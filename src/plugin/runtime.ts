@@ -8,6 +8,7 @@ import { Code, TailkitError, invalidArgument } from "../errors/index.js";
 import { validateConfig, type JSONSchema } from "../schema/index.js";
 import { createFileSystemSourceFactory } from "../sources/filesystem/index.js";
 import type { ArtifactSourceFactory } from "../sources/types.js";
+import { parseStateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { SDK_VERSION } from "../version.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
@@ -129,6 +130,7 @@ export class PluginRuntime {
     } catch (err) {
       throw invalidArgument("output_dir", `cannot create ${outputDir}: ${(err as Error).message}`);
     }
+    const stateLocation = parseStateLocation(req.state ?? "", outputDir);
     const source = factory.create(sourceConfig);
 
     const abort = new AbortController();
@@ -147,6 +149,7 @@ export class PluginRuntime {
       outputDir,
       rowsPerChunk,
       statusIntervalMs: this.options.statusIntervalMs,
+      state: { location: stateLocation, plugin: this.plugin.name, recollect: req.recollect ?? false },
       pluginModule: this.plugin.module,
       pluginName: this.plugin.name,
       signal: abort.signal,

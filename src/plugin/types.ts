@@ -32,6 +32,10 @@ export interface CollectOptions {
   executionId?: string;
   /** Default 10,000. */
   rowsPerChunk?: number;
+  /** State location (see parseStateLocation); default: SQLite under outputDir/.tailkit/. */
+  state?: string;
+  /** Collect every artifact again, ignoring what state says was collected. Default false. */
+  recollect?: boolean;
 }
 
 /** What Describe returns, in domain form. */

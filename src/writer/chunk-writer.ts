@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Code, TailkitError, invalidArgument } from "../errors/index.js";
-import type { ChunkRange, RowBatch, WrittenChunk } from "./types.js";
+import { isEncodedLines, lineOffset, type ChunkRange, type RowBatch, type WrittenChunk } from "./types.js";
 
 /** Options of createChunkWriter. */
 export interface ChunkWriterOptions {
@@ -13,6 +13,11 @@ export interface ChunkWriterOptions {
   rowsPerChunk?: number;
   /** Told about each chunk once it is durable under its final name; awaited before the writer goes on. Default: none. */
   onChunk?: (chunk: WrittenChunk) => void | Promise<void>;
+  /**
+   * Told about each chunk once its data is durable under the temp name, before the rename makes it visible; awaited.
+   * Collection state records its intent here, so that a crash between rename and onChunk can be recovered. Default: none.
+   */
+  beforeVisible?: (chunk: WrittenChunk) => void | Promise<void>;
 }
 
 /** What close() reports. */
@@ -39,8 +44,13 @@ export interface ChunkWriter {
 /** Default most rows in one chunk. */
 export const DEFAULT_ROWS_PER_CHUNK = 10_000;
 
-/** Pending text is written once it reaches this many characters, so a big chunk costs a few large writes. */
-const FLUSH_CHARS = 1024 * 1024;
+/** Pending bytes are written once they reach this size, so a big chunk costs a few large writes. */
+const FLUSH_BYTES = 1024 * 1024;
+
+/** Most buffers handed to one writev, well under any platform's IOV_MAX. */
+const MAX_IOVECS = 256;
+
+const LF = 0x0a;
 
 /** Checks ChunkWriterOptions; throws INVALID_ARGUMENT naming the bad option. */
 export function validateChunkWriterOptions(options: ChunkWriterOptions): void {
@@ -68,6 +78,7 @@ class JsonlChunkWriter implements ChunkWriter {
   private readonly executionId: string;
   private readonly rowsPerChunk: number;
   private readonly onChunk: ChunkWriterOptions["onChunk"];
+  private readonly beforeVisible: ChunkWriterOptions["beforeVisible"];
 
   /** Operations run one after another in call order, even when callers do not await. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -82,8 +93,8 @@ class JsonlChunkWriter implements ChunkWriter {
   // The chunk being filled.
   private file: fs.promises.FileHandle | undefined;
   private tempPath: string | undefined;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private chunkRows = 0;
   private ranges: ChunkRange[] = [];
 
@@ -92,6 +103,7 @@ class JsonlChunkWriter implements ChunkWriter {
     this.executionId = options.executionId;
     this.rowsPerChunk = options.rowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK;
     this.onChunk = options.onChunk;
+    this.beforeVisible = options.beforeVisible;
   }
 
   write(batch: RowBatch): Promise<void> {
@@ -142,13 +154,20 @@ class JsonlChunkWriter implements ChunkWriter {
   private async writeBatch(batch: RowBatch): Promise<void> {
     validateBatch(batch);
     const { lines, indexes } = batch;
+    const encoded = isEncodedLines(lines) ? lines.bytes : undefined;
+    let byteOffset = 0;
     let from = batch.from;
     let i = 0;
     while (i < lines.length) {
       const take = Math.min(this.rowsPerChunk - this.chunkRows, lines.length - i);
-      for (let k = i; k < i + take; k++) {
-        this.pending.push(lines[k]!);
-        this.pendingChars += lines[k]!.length + 1;
+      if (encoded !== undefined) {
+        // Lines are found by their newlines only where a chunk boundary cuts the batch.
+        const end = i + take === lines.length ? encoded.length : nthLineEnd(encoded, byteOffset, take, batch);
+        this.push(encoded.subarray(byteOffset, end));
+        byteOffset = end;
+      } else {
+        const part = take === lines.length ? (lines as readonly string[]) : (lines as readonly string[]).slice(i, i + take);
+        this.push(Buffer.from(part.join("\n") + "\n", "utf8"));
       }
       this.chunkRows += take;
       i += take;
@@ -157,10 +176,17 @@ class JsonlChunkWriter implements ChunkWriter {
       this.addRange(batch.artifact, from, to);
       from = to;
       if (this.chunkRows === this.rowsPerChunk) await this.finishChunk();
-      else if (this.pendingChars >= FLUSH_CHARS) await this.flushPending();
+      else if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= MAX_IOVECS) await this.flushPending();
     }
+    if (encoded !== undefined && byteOffset !== encoded.length) throw badBatch(batch, "bytes hold more lines than lines.length");
     // Row errors after the batch's last row (or a batch of nothing but errors) still move its positions forward.
     this.addRange(batch.artifact, from, batch.to);
+  }
+
+  private push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
   }
 
   private addRange(artifact: string, from: number, to: number): void {
@@ -174,16 +200,23 @@ class JsonlChunkWriter implements ChunkWriter {
     if (this.pending.length === 0) return;
     if (this.file === undefined) {
       await this.ensureDir();
-      this.tempPath = path.join(this.dir, `.${this.executionId}-${this.sequence + 1}.jsonl.tmp`);
+      // The pid lets a later run tell a temp file left by a dead process from one a live collector is writing.
+      this.tempPath = path.join(this.dir, `.${this.executionId}-${this.sequence + 1}.${process.pid}.jsonl.tmp`);
       this.file = await fs.promises.open(this.tempPath, "w");
     }
-    const data = Buffer.from(this.pending.join("\n") + "\n", "utf8");
+    const buffers = this.pending;
+    const total = this.pendingBytes;
     this.pending = [];
-    this.pendingChars = 0;
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await this.file.write(data, offset, data.length - offset, null);
-      offset += bytesWritten;
+    this.pendingBytes = 0;
+    // One writev for everything pending; a short write (rare, e.g. a full disk about to fail) finishes byte by byte.
+    const { bytesWritten } = await this.file.writev(buffers);
+    if (bytesWritten < total) {
+      const rest = Buffer.concat(buffers).subarray(bytesWritten);
+      let offset = 0;
+      while (offset < rest.length) {
+        const r = await this.file.write(rest, offset, rest.length - offset, null);
+        offset += r.bytesWritten;
+      }
     }
   }
 
@@ -197,9 +230,6 @@ class JsonlChunkWriter implements ChunkWriter {
     this.file = undefined;
     const sequence = ++this.sequence;
     const finalPath = path.join(this.dir, `${this.executionId}-${sequence}.jsonl`);
-    await fs.promises.rename(tempPath, finalPath);
-    this.tempPath = undefined;
-    await syncDir(this.dir);
     const chunk: WrittenChunk = {
       executionId: this.executionId,
       sequence,
@@ -207,6 +237,10 @@ class JsonlChunkWriter implements ChunkWriter {
       path: finalPath,
       ranges: this.ranges,
     };
+    await this.beforeVisible?.(chunk);
+    await fs.promises.rename(tempPath, finalPath);
+    this.tempPath = undefined;
+    await syncDir(this.dir);
     this.chunks++;
     this.totalRows += this.chunkRows;
     this.chunkRows = 0;
@@ -220,7 +254,7 @@ class JsonlChunkWriter implements ChunkWriter {
     this.file = undefined;
     this.tempPath = undefined;
     this.pending = [];
-    this.pendingChars = 0;
+    this.pendingBytes = 0;
     this.chunkRows = 0;
     this.ranges = [];
     await file?.close().catch(() => {});
@@ -234,19 +268,34 @@ class JsonlChunkWriter implements ChunkWriter {
   }
 }
 
+function badBatch(batch: RowBatch, why: string): TailkitError {
+  return new TailkitError(Code.InvalidArgument, `row batch of ${batch.artifact} [${batch.from}, ${batch.to}): ${why}`, {
+    artifact: batch.artifact,
+    operation: "write",
+  });
+}
+
 function validateBatch(batch: RowBatch): void {
   const { lines, indexes, from, to } = batch;
-  const bad = (why: string): TailkitError =>
-    new TailkitError(Code.InvalidArgument, `row batch of ${batch.artifact} [${from}, ${to}): ${why}`, {
-      artifact: batch.artifact,
-      operation: "write",
-    });
-  if (lines.length !== indexes.length) throw bad(`${lines.length} lines but ${indexes.length} indexes`);
-  if (!(from <= to)) throw bad("from is after to");
+  if (lines.length !== indexes.length) throw badBatch(batch, `${lines.length} lines but ${indexes.length} indexes`);
+  if (!(from <= to)) throw badBatch(batch, "from is after to");
   if (lines.length > 0 && (indexes[0]! < from || indexes[indexes.length - 1]! >= to)) {
-    throw bad("indexes fall outside [from, to)");
+    throw badBatch(batch, "indexes fall outside [from, to)");
   }
-  if (lines.length > to - from) throw bad("more lines than positions");
+  if (lines.length > to - from) throw badBatch(batch, "more lines than positions");
+  if (isEncodedLines(lines)) {
+    const b = lines.bytes;
+    if (lines.length === 0 ? b.length !== 0 : b.length === 0 || b[b.length - 1] !== LF) {
+      throw badBatch(batch, "encoded lines must each end with a newline");
+    }
+  }
+}
+
+/** Offset just past the count-th newline at or after start. */
+function nthLineEnd(bytes: Uint8Array, start: number, count: number, batch: RowBatch): number {
+  const at = lineOffset(bytes, start, count);
+  if (at === -1) throw badBatch(batch, "bytes hold fewer lines than lines.length");
+  return at;
 }
 
 /** Makes a rename durable; some platforms (Windows) cannot open or fsync a directory, and there nothing more can be done. */

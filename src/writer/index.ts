@@ -1,4 +1,4 @@
-export type { ChunkRange, RowBatch, WrittenChunk } from "./types.js";
+export { EncodedLines, encodedLines, isEncodedLines, type ChunkRange, type RowBatch, type WrittenChunk } from "./types.js";
 export {
   createChunkWriter,
   DEFAULT_ROWS_PER_CHUNK,

@@ -38,7 +38,7 @@ function expectWholeChunks(out: string, summary: Summary, rowsPerChunk: number) 
   for (const c of chunks.slice(0, -1)) expect(c.rows).toHaveLength(rowsPerChunk);
   expect(new Set(rows.map((r) => r["tp_id"])).size).toBe(rows.length);
   // No temporary or partial files are left beside the chunks.
-  expect(listFiles(out).filter((f) => !f.endsWith(".jsonl"))).toEqual([]);
+  expect(listFiles(out).filter((f) => !f.endsWith(".jsonl") && !f.startsWith(".tailkit/"))).toEqual([]);
   return rows;
 }
 
@@ -141,7 +141,7 @@ describe("tailkit collect with the aws plugin", () => {
     const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--config", '{"paths": 5}', "--out", out]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("source.config.paths");
-    expect(listFiles(out)).toEqual([]);
+    expect(listFiles(out).filter((f) => !f.startsWith(".tailkit/"))).toEqual([]);
   });
 
   it("exits 2 naming the table when the table is unknown", async () => {

@@ -113,7 +113,7 @@ describe("createChunkWriter", () => {
     await writer.write({ artifact: "a", from: 0, to: 1000, lines: range(0, 1000).map((i) => JSON.stringify({ i, big })), indexes: range(0, 1000) });
     const files = fs.readdirSync(dir);
     expect(files.filter((f) => /^e-\d+\.jsonl$/.test(f))).toEqual([]);
-    expect(files).toEqual([".e-1.jsonl.tmp"]);
+    expect(files).toEqual([`.e-1.${process.pid}.jsonl.tmp`]);
     await writer.close();
     expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
     expect(readRows(path.join(dir, "e-1.jsonl"))).toHaveLength(1000);
@@ -123,7 +123,7 @@ describe("createChunkWriter", () => {
     const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 600 });
     const big = "r".repeat(4000); // the 400 rows left over exceed one flush, so a temp file exists
     await writer.write({ artifact: "a", from: 0, to: 1000, lines: range(0, 1000).map((i) => JSON.stringify({ i, big })), indexes: range(0, 1000) });
-    expect(fs.readdirSync(dir).sort()).toEqual([".e-2.jsonl.tmp", "e-1.jsonl"]);
+    expect(fs.readdirSync(dir).sort()).toEqual([`.e-2.${process.pid}.jsonl.tmp`, "e-1.jsonl"]);
     await writer.abort();
     expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
     await expect(writer.write(batch("a", 1000, 1001))).rejects.toMatchObject({ code: Code.FailedPrecondition });

@@ -1,0 +1,547 @@
+#!/usr/bin/env node
+// The `npm run bench` entry: tailkit against minimal baselines on generated CloudTrail and VPC flow logs.
+//
+// Environment:
+//   BENCH_SCALE        multiplies every file count (default 1: CloudTrail 200 × 2,000 records, VPC 100 × 10,000 lines)
+//   BENCH_SEED         generator seed (default 1)
+//   BENCH_DATASETS     comma list of cloudtrail,vpc (default both)
+//   BENCH_CONTENDERS   comma list of names to run (default all that can run here)
+//   BENCH_SCALING      0 skips tailkit's 1x-vs-4x run (default 1)
+//   BENCH_RUNS         runs per contender; the run with the median wall time is reported (default 1)
+//   BENCH_TIMEOUT_S    a contender still running after this is killed and reported (default max(60, 600 × scale))
+//
+// Each contender runs alone as a child process under GNU time (CPU user+sys of the whole tree that was
+// waited for, max RSS of its largest process) while /proc is polled for the summed RSS of the live tree,
+// so a CLI that launches a plugin process is charged for both.
+
+import { spawn, execFileSync } from "node:child_process";
+import { createReadStream, existsSync, readFileSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { setInterval, clearInterval } from "node:timers";
+import { generate } from "./gen/generate.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BENCH = join(ROOT, "bench");
+const TAILKIT_BIN = join(ROOT, "bin", "tailkit.js");
+const GNU_TIME = "/usr/bin/time";
+const POLL_MS = 25;
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const SEED = Number(process.env.BENCH_SEED ?? 1);
+const ONLY_DATASETS = listEnv("BENCH_DATASETS");
+const ONLY_CONTENDERS = listEnv("BENCH_CONTENDERS");
+const SCALING = process.env.BENCH_SCALING !== "0";
+const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? 1)));
+const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? Math.max(60, 600 * SCALE));
+
+if (!(SCALE > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${process.env.BENCH_SCALE}`);
+
+/** @param {string} name */
+function listEnv(name) {
+  const v = process.env[name];
+  return v ? new Set(v.split(",").map((s) => s.trim()).filter(Boolean)) : null;
+}
+
+/**
+ * @typedef {{ name: string, kind: "cloudtrail" | "vpc", table: string, suffix: string, files: number, recordsPerFile: number }} DatasetSpec
+ */
+
+/** @type {DatasetSpec[]} */
+const DATASETS = [
+  { name: "cloudtrail", kind: "cloudtrail", table: "aws_cloudtrail_log", suffix: ".json.gz", files: 200, recordsPerFile: 2000 },
+  { name: "vpc", kind: "vpc", table: "aws_vpc_flow_log", suffix: ".log.gz", files: 100, recordsPerFile: 10_000 },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/**
+ * Generates a dataset into bench/data/<key>/ unless a finished one is there (its manifest is written last).
+ * @param {DatasetSpec} spec
+ * @param {number} multiplier 1 or 4
+ */
+async function ensureData(spec, multiplier) {
+  const files = Math.max(1, Math.round(spec.files * SCALE)) * multiplier;
+  const key = `${spec.kind}-f${files}-r${spec.recordsPerFile}-s${SEED}`;
+  const dir = join(BENCH, "data", key);
+  const manifestPath = `${dir}.manifest.json`;
+  if (existsSync(manifestPath) && existsSync(dir)) {
+    return { dir, manifest: JSON.parse(await readFile(manifestPath, "utf8")), cached: true };
+  }
+  await rm(dir, { recursive: true, force: true });
+  process.stdout.write(`generating ${key} ... `);
+  const { fileList, ...manifest } = await generate({
+    kind: spec.kind,
+    out: dir,
+    files,
+    recordsPerFile: spec.recordsPerFile,
+    seed: SEED,
+    accounts: 3,
+    regions: ["us-east-1", "eu-west-1", "ap-southeast-2"],
+  });
+  void fileList; // per-file details stay out of the manifest
+  manifest.out = relative(ROOT, dir);
+  await writeFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+  console.log(`${manifest.records} records, ${mb(manifest.rawBytes)} raw, ${mb(manifest.gzBytes)} gz, ${manifest.seconds.toFixed(1)} s`);
+  return { dir, manifest, cached: false };
+}
+
+/** Reads every input file once so that no contender pays for a cold page cache. @param {string} dir */
+async function warm(dir) {
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) await readFile(join(e.parentPath ?? e.path, e.name));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring a process tree
+
+/** @param {number} pid @returns {number[]} */
+function childrenOf(pid) {
+  /** @type {number[]} */
+  const out = [];
+  let tasks;
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ")) if (c) out.push(Number(c));
+    } catch {
+      // The task ended between the two reads.
+    }
+  }
+  return out;
+}
+
+/** @param {number} pid */
+function procStatus(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (/** @type {string} */ field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(s)?.[1] ?? 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { rssKb: kb("VmRSS"), hwmKb: kb("VmHWM"), cpuTicks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return null;
+  }
+}
+
+/** @type {number | undefined} */
+let clockTicks;
+function ticksPerSecond() {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/**
+ * @typedef {object} Measurement
+ * @property {number} exitCode
+ * @property {number} wallS
+ * @property {number | null} cpuS user+sys of the tree
+ * @property {number | null} userS
+ * @property {number | null} sysS
+ * @property {"gnu-time" | "proc-sampled"} cpuSource
+ * @property {number} peakRssMb the larger of: the sampled sum over the live tree, and the largest single process's high-water mark
+ * @property {number} sampledTreeRssMb max over samples of the summed VmRSS of the tree
+ * @property {number} maxProcessRssMb largest single-process peak (rusage maxrss or VmHWM)
+ * @property {number} processes distinct processes seen in the tree
+ * @property {boolean} timedOut killed after TIMEOUT_S (multiplied by the data multiplier)
+ * @property {string} stderrTail
+ */
+
+/**
+ * Runs a command alone and measures it.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {number} timeoutS
+ * @returns {Promise<Measurement>}
+ */
+async function measure(cmd, args, timeoutS) {
+  const useTime = existsSync(GNU_TIME);
+  const timeFile = join(await mkdtemp(join(tmpdir(), "tailkit-bench-time-")), "time.txt");
+  const [file, argv] = useTime ? [GNU_TIME, ["-f", "%e %U %S %M", "-o", timeFile, cmd, ...args]] : [cmd, args];
+  const t0 = performance.now();
+  // Its own process group, so that a timeout can end the whole tree and nothing else.
+  const child = spawn(file, argv, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const rootPid = /** @type {number} */ (child.pid);
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+
+  let sampledTreeRssKb = 0;
+  /** @type {Map<number, { hwmKb: number, cpuTicks: number }>} */
+  const seen = new Map();
+  const sample = () => {
+    // GNU time itself is not part of what is measured: start from its children.
+    const stack = useTime ? childrenOf(rootPid) : [rootPid];
+    let sum = 0;
+    while (stack.length) {
+      const pid = /** @type {number} */ (stack.pop());
+      const st = procStatus(pid);
+      if (!st) continue;
+      sum += st.rssKb;
+      const prev = seen.get(pid);
+      seen.set(pid, { hwmKb: Math.max(prev?.hwmKb ?? 0, st.hwmKb), cpuTicks: Math.max(prev?.cpuTicks ?? 0, st.cpuTicks) });
+      stack.push(...childrenOf(pid));
+    }
+    if (sum > sampledTreeRssKb) sampledTreeRssKb = sum;
+  };
+  const timer = setInterval(sample, POLL_MS);
+  sample();
+  let timedOut = false;
+  /** @param {NodeJS.Signals} signal */
+  const killTree = (signal) => {
+    for (const pid of [-rootPid, ...seen.keys()]) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    killTree("SIGTERM");
+    setTimeout(() => killTree("SIGKILL"), 5000).unref();
+  }, timeoutS * 1000);
+  const exitCode = await new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+  clearTimeout(deadline);
+  clearInterval(timer);
+  const wallS = (performance.now() - t0) / 1000;
+
+  let userS = null;
+  let sysS = null;
+  let maxRssKb = 0;
+  if (useTime) {
+    const lines = (await readFile(timeFile, "utf8").catch(() => "")).trim().split("\n");
+    // A failing command makes GNU time add a "Command exited with non-zero status" line first.
+    const m = /^([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/.exec(lines[lines.length - 1] ?? "");
+    if (m) {
+      userS = Number(m[2]);
+      sysS = Number(m[3]);
+      maxRssKb = Number(m[4]);
+    }
+  }
+  await rm(join(timeFile, ".."), { recursive: true, force: true });
+  let hwmKb = 0;
+  let ticks = 0;
+  for (const p of seen.values()) {
+    hwmKb = Math.max(hwmKb, p.hwmKb);
+    ticks += p.cpuTicks;
+  }
+  const maxProcessRssKb = Math.max(maxRssKb, hwmKb);
+  const cpuSource = userS !== null ? "gnu-time" : "proc-sampled";
+  return {
+    exitCode: /** @type {number} */ (exitCode),
+    wallS,
+    cpuS: userS !== null && sysS !== null ? userS + sysS : ticks / ticksPerSecond(),
+    userS,
+    sysS,
+    cpuSource,
+    peakRssMb: Math.max(sampledTreeRssKb, maxProcessRssKb) / 1024,
+    sampledTreeRssMb: sampledTreeRssKb / 1024,
+    maxProcessRssMb: maxProcessRssKb / 1024,
+    processes: seen.size,
+    timedOut,
+    stderrTail: stderr.trim().split("\n").slice(-5).join("\n"),
+  };
+}
+
+/** Counts "\n" bytes in a file. @param {string} path @returns {Promise<number>} */
+async function countLines(path) {
+  let n = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = /** @type {Buffer} */ (chunk);
+    let i = -1;
+    while ((i = buf.indexOf(10, i + 1)) !== -1) n++;
+  }
+  return n;
+}
+
+/** Sums the lines of every *.jsonl under a folder. @param {string} dir */
+async function countLinesInDir(dir) {
+  let n = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith(".jsonl")) n += await countLines(join(e.parentPath ?? e.path, e.name));
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contenders
+
+/** @param {string} cmd */
+function onPath(cmd) {
+  try {
+    execFileSync("bash", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @typedef {object} Contender
+ * @property {string} name
+ * @property {"tailkit" | "baseline" | "reference"} role reference = a floor such as zcat; not compared against
+ * @property {string | null} unavailable why it cannot run here, or null
+ * @property {(dataDir: string, work: string) => { cmd: string, args: string[], out: { file?: string, dir?: string } | null }} command
+ */
+
+/** @param {DatasetSpec} spec @returns {Contender[]} */
+function contendersFor(spec) {
+  const node = process.execPath;
+  const tailkitMissing = existsSync(TAILKIT_BIN) ? null : `${relative(ROOT, TAILKIT_BIN)} is missing (run npm run build)`;
+  /** @type {Contender[]} */
+  const list = [
+    {
+      name: "tailkit",
+      role: "tailkit",
+      unavailable: tailkitMissing,
+      command: (dataDir, work) => ({
+        cmd: node,
+        args: [TAILKIT_BIN, "collect", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", join(work, "tailkit"), "--output", "json"],
+        out: { dir: join(work, "tailkit") },
+      }),
+    },
+    {
+      name: "node",
+      role: "baseline",
+      unavailable: null,
+      command: (dataDir, work) => ({
+        cmd: node,
+        args: [join(BENCH, "baselines", spec.kind === "cloudtrail" ? "node-cloudtrail.mjs" : "node-vpc.mjs"), dataDir, join(work, "node.jsonl")],
+        out: { file: join(work, "node.jsonl") },
+      }),
+    },
+    {
+      name: "duckdb",
+      role: "baseline",
+      unavailable: existsSync(join(ROOT, "node_modules", "@duckdb", "node-api")) ? null : "@duckdb/node-api is not installed",
+      command: (dataDir, work) => ({
+        cmd: node,
+        args: [join(BENCH, "baselines", spec.kind === "cloudtrail" ? "duckdb-cloudtrail.mjs" : "duckdb-vpc.mjs"), dataDir, join(work, "duckdb.jsonl")],
+        out: { file: join(work, "duckdb.jsonl") },
+      }),
+    },
+  ];
+  if (spec.kind === "cloudtrail") {
+    list.push({
+      name: "jq",
+      role: "baseline",
+      unavailable: onPath("jq") ? null : "jq is not on PATH",
+      command: (dataDir, work) => ({
+        cmd: "bash",
+        args: [join(BENCH, "baselines", "jq-cloudtrail.sh"), dataDir, join(work, "jq.jsonl")],
+        out: { file: join(work, "jq.jsonl") },
+      }),
+    });
+  }
+  list.push({
+    name: "zcat (floor)",
+    role: "reference",
+    unavailable: onPath("zcat") ? null : "zcat is not on PATH",
+    command: (dataDir) => ({ cmd: "bash", args: [join(BENCH, "baselines", "zcat.sh"), dataDir, spec.suffix], out: null }),
+  });
+  return list.filter((c) => !ONLY_CONTENDERS || ONLY_CONTENDERS.has(c.name) || ONLY_CONTENDERS.has(c.name.split(" ")[0]));
+}
+
+/**
+ * Runs one contender on one dataset and counts its output rows.
+ * @param {Contender} c
+ * @param {string} dataDir
+ * @param {{ records: number, rawBytes: number }} manifest
+ * @param {number} [multiplier]
+ */
+async function runContender(c, dataDir, manifest, multiplier = 1) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await runContenderOnce(c, dataDir, manifest, multiplier);
+    runs.push(r);
+    if (!r.ok) return { ...r, runs: runs.length, wallSAll: runs.map((x) => x.wallS) };
+  }
+  const sorted = [...runs].sort((a, b) => a.wallS - b.wallS);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], runs: runs.length, wallSAll: runs.map((x) => x.wallS) };
+}
+
+/**
+ * One run of a contender.
+ * @param {Contender} c
+ * @param {string} dataDir
+ * @param {{ records: number, rawBytes: number }} manifest
+ * @param {number} multiplier
+ */
+async function runContenderOnce(c, dataDir, manifest, multiplier) {
+  const work = await mkdtemp(join(tmpdir(), "tailkit-bench-"));
+  try {
+    const { cmd, args, out } = c.command(dataDir, work);
+    const m = await measure(cmd, args, TIMEOUT_S * multiplier);
+    const rows = out === null ? null : out.dir ? await countLinesInDir(out.dir) : existsSync(/** @type {string} */ (out.file)) ? await countLines(/** @type {string} */ (out.file)) : 0;
+    return {
+      name: c.name,
+      role: c.role,
+      command: [cmd, ...args].map((a) => a.replace(work, "$WORK").replace(ROOT, "")).join(" "),
+      ok: m.exitCode === 0 && !m.timedOut,
+      ...m,
+      rows,
+      rowsMatch: rows === null ? null : rows === manifest.records,
+      rowsPerS: rows === null ? null : rows / m.wallS,
+      mbPerS: manifest.rawBytes / 1e6 / m.wallS,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+/** @param {number} n */
+function mb(n) {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** @param {number | null | undefined} n @param {number} [digits] */
+function fmt(n, digits = 2) {
+  return n === null || n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
+}
+
+/** @param {number | null} n */
+function fmtInt(n) {
+  return n === null ? "-" : Math.round(n).toLocaleString("en-US");
+}
+
+/** @param {string[][]} rows */
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const [k, r] of rows.entries()) {
+    console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
+    if (k === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+}
+
+/** @param {Awaited<ReturnType<typeof runContender>>[]} results */
+function printResults(results) {
+  /** @type {string[][]} */
+  const rows = [["contender", "wall s", "cpu s", "peak RSS MB", "rows", "rows/s", "MB/s", "note"]];
+  for (const r of results) {
+    const note = r.timedOut ? `TIMED OUT after ${TIMEOUT_S} s` : !r.ok ? `FAILED (exit ${r.exitCode})` : r.rowsMatch === false ? "row count differs" : r.role === "reference" ? "decompress only" : "";
+    rows.push([r.name, fmt(r.wallS), fmt(r.cpuS), fmt(r.peakRssMb, 0), fmtInt(r.rows), fmtInt(r.rowsPerS), fmt(r.mbPerS, 1), note]);
+  }
+  printTable(rows);
+  for (const r of results) if (!r.ok && r.stderrTail) console.log(`  ${r.name} stderr: ${r.stderrTail.replaceAll("\n", "\n    ")}`);
+}
+
+function environment() {
+  /** @param {string} cmd @param {string[]} args */
+  const tryRun = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  let duckdb = null;
+  try {
+    duckdb = JSON.parse(readFileSync(join(ROOT, "node_modules", "@duckdb", "node-api", "package.json"), "utf8")).version;
+  } catch {
+    // Not installed: the duckdb contender reports it.
+  }
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    duckdbNodeApi: duckdb,
+    jq: tryRun("jq", ["--version"]),
+    commit: tryRun("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]),
+    loadAvg1mAtStart: loadavg()[0],
+    cpuAccounting: existsSync(GNU_TIME) ? "GNU time (user+sys of the waited-for tree)" : "sampled /proc utime+stime (approximate)",
+  };
+}
+
+async function main() {
+  const started = new Date();
+  console.log(`tailkit bench: scale ${SCALE}, seed ${SEED}, ${RUNS} run(s) each, ${cpus().length} cpus, node ${process.version}, timeout ${TIMEOUT_S} s per run`);
+  if (loadavg()[0] > 0.5) console.log(`note: 1-minute load average is ${loadavg()[0].toFixed(2)}; other work on this machine skews the numbers.`);
+  if (!existsSync(TAILKIT_BIN)) console.log(`tailkit is not runnable: ${relative(ROOT, TAILKIT_BIN)} is missing; running the baselines only.`);
+  const report = { startedAt: started.toISOString(), scale: SCALE, seed: SEED, runs: RUNS, environment: environment(), datasets: /** @type {any[]} */ ([]), scaling: /** @type {any[]} */ ([]) };
+
+  for (const spec of DATASETS.filter((d) => !ONLY_DATASETS || ONLY_DATASETS.has(d.name))) {
+    const { dir, manifest } = await ensureData(spec, 1);
+    await warm(dir);
+    console.log(`\n== ${spec.name}: ${manifest.files} files, ${fmtInt(manifest.records)} records, ${mb(manifest.rawBytes)} uncompressed, ${mb(manifest.gzBytes)} gz (${relative(ROOT, dir)})`);
+    const results = [];
+    for (const c of contendersFor(spec)) {
+      if (c.unavailable) {
+        console.log(`  skip ${c.name}: ${c.unavailable}`);
+        results.push({ name: c.name, role: c.role, skipped: c.unavailable });
+        continue;
+      }
+      process.stdout.write(`  running ${c.name} ... `);
+      const r = await runContender(c, dir, manifest);
+      console.log(`${fmt(r.wallS)} s${r.timedOut ? " (timed out)" : r.ok ? "" : ` (exit ${r.exitCode})`}`);
+      results.push(r);
+    }
+    const ran = /** @type {Awaited<ReturnType<typeof runContender>>[]} */ (results.filter((r) => !("skipped" in r)));
+    console.log("");
+    printResults(ran);
+    const tailkit = ran.find((r) => r.role === "tailkit" && r.ok);
+    /** @type {Record<string, number>} */
+    const ratios = {};
+    if (tailkit?.rowsPerS) {
+      for (const b of ran.filter((r) => r.role === "baseline" && r.ok && r.rowsPerS)) {
+        ratios[b.name] = tailkit.rowsPerS / /** @type {number} */ (b.rowsPerS);
+      }
+      console.log(`tailkit rows/s relative to: ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toFixed(2)}x`).join(", ") || "-"}  (>1 = tailkit faster)`);
+    }
+    report.datasets.push({ name: spec.name, table: spec.table, data: manifest, results, tailkitRowsPerSRatio: ratios });
+
+    if (SCALING && tailkit) {
+      const big = await ensureData(spec, 4);
+      await warm(big.dir);
+      const tk = /** @type {Contender} */ (contendersFor(spec).find((c) => c.role === "tailkit"));
+      process.stdout.write(`  running tailkit at 4x (${big.manifest.files} files) ... `);
+      const r4 = await runContender(tk, big.dir, big.manifest, 4);
+      console.log(`${fmt(r4.wallS)} s${r4.timedOut ? " (timed out)" : r4.ok ? "" : ` (exit ${r4.exitCode})`}`);
+      const scaling = {
+        dataset: spec.name,
+        x1: { files: manifest.files, wallS: tailkit.wallS, peakRssMb: tailkit.peakRssMb, rows: tailkit.rows },
+        x4: { files: big.manifest.files, wallS: r4.wallS, peakRssMb: r4.peakRssMb, rows: r4.rows, rowsMatch: r4.rowsMatch, ok: r4.ok },
+        timeRatio: r4.wallS / tailkit.wallS,
+        peakRssRatio: r4.peakRssMb / tailkit.peakRssMb,
+      };
+      console.log(`tailkit 4x vs 1x: time ${scaling.timeRatio.toFixed(2)}x (linear = 4.00), peak RSS ${scaling.peakRssRatio.toFixed(2)}x (streaming = ~1.00)`);
+      report.scaling.push(scaling);
+    }
+  }
+
+  await mkdir(join(BENCH, "results"), { recursive: true });
+  const out = join(BENCH, "results", `${started.toISOString().replaceAll(":", "-").replace(/\.\d+Z$/, "Z")}.json`);
+  await writeFile(out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`\nresults: ${relative(ROOT, out)}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+// Entry of an extraction worker thread: loads the plugin's table once, then runs extractArtifact for each job the
+// pool sends and posts the batches back, encoded, with their buffers transferred.
+import { parentPort, workerData } from "node:worker_threads";
+import { Code, TailkitError } from "../errors/index.js";
+import type { LocalArtifact } from "../sources/types.js";
+import type { TableDefinition } from "../tables/types.js";
+import { isEncodedLines } from "../writer/types.js";
+import { extractArtifact, type ExtractSpec } from "./extract.js";
+import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";
+
+/** Buffers this large never come from Buffer's shared pool, so transferring them detaches nothing else. */
+const TRANSFER_MIN_BYTES = Buffer.poolSize >>> 1;
+
+interface JobState {
+  controller: AbortController;
+  credits: number;
+  /** Set while the job waits for a credit. */
+  wake: (() => void) | undefined;
+}
+
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const jobs = new Map<number, JobState>();
+
+function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer);
+}
+
+/** Finds the table in the plugin module: the export that is a plugin definition of the given name. */
+async function loadSpec(s: WorkerSetup): Promise<ExtractSpec> {
+  const mod = (await import(s.pluginModule)) as Record<string, unknown>;
+  for (const value of Object.values(mod)) {
+    const def = value as { name?: unknown; tables?: unknown } | null;
+    if (def === null || typeof def !== "object" || def.name !== s.pluginName || !Array.isArray(def.tables)) continue;
+    const table = (def.tables as TableDefinition<unknown>[]).find((t) => t.name === s.spec.tableName);
+    if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${s.spec.tableName}`);
+    const { tableName: _, ...rest } = s.spec;
+    return { ...rest, table };
+  }
+  throw new Error(`${s.pluginModule} exports no plugin definition named ${s.pluginName}`);
+}
+
+async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, state: JobState): Promise<void> {
+  try {
+    for await (const out of extractArtifact(artifact, spec, state.controller.signal)) {
+      const lines = out.batch.lines;
+      // extractArtifact always encodes; the check keeps the types honest.
+      const bytes = isEncodedLines(lines) ? lines.bytes : Buffer.from(lines.length ? lines.join("\n") + "\n" : "", "utf8");
+      const transfer = bytes.byteLength >= TRANSFER_MIN_BYTES ? [bytes.buffer as ArrayBuffer] : undefined;
+      post(
+        {
+          type: "batch",
+          id,
+          from: out.batch.from,
+          to: out.batch.to,
+          bytes,
+          count: lines.length,
+          indexes: out.batch.indexes as number[],
+          rowErrors: out.rowErrors,
+          rowsReceived: out.rowsReceived,
+        },
+        transfer,
+      );
+      state.credits--;
+      if (state.credits <= 0) {
+        post({ type: "stalled", id });
+        while (state.credits <= 0 && !state.controller.signal.aborted) await new Promise<void>((r) => (state.wake = r));
+        state.wake = undefined;
+      }
+      state.controller.signal.throwIfAborted();
+    }
+    post({ type: "done", id });
+  } catch (err) {
+    const e = state.controller.signal.aborted
+      ? new TailkitError(Code.Canceled, `${artifact.info.name}: loading was canceled`, { artifact: artifact.info.name, operation: "load" })
+      : TailkitError.from(err, Code.DataLoss, { artifact: artifact.info.name, operation: "load" });
+    post({ type: "error", id, error: { code: e.code, message: e.message, details: { ...e.details } } });
+  } finally {
+    jobs.delete(id);
+  }
+}
+
+let spec: ExtractSpec;
+try {
+  spec = await loadSpec(setup);
+  post({ type: "ready" });
+} catch (err) {
+  post({ type: "setup_failed", message: err instanceof Error ? err.message : String(err) });
+  port.close();
+}
+
+port.on("message", (msg: ToWorker) => {
+  switch (msg.type) {
+    case "job": {
+      const state: JobState = { controller: new AbortController(), credits: msg.credits, wake: undefined };
+      jobs.set(msg.id, state);
+      const artifact: LocalArtifact = { ...msg.artifact, release: async () => undefined };
+      void runJob(msg.id, spec, artifact, state);
+      break;
+    }
+    case "credit": {
+      const state = jobs.get(msg.id);
+      if (state) {
+        state.credits++;
+        state.wake?.();
+      }
+      break;
+    }
+    case "cancel": {
+      const state = jobs.get(msg.id);
+      if (state) {
+        state.controller.abort();
+        state.wake?.();
+      }
+      break;
+    }
+  }
+});

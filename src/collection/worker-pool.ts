@@ -1,0 +1,284 @@
+import { Worker } from "node:worker_threads";
+import { Code, TailkitError } from "../errors/index.js";
+import type { LocalArtifact } from "../sources/types.js";
+import { encodedLines, isEncodedLines } from "../writer/types.js";
+import { extractArtifact, type ExtractedBatch, type Extractor, type ExtractorStats, type ExtractSpec } from "./extract.js";
+import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";
+
+/** Options of createWorkerExtractor; defaults are resolved by createExtractor. */
+export interface WorkerExtractorOptions {
+  pluginModule: string;
+  pluginName: string;
+  workers: number;
+  maxBatchesInFlight: number;
+  /** V8 young generation of each worker, in MB; undefined keeps Node's default. */
+  youngGenerationMb: number | undefined;
+}
+
+/** Where the worker entry is, next to this module once compiled. */
+const WORKER_URL = new URL("./worker-extract.js", import.meta.url);
+
+interface Job {
+  id: number;
+  onMessage(msg: FromWorker): void;
+  /** The worker died under the job. */
+  onExit(reason: string): void;
+}
+
+interface PooledWorker {
+  worker: Worker;
+  ready: Promise<void>;
+  busy: boolean;
+  dead: boolean;
+  job: Job | undefined;
+}
+
+/**
+ * Extraction on a pool of worker threads, one artifact per worker at a time. Each worker loads the table from the
+ * plugin module once; the main thread only moves encoded batches to the writer. When a worker cannot load the table,
+ * the extractor falls back to inline extraction for the rest of its life and says why in stats().
+ */
+export function createWorkerExtractor(spec: ExtractSpec, options: WorkerExtractorOptions): Extractor {
+  return new WorkerPoolExtractor(spec, options);
+}
+
+class WorkerPoolExtractor implements Extractor {
+  private readonly setup: WorkerSetup;
+  private readonly workers: PooledWorker[] = [];
+  private readonly waiting: ((w: PooledWorker | undefined) => void)[] = [];
+  private nextJobId = 1;
+  private fallbackReason: string | undefined;
+  private closed = false;
+  private readonly counters = { jobs: 0, batchesQueued: 0, maxBatchesQueued: 0, bytesQueued: 0, maxBytesQueued: 0, stalls: 0, workersStarted: 0 };
+
+  constructor(
+    private readonly spec: ExtractSpec,
+    private readonly options: WorkerExtractorOptions,
+  ) {
+    const { table, loaderOptions, ...rest } = spec;
+    const { signal: _, ...wireLoaderOptions } = loaderOptions ?? {};
+    this.setup = {
+      pluginModule: options.pluginModule,
+      pluginName: options.pluginName,
+      spec: { ...rest, tableName: table.name, loaderOptions: wireLoaderOptions },
+    };
+  }
+
+  extract(local: LocalArtifact, signal?: AbortSignal): AsyncIterable<ExtractedBatch> {
+    return this.run(local, signal);
+  }
+
+  stats(): ExtractorStats {
+    return {
+      mode: this.fallbackReason === undefined ? "worker" : "inline",
+      ...(this.fallbackReason !== undefined ? { fallbackReason: this.fallbackReason } : {}),
+      workers: this.workers.filter((w) => !w.dead).length,
+      ...this.counters,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    await Promise.all(this.workers.splice(0).map((w) => w.worker.terminate().catch(() => 0)));
+  }
+
+  private async *run(local: LocalArtifact, signal?: AbortSignal): AsyncGenerator<ExtractedBatch> {
+    const name = local.info.name;
+    const canceled = () => new TailkitError(Code.Canceled, `${name}: loading was canceled`, { artifact: name, operation: "load" });
+    if (signal?.aborted) throw canceled();
+    const w = await this.acquire(signal);
+    if (w === undefined) {
+      if (this.closed) throw new TailkitError(Code.FailedPrecondition, `${name}: the extractor is closed`, { artifact: name, operation: "load" });
+      if (signal?.aborted) throw canceled();
+      yield* extractArtifact(local, this.spec, signal);
+      return;
+    }
+
+    const id = this.nextJobId++;
+    const queue: ExtractedBatch[] = [];
+    let ended = false;
+    let failure: TailkitError | undefined;
+    let settledInWorker = false;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const f = wake;
+      wake = undefined;
+      f?.();
+    };
+    const counters = this.counters;
+    w.job = {
+      id,
+      onMessage: (msg) => {
+        switch (msg.type) {
+          case "batch": {
+            const bytes = Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength);
+            queue.push({
+              batch: { artifact: name, from: msg.from, to: msg.to, lines: encodedLines(bytes, msg.count), indexes: msg.indexes },
+              rowErrors: msg.rowErrors,
+              rowsReceived: msg.rowsReceived,
+            });
+            counters.batchesQueued++;
+            counters.bytesQueued += bytes.length;
+            counters.maxBatchesQueued = Math.max(counters.maxBatchesQueued, counters.batchesQueued);
+            counters.maxBytesQueued = Math.max(counters.maxBytesQueued, counters.bytesQueued);
+            break;
+          }
+          case "stalled":
+            counters.stalls++;
+            return;
+          case "done":
+            ended = true;
+            settledInWorker = true;
+            break;
+          case "error":
+            failure = new TailkitError(msg.error.code, msg.error.message, msg.error.details);
+            settledInWorker = true;
+            break;
+          default:
+            return;
+        }
+        notify();
+      },
+      onExit: (reason) => {
+        failure ??= new TailkitError(Code.Internal, `${name}: extraction worker stopped: ${reason}`, { artifact: name, operation: "load" });
+        settledInWorker = true;
+        notify();
+      },
+    };
+    const send = (msg: ToWorker) => {
+      if (!w.dead) w.worker.postMessage(msg);
+    };
+    const onAbort = () => {
+      send({ type: "cancel", id });
+      notify();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    counters.jobs++;
+    send({ type: "job", id, artifact: { info: local.info, path: local.path, bytes: local.bytes }, credits: this.options.maxBatchesInFlight });
+    try {
+      for (;;) {
+        const next = queue.shift();
+        if (next !== undefined) {
+          counters.batchesQueued--;
+          counters.bytesQueued -= byteSize(next);
+          send({ type: "credit", id });
+          yield next;
+          continue;
+        }
+        if (failure) throw failure;
+        if (ended) return;
+        if (signal?.aborted) throw canceled();
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      for (const b of queue.splice(0)) {
+        counters.batchesQueued--;
+        counters.bytesQueued -= byteSize(b);
+      }
+      if (settledInWorker) this.release(w);
+      else {
+        // Abandoned early (a consumer that stopped, a cancel): the worker is free once it has wound the job down.
+        send({ type: "cancel", id });
+        const job = w.job;
+        const prev = job.onMessage;
+        job.onMessage = (msg) => {
+          prev(msg);
+          if (msg.type === "done" || msg.type === "error") this.release(w);
+        };
+        job.onExit = () => this.release(w);
+      }
+    }
+  }
+
+  /** An idle ready worker, or undefined for inline extraction (no worker can load the table, or the pool closed). */
+  private async acquire(signal?: AbortSignal): Promise<PooledWorker | undefined> {
+    for (;;) {
+      if (this.closed || this.fallbackReason !== undefined || signal?.aborted) return undefined;
+      let w = this.workers.find((x) => !x.busy && !x.dead);
+      if (w === undefined && this.workers.filter((x) => !x.dead).length < this.options.workers) w = this.spawn();
+      if (w === undefined) {
+        w = await new Promise<PooledWorker | undefined>((resolve) => {
+          const onAbort = () => {
+            const i = this.waiting.indexOf(handoff);
+            if (i !== -1) this.waiting.splice(i, 1);
+            resolve(undefined);
+          };
+          const handoff = (x: PooledWorker | undefined) => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve(x);
+          };
+          signal?.addEventListener("abort", onAbort, { once: true });
+          this.waiting.push(handoff);
+        });
+        if (w === undefined) continue;
+      }
+      w.busy = true;
+      w.worker.ref();
+      try {
+        await w.ready;
+      } catch (err) {
+        this.fallbackReason ??= err instanceof Error ? err.message : String(err);
+        this.release(w);
+        continue;
+      }
+      if (w.dead) continue;
+      return w;
+    }
+  }
+
+  private release(w: PooledWorker): void {
+    w.busy = false;
+    w.job = undefined;
+    if (!w.dead) w.worker.unref();
+    if (this.waiting.length === 0) return;
+    if (this.fallbackReason !== undefined || this.closed) {
+      for (const resolve of this.waiting.splice(0)) resolve(undefined);
+      return;
+    }
+    const next = this.waiting.shift()!;
+    if (!w.dead) next(w);
+    else next(this.spawn());
+  }
+
+  private spawn(): PooledWorker {
+    const youngMb = this.options.youngGenerationMb;
+    const worker = new Worker(WORKER_URL, {
+      workerData: this.setup,
+      ...(youngMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
+    });
+    this.counters.workersStarted++;
+    const pw: PooledWorker = { worker, ready: Promise.resolve(), busy: false, dead: false, job: undefined };
+    pw.ready = new Promise<void>((resolve, reject) => {
+      const die = (reason: string) => {
+        if (pw.dead) return;
+        pw.dead = true;
+        const i = this.workers.indexOf(pw);
+        if (i !== -1) this.workers.splice(i, 1);
+        reject(new Error(`extraction worker could not start: ${reason}`));
+        pw.job?.onExit(reason);
+      };
+      worker.on("message", (msg: FromWorker) => {
+        if (msg.type === "ready") resolve();
+        else if (msg.type === "setup_failed") {
+          reject(new Error(msg.message));
+          die(msg.message);
+          void worker.terminate();
+        } else pw.job?.onMessage(msg);
+      });
+      worker.on("error", (err) => die(err.message));
+      worker.on("exit", (code) => die(`exited with code ${code}`));
+    });
+    // A rejection nobody awaits yet (the worker died idle) is not an unhandled one.
+    pw.ready.catch(() => undefined);
+    worker.unref();
+    this.workers.push(pw);
+    return pw;
+  }
+}
+
+function byteSize(out: ExtractedBatch): number {
+  const lines = out.batch.lines;
+  return isEncodedLines(lines) ? lines.bytes.length : 0;
+}

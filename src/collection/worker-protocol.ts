@@ -1,0 +1,69 @@
+import type { Code, ErrorDetails } from "../errors/index.js";
+import type { LoaderOptions } from "../loaders/types.js";
+import type { ArtifactInfo } from "../sources/types.js";
+import type { RowErrorReport } from "./extract.js";
+
+/** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */
+export interface WireExtractSpec {
+  tableName: string;
+  tableConfig: unknown;
+  partition: string;
+  sourceType: string;
+  sourceName: string;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** Without signal: each job has its own. */
+  loaderOptions?: Omit<LoaderOptions, "signal"> | undefined;
+}
+
+/** workerData of an extraction worker: where to find the table, and the spec shared by all its jobs. */
+export interface WorkerSetup {
+  pluginModule: string;
+  pluginName: string;
+  spec: WireExtractSpec;
+}
+
+/** The part of a LocalArtifact a worker needs; release() stays with the main thread. */
+export interface WireArtifact {
+  info: ArtifactInfo;
+  path: string;
+  bytes: number;
+}
+
+/** A TailkitError in cloneable form. */
+export interface WireError {
+  code: Code;
+  message: string;
+  details: ErrorDetails;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  /** Extract one artifact; the worker may have `credits` batches unacknowledged before it waits. */
+  | { type: "job"; id: number; artifact: WireArtifact; credits: number }
+  /** The main thread took one batch of the job: one more may be sent. */
+  | { type: "credit"; id: number }
+  /** Stop the job: its artifact was abandoned or the collection cancelled. */
+  | { type: "cancel"; id: number };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: "ready" }
+  /** The worker could not load the table; the pool falls back to extracting inline. */
+  | { type: "setup_failed"; message: string }
+  | {
+      type: "batch";
+      id: number;
+      from: number;
+      to: number;
+      /** The rows' JSON lines, each ended by "\n"; its buffer is transferred when large. */
+      bytes: Uint8Array;
+      count: number;
+      indexes: number[];
+      rowErrors: RowErrorReport[];
+      rowsReceived: number;
+    }
+  /** The job ran out of credits and waits for the main thread: the sign that backpressure holds. */
+  | { type: "stalled"; id: number }
+  | { type: "done"; id: number }
+  | { type: "error"; id: number; error: WireError };

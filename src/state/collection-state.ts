@@ -1,0 +1,254 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { Code, TailkitError } from "../errors/index.js";
+import type { ArtifactInfo } from "../sources/types.js";
+import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
+import type { ChunkRange } from "../writer/types.js";
+
+/** What state remembers of one artifact. */
+export interface ArtifactState {
+  size?: number | undefined;
+  etag?: string | undefined;
+  mtimeMs?: number | undefined;
+  /** Positions [0, committed) are in durable, visible chunks. */
+  committed: number;
+  /** Set between "chunk data durable" and "chunk renamed into place": the chunk that would move committed to pendingTo. */
+  pendingChunk?: string | undefined;
+  pendingTo?: number | undefined;
+  /** Every position of the artifact is committed. */
+  complete: boolean;
+  /** Rows written, over all executions. */
+  rows: number;
+  execution: string;
+}
+
+/** Where collection state lives, parsed from a location string. */
+export type StateLocation =
+  | { backend: "sqlite"; path: string; leaseSeconds?: number }
+  | { backend: "redis"; host: string; port: number; db: number; keyPrefix: string; leaseSeconds?: number };
+
+/** Default state file for an output folder. */
+export function defaultStatePath(outputDir: string): string {
+  return join(resolve(outputDir), ".tailkit", "state.sqlite");
+}
+
+/**
+ * Parses `--state`: empty → SQLite under the output folder; `redis://host:port[/prefix]` (optionally `?db=N`);
+ * `sqlite:<path>` or a plain path → an SQLite file. Throws INVALID_ARGUMENT naming field "state".
+ */
+export function parseStateLocation(location: string, outputDir: string): StateLocation {
+  if (!location) return { backend: "sqlite", path: defaultStatePath(outputDir) };
+  if (location.startsWith("redis://")) {
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      throw new TailkitError(Code.InvalidArgument, `state: malformed redis URL ${JSON.stringify(location)}`, { field: "state" });
+    }
+    const prefix = decodeURIComponent(url.pathname.replace(/^\/+/, "")) || "tailkit";
+    const db = Number(url.searchParams.get("db") ?? 0);
+    if (!Number.isInteger(db) || db < 0) throw new TailkitError(Code.InvalidArgument, `state: db must be a non-negative integer`, { field: "state" });
+    const lease = url.searchParams.get("lease");
+    const leaseSeconds = lease === null ? undefined : Number(lease);
+    if (leaseSeconds !== undefined && !(leaseSeconds > 0)) throw new TailkitError(Code.InvalidArgument, `state: lease must be a positive number of seconds`, { field: "state" });
+    return {
+      backend: "redis",
+      host: url.hostname || "127.0.0.1",
+      port: Number(url.port || 6379),
+      db,
+      keyPrefix: `${prefix}:`,
+      ...(leaseSeconds ? { leaseSeconds } : {}),
+    };
+  }
+  const path = location.startsWith("sqlite:") ? location.slice("sqlite:".length) : location;
+  if (!path) throw new TailkitError(Code.InvalidArgument, "state: empty sqlite path", { field: "state" });
+  return { backend: "sqlite", path: resolve(path) };
+}
+
+/** Options of openCollectionState; defaults in each field's comment. */
+export interface CollectionStateOptions {
+  location: StateLocation;
+  plugin: string;
+  table: string;
+  partition: string;
+  /** Who claims artifacts: the execution id. */
+  owner: string;
+  /** Seconds a claim lasts without renewal; a crashed collector's claims come back after this. Default: the location's, else 30. */
+  leaseSeconds?: number;
+}
+
+/**
+ * Collection state of one (plugin, table, partition): which artifacts are collected and how far, claims that split
+ * artifacts between collectors sharing the state, and cursors for API sources.
+ *
+ * The commit order that makes a killed collection resume exactly once:
+ * chunk data durable under a temp name → intent(pending chunk) → rename → commit(committed = to) → announce.
+ * After a crash, an artifact's pending chunk is resolved by looking at the disk: if the chunk is visible its rows
+ * count as committed, otherwise they do not; either way no row is in the output twice or missing.
+ */
+export class CollectionState {
+  private readonly cache = new Map<string, ArtifactState>();
+  private readonly ns: string;
+
+  private constructor(
+    private readonly handle: Handle<string, unknown>,
+    private readonly options: CollectionStateOptions,
+  ) {
+    this.ns = `${options.plugin}/${options.table}/${options.partition}/`;
+  }
+
+  /** Opens the state store; throws UNAVAILABLE (or INVALID_ARGUMENT) saying which backend failed and why. */
+  static async open(options: CollectionStateOptions): Promise<CollectionState> {
+    const loc = options.location;
+    let res;
+    if (loc.backend === "sqlite") {
+      try {
+        mkdirSync(dirname(loc.path), { recursive: true });
+      } catch (err) {
+        throw new TailkitError(Code.InvalidArgument, `state: cannot create folder for ${loc.path}: ${(err as Error).message}`, { field: "state" });
+      }
+      res = await openAsync("sqlite", { path: loc.path, table: "tailkit_collection_state" }, t.string(), t.json());
+    } else {
+      res = await openAsync("redis", { host: loc.host, port: loc.port, db: loc.db, keyPrefix: loc.keyPrefix }, t.string(), t.json());
+    }
+    if (res.code !== ReturnCode.SUCCESS || !res.value) {
+      throw new TailkitError(Code.Unavailable, `state: ${res.error ?? res.code}`, { field: "state" });
+    }
+    return new CollectionState(res.value, options);
+  }
+
+  /** Seconds a claim lasts without renewal. */
+  get leaseSeconds(): number {
+    return this.options.leaseSeconds ?? this.options.location.leaseSeconds ?? 30;
+  }
+
+  private key(kind: string, name: string): string {
+    return `${this.ns}${kind}/${name}`;
+  }
+
+  private check<T>(res: { code: string; error?: string | undefined; value?: T | undefined }, what: string): T | undefined {
+    if (res.code === ReturnCode.SUCCESS) return res.value;
+    if (res.code === ReturnCode.KEY_NOT_FOUND) return undefined;
+    throw new TailkitError(Code.Unavailable, `state: ${what}: ${res.error ?? res.code}`, { operation: "state" });
+  }
+
+  /**
+   * The artifact's state, with a pending chunk from a crashed run resolved against the disk. Undefined when the
+   * artifact was never collected.
+   */
+  async artifact(name: string): Promise<ArtifactState | undefined> {
+    const raw = this.check(await this.handle.get(this.key("artifact", name)), `reading ${name}`) as ArtifactState | undefined;
+    if (!raw) return undefined;
+    if (raw.pendingChunk !== undefined) {
+      if (existsSync(raw.pendingChunk) && raw.pendingTo !== undefined) raw.committed = Math.max(raw.committed, raw.pendingTo);
+      raw.pendingChunk = undefined;
+      raw.pendingTo = undefined;
+      await this.save(name, raw);
+    }
+    this.cache.set(name, raw);
+    return raw;
+  }
+
+  /** True when the artifact is fully collected and has not changed since (same size, ETag and mtime where known). */
+  static isDone(state: ArtifactState | undefined, info: ArtifactInfo): boolean {
+    if (!state?.complete) return false;
+    if (info.size !== undefined && state.size !== undefined && info.size !== state.size) return false;
+    if (info.etag !== undefined && state.etag !== undefined && info.etag !== state.etag) return false;
+    if (info.mtimeMs !== undefined && state.mtimeMs !== undefined && info.mtimeMs !== state.mtimeMs) return false;
+    return true;
+  }
+
+  /** Starts tracking an artifact this execution will collect (after artifact()). */
+  begin(info: ArtifactInfo): ArtifactState {
+    const prev = this.cache.get(info.name);
+    const st: ArtifactState = {
+      size: info.size,
+      etag: info.etag,
+      mtimeMs: info.mtimeMs,
+      committed: prev?.committed ?? 0,
+      complete: false,
+      rows: prev?.rows ?? 0,
+      execution: this.options.owner,
+    };
+    this.cache.set(info.name, st);
+    return st;
+  }
+
+  /** Claims an artifact for this collector; false when a live claim of another collector holds it. */
+  async claim(name: string): Promise<boolean> {
+    const key = this.key("claim", name);
+    const lease = this.leaseSeconds;
+    const res = await this.handle.put({ key, value: this.options.owner, overwrite: false, expireTime: lease });
+    if (res.code === ReturnCode.SUCCESS) return true;
+    if (res.code !== ReturnCode.KEY_EXISTS) this.check(res, `claiming ${name}`);
+    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
+    return holder === this.options.owner;
+  }
+
+  /** Extends this collector's claim on an artifact. */
+  async renew(name: string): Promise<void> {
+    this.check(await this.handle.put({ key: this.key("claim", name), value: this.options.owner, expireTime: this.leaseSeconds }), `renewing claim of ${name}`);
+  }
+
+  /** Gives a claim up. */
+  async release(name: string): Promise<void> {
+    this.check(await this.handle.erase(this.key("claim", name)), `releasing claim of ${name}`);
+  }
+
+  /** Before a chunk becomes visible: record, per artifact, the chunk that would move it forward. */
+  async intent(path: string, ranges: readonly ChunkRange[]): Promise<void> {
+    for (const r of ranges) {
+      const st = this.tracked(r.artifact);
+      st.pendingChunk = path;
+      st.pendingTo = r.to;
+      await this.save(r.artifact, st);
+    }
+  }
+
+  /** After a chunk is visible (or for positions no chunk holds): those positions are collected. */
+  async commit(ranges: readonly ChunkRange[]): Promise<void> {
+    for (const r of ranges) {
+      const st = this.tracked(r.artifact);
+      st.committed = Math.max(st.committed, r.to);
+      st.pendingChunk = undefined;
+      st.pendingTo = undefined;
+      await this.save(r.artifact, st);
+    }
+  }
+
+  /** Every position of the artifact is committed: later runs skip it while it is unchanged. */
+  async complete(name: string, end: number, rows: number): Promise<void> {
+    const st = this.tracked(name);
+    st.rows += rows;
+    st.committed = Math.max(st.committed, end);
+    st.complete = true;
+    await this.save(name, st);
+  }
+
+  /** The saved cursor of an API source, or undefined. */
+  async cursor(source: string): Promise<unknown> {
+    return this.check(await this.handle.get(this.key("cursor", source)), `reading cursor of ${source}`);
+  }
+
+  /** Saves an API source's cursor. */
+  async saveCursor(source: string, value: unknown): Promise<void> {
+    this.check(await this.handle.put({ key: this.key("cursor", source), value }), `saving cursor of ${source}`);
+  }
+
+  /** Closes the store. */
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  private tracked(name: string): ArtifactState {
+    const st = this.cache.get(name);
+    if (!st) throw new TailkitError(Code.Internal, `state: artifact ${name} is not being collected by this execution`);
+    return st;
+  }
+
+  private async save(name: string, st: ArtifactState): Promise<void> {
+    // JSON has no undefined: drop the unset fields rather than store nulls.
+    const value = Object.fromEntries(Object.entries(st).filter(([, v]) => v !== undefined));
+    this.check(await this.handle.put({ key: this.key("artifact", name), value }), `saving ${name}`);
+  }
+}

@@ -1,0 +1,1 @@
+export { CollectionState, parseStateLocation, defaultStatePath, type ArtifactState, type StateLocation, type CollectionStateOptions } from "./collection-state.js";
