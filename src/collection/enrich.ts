@@ -23,13 +23,13 @@ export interface EnrichFailure {
 }
 
 /**
- * Result of enriching one batch: the rows as JSON text, one line per row each ended by "\n", and the positions they
- * came from. One string per batch rather than one per row, so that the batch can be encoded to bytes in one call.
+ * Result of enriching one batch: the rows as UTF-8 JSON lines, each ended by "\n", in one buffer, and the positions
+ * they came from. Encoded here, on the extracting thread, so that the writer only moves bytes.
  */
 export interface EnrichedBatch {
-  /** Every row's JSON followed by "\n"; "" when no row passed. */
-  text: string;
-  /** Rows in text, which is also the length of indexes. */
+  /** Every row's JSON followed by "\n"; empty when no row passed. */
+  bytes: Buffer;
+  /** Rows in bytes, which is also the length of indexes. */
   count: number;
   indexes: number[];
   failures: EnrichFailure[];
@@ -40,6 +40,40 @@ export interface EnrichedBatch {
 /** The deterministic id prefix of an artifact: the same source, artifact name and position always give the same tp_id. */
 export function artifactIdPrefix(sourceType: string, sourceName: string, artifactName: string): string {
   return createHash("sha256").update(`${sourceType}\0${sourceName}\0${artifactName}`).digest("base64url").slice(0, 16);
+}
+
+/** Characters of text gathered before they are encoded: small enough to stay out of V8's large-object space. */
+const ENCODE_CHARS = 64 * 1024;
+
+/**
+ * Encodes lines into one buffer a piece at a time. Building one string per batch and encoding it costs several times
+ * more, because flattening a multi-megabyte string (a rope of thousands of lines) is slow and feeds the old generation.
+ */
+class LineEncoder {
+  private text = "";
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  push(line: string): void {
+    this.text += line;
+    if (this.text.length >= ENCODE_CHARS) this.flush();
+  }
+
+  finish(): Buffer {
+    this.flush();
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
+
+  private flush(): void {
+    if (this.text.length === 0) return;
+    const b = Buffer.from(this.text, "utf8");
+    this.parts.push(b);
+    this.bytes += b.length;
+    this.text = "";
+  }
 }
 
 /** Text that starts every tp_* key in JSON; a row whose JSON holds it takes the slow path. */
@@ -86,7 +120,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
   return (rows, positions) => {
     const ingest = new Date().toISOString();
     const ingestJson = `,"tp_ingest_timestamp":"${ingest}"`;
-    let text = "";
+    const out = new LineEncoder();
     const indexes: number[] = [];
     const failures: EnrichFailure[] = [];
     let filtered = 0;
@@ -121,9 +155,9 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
       }
       const json = JSON.stringify(row) as string | undefined;
       if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */) {
-        text += enrichSlow(row, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n";
+        out.push(enrichSlow(row, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
       } else {
-        text +=
+        out.push(
           (json.length === 2 ? "{" : json.slice(0, -1) + ",") +
           `"tp_id":"${prefix}${position.toString(36)}","tp_timestamp":"${ts}"` +
           ingestJson +
@@ -139,11 +173,12 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
           optionalField("tp_domains", extra.tp_domains) +
           optionalField("tp_emails", extra.tp_emails) +
           optionalField("tp_tags", extra.tp_tags) +
-          "}\n";
+          "}\n",
+        );
       }
       indexes.push(position);
     }
-    return { text, count: indexes.length, indexes, failures, filtered };
+    return { bytes: out.finish(), count: indexes.length, indexes, failures, filtered };
   };
 }
 

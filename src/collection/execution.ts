@@ -148,6 +148,17 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     }
   };
 
+  // Once every row written so far is in visible chunks, artifacts fully extracted are complete: what no chunk holds
+  // (artifacts without rows, row errors after the last row) needs no file.
+  const completeEnded = async () => {
+    for (const [name, e] of ended) {
+      if (completed.has(name)) continue;
+      completed.add(name);
+      await state!.complete(name, e.end, e.rows);
+      await release(name);
+    }
+  };
+
   const writer = createChunkWriter({
     dir: opts.outputDir,
     executionId,
@@ -299,6 +310,13 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
     // Artifacts other collectors hold: wait until they finish them, or their claims lapse and this one takes over.
+    // First make this collector's own rows durable, so the artifacts it holds complete and others stop waiting on it.
+    const settle = async () => {
+      await Promise.all(inFlight);
+      await writer.flush();
+      await completeEnded();
+    };
+    if (deferred.length) await settle();
     while (deferred.length && !opts.signal.aborted && !fatal) {
       for (let i = deferred.length - 1; i >= 0; i--) {
         const what = await consider(deferred[i]!);
@@ -308,20 +326,17 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         }
         if (inFlight.size >= concurrency) await Promise.race(inFlight);
       }
-      if (deferred.length) await sleep(Math.min(1000, leaseMs / 4));
+      if (deferred.length) {
+        await settle();
+        await sleep(Math.min(1000, leaseMs / 4));
+      }
     }
     await Promise.all(inFlight);
     if (opts.signal.aborted) throw new TailkitError(Code.Canceled, "collection was cancelled");
     if (fatal) throw fatal;
     const summary = await writer.close();
     await st.commit(summary.trailingRanges);
-    // What no chunk holds (artifacts without rows, trailing row errors) is accounted for now.
-    for (const [name, e] of ended) {
-      if (completed.has(name)) continue;
-      completed.add(name);
-      await st.complete(name, e.end, e.rows);
-      await release(name);
-    }
+    await completeEnded();
   } catch (err) {
     fatal ??= TailkitError.from(err);
     await writer.abort().catch(() => undefined);

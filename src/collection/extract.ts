@@ -63,10 +63,8 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
       }));
       const enriched = enrich(mapped.rows, mapped.positions);
       for (const f of enriched.failures) rowErrors.push(f);
-      // Encoded here, on the extracting thread: the writer then only moves bytes, and a worker can transfer them.
-      const bytes = Buffer.from(enriched.text, "utf8");
       yield {
-        batch: { artifact: info.name, from: mapped.from, to: mapped.to, lines: encodedLines(bytes, enriched.count), indexes: enriched.indexes },
+        batch: { artifact: info.name, from: mapped.from, to: mapped.to, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
         rowErrors,
         rowsReceived: mapped.rows.length,
       };
@@ -111,7 +109,7 @@ export interface ExtractorOptions {
   pluginModule?: string | undefined;
   pluginName?: string | undefined;
   /**
-   * Worker threads. Default: os.availableParallelism(). 0 extracts inline on the calling thread, as does a missing
+   * Worker threads. Default: the TAILKIT_EXTRACT_WORKERS environment variable, else os.availableParallelism(). 0 extracts inline on the calling thread, as does a missing
    * pluginModule or pluginName, or a plugin module (or this SDK) loaded from TypeScript sources, which a worker cannot
    * import without a loader (vitest, ts-node).
    */
@@ -119,8 +117,9 @@ export interface ExtractorOptions {
   /** Batches a worker may have sent and not had taken before it waits, per artifact. Default 4. */
   maxBatchesInFlight?: number | undefined;
   /**
-   * V8 young generation of each worker, in MB. Default 48: extraction allocates fast and short-lived, and a larger
-   * young generation lets most of it die there instead of being copied to the old generation.
+   * V8 young generation of each worker, in MB. Default 24: extraction allocates fast and short-lived, and a young
+   * generation larger than Node's default lets most of it die there instead of being copied to the old generation.
+   * Larger still saves a little CPU but costs resident memory per worker (docs/PERFORMANCE.md).
    */
   workerYoungGenerationMb?: number | undefined;
 }
@@ -140,7 +139,16 @@ export function validateExtractorOptions(options: ExtractorOptions): void {
 }
 
 /** Default young generation of an extraction worker, in MB. */
-export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 48;
+export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 24;
+
+/** TAILKIT_EXTRACT_WORKERS, when set to a non-negative integer: lets an operator (or the bench) size the pool per process. */
+function workersFromEnv(): number | undefined {
+  const v = process.env["TAILKIT_EXTRACT_WORKERS"];
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw invalidArgument("TAILKIT_EXTRACT_WORKERS", `must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+}
 
 /** Why extraction cannot use workers with these options, or undefined when it can. */
 function inlineReason(options: ExtractorOptions, workers: number): string | undefined {
@@ -154,7 +162,7 @@ function inlineReason(options: ExtractorOptions, workers: number): string | unde
 /** The extractor an execution uses: a pool of worker threads when the plugin module can be loaded in one, else inline. */
 export function createExtractor(spec: ExtractSpec, options: ExtractorOptions = {}): Extractor {
   validateExtractorOptions(options);
-  const workers = options.workers ?? availableParallelism();
+  const workers = options.workers ?? workersFromEnv() ?? availableParallelism();
   const reason = inlineReason(options, workers);
   if (reason !== undefined) return createInlineExtractor(spec, reason);
   return createWorkerExtractor(spec, {

@@ -45,6 +45,8 @@ export class PluginClient {
   private readonly pending = new Map<string, (e: CompleteEvent) => void>();
   private readonly completed = new Map<string, CompleteEvent>();
   private readonly target: string;
+  private closing = false;
+  private readonly started = new Set<string>();
 
   /** @internal use launchPlugin */
   constructor(child: ChildProcess, address: string, stderrTail: string[], exited: Promise<PluginExit>, grace: number) {
@@ -77,26 +79,48 @@ export class PluginClient {
     return this.subject.asObservable();
   }
 
-  /** Opens the AddObserver stream; called by launchPlugin, so events of any later Collect are seen. */
+  /**
+   * Opens the AddObserver stream; called by launchPlugin, so events of any later Collect are seen. Should the stream
+   * break while the plugin lives, it is opened again: the plugin replays how each known execution ended, so no
+   * complete event is lost.
+   */
   async startObserving(): Promise<void> {
     if (this.observer) return;
+    await this.openObserver();
+  }
+
+  private openObserver(): Promise<void> {
     const stream = this.client.AddObserver({});
     this.observer = stream;
     stream.on("data", (msg: { event: WireEvent | null }) => {
       if (!msg.event) return;
       const e = eventFromWire(msg.event);
       if (!e) return;
+      if (e.type === "started") {
+        if (this.started.has(e.executionId)) return; // a replay after a reconnect
+        this.started.add(e.executionId);
+      }
       if (e.type === "complete") {
+        if (this.completed.has(e.executionId)) return; // a replay after a reconnect
+
         this.completed.set(e.executionId, e);
         this.pending.get(e.executionId)?.(e);
         this.pending.delete(e.executionId);
       }
       this.subject.next(e);
     });
-    // A broken stream means the plugin is gone; the exit handler reports why.
-    stream.on("error", () => undefined);
+    let reopened = false;
+    const reopen = () => {
+      if (reopened || this.closing || this.exitInfo) return;
+      reopened = true;
+      setTimeout(() => {
+        if (!this.closing && !this.exitInfo) void this.openObserver();
+      }, 100).unref();
+    };
+    stream.on("error", reopen);
+    stream.on("end", reopen);
     // Wait for the stream to be established so no event of a following Collect is missed.
-    await new Promise<void>((resolve) => {
+    return new Promise<void>((resolve) => {
       stream.once("metadata", () => resolve());
       stream.once("error", () => resolve());
     });
@@ -141,6 +165,7 @@ export class PluginClient {
 
   /** Asks the plugin to shut down, waits for it to exit, and kills it after the grace period. Idempotent. */
   async close(): Promise<PluginExit> {
+    this.closing = true;
     if (!this.exitInfo) {
       this.controller.Shutdown({}, { deadline: Date.now() + 2000 }, () => undefined);
       const timer = setTimeout(() => this.child.kill("SIGKILL"), this.grace);

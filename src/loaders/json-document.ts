@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import fs from "node:fs";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
@@ -47,7 +48,8 @@ async function readDocument(artifact: LocalArtifact, maxBytes: number, signal?: 
           : await gunzipAsync(raw, { maxOutputLength: maxBytes });
     }
     if (bytes.length > maxBytes) throw tooLarge(artifact, maxBytes);
-    text = bytes.toString("utf8");
+    // Most logs are plain ASCII: then a Latin-1 decode gives the same string and is a copy rather than a UTF-8 decode.
+    text = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(artifact, maxBytes);
     throw toLoadError(artifact, err);

@@ -35,6 +35,11 @@ export interface ChunkWriterSummary {
 export interface ChunkWriter {
   /** Adds a batch; resolves when the writer can take more (its I/O is done), which is the backpressure. */
   write(batch: RowBatch): Promise<void>;
+  /**
+   * Ends the chunk being filled now, even if it is not full, so that every row written so far is durable and
+   * announced. Collectors that share state call it before waiting on each other.
+   */
+  flush(): Promise<void>;
   /** Writes the last partial chunk and reports totals. */
   close(): Promise<ChunkWriterSummary>;
   /** Stops without writing the partial chunk and removes its temp file; chunks already announced stay. */
@@ -108,6 +113,12 @@ class JsonlChunkWriter implements ChunkWriter {
 
   write(batch: RowBatch): Promise<void> {
     return this.enqueue(() => this.writeBatch(batch));
+  }
+
+  flush(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.chunkRows > 0) await this.finishChunk();
+    });
   }
 
   close(): Promise<ChunkWriterSummary> {

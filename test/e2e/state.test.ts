@@ -1,0 +1,201 @@
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generate } from "../../bench/gen/generate.mjs";
+import { launchPlugin } from "../../src/host/index.js";
+import { CollectionState, parseStateLocation } from "../../src/state/index.js";
+import { AWS_PLUGIN, CLI, cloudTrailRecords, listFiles, readChunks, runCli, tempDir } from "./helpers.js";
+
+// A seeded PRNG so a failing kill schedule can be replayed.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function childPids(parent: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === parent) out.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((c) => c()));
+function scratch(): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+/** Every source record is in exactly one visible chunk, every chunk is whole, and no temp file is left. */
+function expectExactlyOnce(data: string, out: string): void {
+  const rows = readChunks(out).flatMap((c) => c.rows);
+  const source = cloudTrailRecords(data);
+  expect(rows.length).toBe(source.length);
+  expect(new Set(rows.map((r) => r["tp_id"])).size).toBe(rows.length);
+  expect(rows.map((r) => r["eventID"]).sort()).toEqual(source.map((r) => r["eventID"]).sort());
+  expect(listFiles(out).filter((f) => !f.endsWith(".jsonl") && !f.startsWith(".tailkit/"))).toEqual([]);
+}
+
+/** State agrees with the files: every artifact complete, with all of its positions committed. */
+async function expectStateAgrees(data: string, out: string, location = ""): Promise<void> {
+  const state = await CollectionState.open({
+    location: parseStateLocation(location, out),
+    plugin: "aws",
+    table: "aws_cloudtrail_log",
+    partition: "default",
+    owner: "test",
+  });
+  try {
+    const root = data.split("/").at(-1)!;
+    for (const f of listFiles(data)) {
+      const records = (JSON.parse((await import("node:zlib")).gunzipSync(readFileSync(join(data, f))).toString()) as { Records: unknown[] }).Records.length;
+      const st = await state.artifact(`${root}/${f}`);
+      expect(st, f).toMatchObject({ complete: true, committed: records });
+    }
+  } finally {
+    await state.close();
+  }
+}
+
+describe("collection state", () => {
+  let data: string;
+  let total: number;
+  beforeAll(async () => {
+    data = join(scratch(), "logs");
+    const gen = await generate({ kind: "cloudtrail", out: data, files: 24, recordsPerFile: 250, seed: 11 });
+    total = gen.records;
+  });
+
+  it("collects nothing new on a second run, and only the added file on a third", async () => {
+    const out = scratch();
+    const args = ["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"];
+    const first = JSON.parse((await runCli(args)).stdout) as { rows: number };
+    expect(first.rows).toBe(total);
+    const second = JSON.parse((await runCli(args)).stdout) as { rows: number; chunks: number; status: { artifactsSkipped: number } };
+    expect(second).toMatchObject({ rows: 0, chunks: 0, status: { artifactsSkipped: 24 } });
+
+    const extra = await generate({ kind: "cloudtrail", out: data + "-extra", files: 1, recordsPerFile: 37, seed: 99, start: "2024-06-01T00:00:00Z" });
+    const { cpSync, rmSync } = await import("node:fs");
+    cpSync(data + "-extra", data, { recursive: true });
+    cleanups.push(() => rmSync(join(data, extra.fileList[0]!.path)));
+    rmSync(data + "-extra", { recursive: true });
+    const third = JSON.parse((await runCli(args)).stdout) as { rows: number; status: { artifactsSkipped: number; artifactsDiscovered: number } };
+    expect(third.rows).toBe(37);
+    expect(third.status).toMatchObject({ artifactsSkipped: 24, artifactsDiscovered: 1 });
+    rmSync(join(data, extra.fileList[0]!.path));
+    cleanups.pop();
+
+    const recollect = JSON.parse((await runCli([...args, "--recollect"])).stdout) as { rows: number };
+    expect(recollect.rows).toBe(total);
+  });
+
+  it("ends with every row exactly once after the plugin is SIGKILLed at 22 random points", async () => {
+    const out = scratch();
+    const random = rng(20261125);
+    // How long an uninterrupted collection takes here, to spread the kills over it.
+    const timing = await launchPlugin(AWS_PLUGIN);
+    const t0 = Date.now();
+    const probeOut = scratch();
+    await timing.waitForComplete(await timing.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [data] } }, outputDir: probeOut, rowsPerChunk: 700 }));
+    const duration = Date.now() - t0;
+    await timing.close();
+
+    let killed = 0;
+    for (let i = 0; i < 22; i++) {
+      const client = await launchPlugin(AWS_PLUGIN);
+      const id = await client.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [data] } }, outputDir: out, rowsPerChunk: 700 });
+      const delay = random() * duration;
+      const timer = setTimeout(() => kill(client.pid!), delay);
+      const complete = await client.waitForComplete(id);
+      clearTimeout(timer);
+      if (complete.error) {
+        expect(complete.error).toMatch(/SIGKILL/);
+        killed++;
+      }
+      await client.close();
+    }
+    expect(killed).toBeGreaterThan(5);
+    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json", "--rows-per-chunk", "700"]);
+    expect(res.code).toBe(0);
+    expectExactlyOnce(data, out);
+    await expectStateAgrees(data, out);
+  }, 240_000);
+
+  it("ends with every row exactly once after the CLI and its plugin are SIGKILLed at 20 random points", async () => {
+    const out = scratch();
+    const random = rng(7);
+    const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"];
+    for (let i = 0; i < 20; i++) {
+      const cli = spawn(process.execPath, args, { stdio: "ignore" });
+      const exited = new Promise<void>((r) => cli.once("exit", () => r()));
+      // The CLI needs ~0.5 s to start its plugin; kill anywhere from before that to past the end of collection.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 200 + random() * 1800))]);
+      const plugins = childPids(cli.pid!);
+      kill(cli.pid!);
+      plugins.forEach(kill);
+      await exited;
+    }
+    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"]);
+    expect(res.code).toBe(0);
+    expectExactlyOnce(data, out);
+    await expectStateAgrees(data, out);
+  }, 240_000);
+
+  it("splits one partition between three collectors sharing Redis, one killed midway, exactly once", async () => {
+    const out = scratch();
+    const prefix = `tailkit-test-${process.pid}-${Date.now()}`;
+    const state = `redis://127.0.0.1:6379/${prefix}?lease=2`;
+    const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "300", "--output", "json", "--state", state];
+    const runs = [0, 1, 2].map(() => {
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      const done = new Promise<{ code: number | null; stdout: string }>((r) => child.once("exit", (code) => r({ code, stdout })));
+      return { child, done };
+    });
+    await new Promise((r) => setTimeout(r, 900));
+    const victim = runs[1]!.child;
+    const plugins = childPids(victim.pid!);
+    kill(victim.pid!);
+    plugins.forEach(kill);
+    const results = await Promise.all(runs.map((r) => r.done));
+    expect(results[0]!.code).toBe(0);
+    expect(results[2]!.code).toBe(0);
+    const a = JSON.parse(results[0]!.stdout) as { rows: number };
+    const c = JSON.parse(results[2]!.stdout) as { rows: number };
+    // Both survivors did part of the work.
+    expect(a.rows).toBeGreaterThan(0);
+    expect(c.rows).toBeGreaterThan(0);
+    expectExactlyOnce(data, out);
+    await expectStateAgrees(data, out, state);
+    const { Redis } = await import("ioredis");
+    const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }, 120_000);
+});
