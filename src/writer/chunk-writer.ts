@@ -174,6 +174,8 @@ class JsonlChunkWriter implements ChunkWriter {
       if (encoded !== undefined) {
         // Lines are found by their newlines only where a chunk boundary cuts the batch.
         const end = i + take === lines.length ? encoded.length : nthLineEnd(encoded, byteOffset, take, batch);
+        // Lines are not counted (a scan per batch); a piece with no byte at all is the shortfall that would do harm.
+        if (end === byteOffset) throw badBatch(batch, "bytes hold fewer lines than lines.length");
         this.push(encoded.subarray(byteOffset, end));
         byteOffset = end;
       } else {
@@ -189,7 +191,6 @@ class JsonlChunkWriter implements ChunkWriter {
       if (this.chunkRows === this.rowsPerChunk) await this.finishChunk();
       else if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= MAX_IOVECS) await this.flushPending();
     }
-    if (encoded !== undefined && byteOffset !== encoded.length) throw badBatch(batch, "bytes hold more lines than lines.length");
     // Row errors after the batch's last row (or a batch of nothing but errors) still move its positions forward.
     this.addRange(batch.artifact, from, batch.to);
   }

@@ -1,8 +1,9 @@
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { generate } from "../../bench/gen/generate.mjs";
-import { AWS_PLUGIN, ROOT, cloudTrailRecords, listFiles, readChunks, runCli, runProcess, tempDir, vpcFlowLines } from "./helpers.js";
+import { AWS_PLUGIN, CLI, ROOT, cloudTrailRecords, listFiles, readChunks, runCli, runProcess, tempDir, vpcFlowLines } from "./helpers.js";
 
 const SAMPLE_CLOUDTRAIL = join(ROOT, "sample", "cloudtrail");
 const SAMPLE_VPC = join(ROOT, "sample", "vpcflow");
@@ -16,6 +17,30 @@ interface Summary {
   files: string[];
   status: { artifactsDiscovered: number; artifactsExtracted: number; artifactsFailed: number; rowErrors: Record<string, number> };
   errors: { message: string; artifact: string | null; operation: string | null }[];
+}
+
+/** The plugin process a CLI launched (its only child). */
+function pluginOf(cli: number): number {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === cli) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no child process of ${cli}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie still answers; it has exited all the same.
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
 }
 
 const cleanups: (() => void)[] = [];
@@ -154,6 +179,47 @@ describe("tailkit collect with the aws plugin", () => {
     const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", "/nonexistent/logs", "--out", scratch()]);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain("/nonexistent/logs");
+  });
+
+  it("reports a plugin killed mid-collection as a failure, leaving only whole chunks visible", async () => {
+    const data = scratch();
+    const out = scratch();
+    await generate({ kind: "cloudtrail", out: data, files: 60, recordsPerFile: 400, seed: 5 });
+    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => cli.once("exit", (code) => r(code)));
+    // Kill the plugin once the first chunk is visible, well before the 24,000 rows are done.
+    while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
+    const plugin = pluginOf(cli.pid!);
+    process.kill(plugin, "SIGKILL");
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/failed: plugin exited on signal SIGKILL/);
+    const chunks = readChunks(out);
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const c of chunks) expect(c.rows).toHaveLength(500);
+    expect(listFiles(out).filter((f) => f.endsWith(".jsonl") && !/^exec_\w+-\d+\.jsonl$/.test(f))).toEqual([]);
+  });
+
+  it("stops the plugin when its host dies", async () => {
+    const data = scratch();
+    await generate({ kind: "cloudtrail", out: data, files: 60, recordsPerFile: 400, seed: 6 });
+    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", scratch()], { stdio: "ignore" });
+    let plugin: number | undefined;
+    while (plugin === undefined) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        plugin = pluginOf(cli.pid!);
+      } catch {
+        // not started yet
+      }
+    }
+    process.kill(cli.pid!, "SIGKILL");
+    const deadline = Date.now() + 15_000;
+    while (alive(plugin) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(plugin)).toBe(false);
   });
 
   it("refuses to run a plugin started without the host's cookie", async () => {

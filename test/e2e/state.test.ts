@@ -2,22 +2,10 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generate } from "../../bench/gen/generate.mjs";
+import { generate, mulberry32 } from "../../bench/gen/generate.mjs";
 import { launchPlugin } from "../../src/host/index.js";
 import { CollectionState, parseStateLocation } from "../../src/state/index.js";
 import { AWS_PLUGIN, CLI, cloudTrailRecords, listFiles, readChunks, runCli, tempDir } from "./helpers.js";
-
-// A seeded PRNG so a failing kill schedule can be replayed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function childPids(parent: number): number[] {
   const out: number[] = [];
@@ -115,7 +103,8 @@ describe("collection state", () => {
 
   it("ends with every row exactly once after the plugin is SIGKILLed at 22 random points", async () => {
     const out = scratch();
-    const random = rng(20261125);
+    // Seeded, so a failing kill schedule can be replayed.
+    const random = mulberry32(20261125);
     // How long an uninterrupted collection takes here, to spread the kills over it.
     const timing = await launchPlugin(AWS_PLUGIN);
     const t0 = Date.now();
@@ -147,7 +136,7 @@ describe("collection state", () => {
 
   it("ends with every row exactly once after the CLI and its plugin are SIGKILLed at 20 random points", async () => {
     const out = scratch();
-    const random = rng(7);
+    const random = mulberry32(7);
     const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"];
     for (let i = 0; i < 20; i++) {
       const cli = spawn(process.execPath, args, { stdio: "ignore" });

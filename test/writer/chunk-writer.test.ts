@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Code } from "../../src/errors/index.js";
-import { createChunkWriter, type RowBatch, type WrittenChunk } from "../../src/writer/index.js";
+import { createChunkWriter, encodedLines, type RowBatch, type WrittenChunk } from "../../src/writer/index.js";
 
 let tmp: string;
 let dir: string;
@@ -157,6 +157,34 @@ describe("createChunkWriter", () => {
     expect(() => createChunkWriter({ dir, executionId: "e", rowsPerChunk: 0 })).toThrow(/rowsPerChunk/);
     const writer = createChunkWriter({ dir, executionId: "e" });
     await expect(writer.write({ artifact: "a", from: 0, to: 2, lines: ["{}"], indexes: [] })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
+  });
+
+  it("writes encoded batches as they are, cutting them at chunk boundaries by their newlines", async () => {
+    const chunks: WrittenChunk[] = [];
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 3, onChunk: (c) => void chunks.push(c) });
+    // Positions 0..7; 2 is a row error. Multi-byte text checks that cuts fall on bytes, not characters.
+    const indexes = [0, 1, 3, 4, 5, 6, 7];
+    const rows = indexes.map((i) => ({ i, s: "é✓".repeat(i) }));
+    const bytes = Buffer.from(rows.map((r) => JSON.stringify(r) + "\n").join(""), "utf8");
+    await writer.write({ artifact: "a", from: 0, to: 8, lines: encodedLines(bytes, rows.length), indexes });
+    await writer.close();
+    expect(chunks.map((c) => [c.rows, c.ranges])).toEqual([
+      [3, [{ artifact: "a", from: 0, to: 4 }]],
+      [3, [{ artifact: "a", from: 4, to: 7 }]],
+      [1, [{ artifact: "a", from: 7, to: 8 }]],
+    ]);
+    expect(chunks.flatMap((c) => readRows(c.path))).toEqual(rows);
+    const lines = encodedLines(bytes, rows.length);
+    expect(Buffer.from(lines.slice(2, 4).bytes).toString()).toBe(rows.slice(2, 4).map((r) => JSON.stringify(r) + "\n").join(""));
+    expect(lines.slice(5).length).toBe(2);
+  });
+
+  it("refuses encoded bytes whose newlines do not match the line count", async () => {
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 1 });
+    const bytes = Buffer.from('{"a":1}\n{"a":2}\n');
+    await expect(writer.write({ artifact: "a", from: 0, to: 3, lines: encodedLines(bytes, 3), indexes: [0, 1, 2] })).rejects.toMatchObject({
       code: Code.InvalidArgument,
     });
   });

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { artifactIdPrefix, createEnricher } from "../../src/collection/enrich.js";
+import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
+
+const artifact = { name: "a/b.log", location: "/data/a/b.log", properties: {} };
+
+function table(enrich: (row: Row) => TableEnrichment): TableDefinition<unknown> {
+  return {
+    name: "t",
+    description: "",
+    rowSchema: {},
+    sources: {},
+    loader: () => ({ name: "x", load: async function* () {} }),
+    mappers: () => [],
+    enrich,
+  };
+}
+
+/** The plain way: set the fields on the row, then serialize it. The enricher must give exactly these lines. */
+function reference(row: Row, extra: TableEnrichment, position: number, ingest: string): string {
+  const ts = new Date(extra.tp_timestamp).toISOString();
+  Object.assign(row, {
+    tp_id: `${artifactIdPrefix("file", "src", artifact.name)}${position.toString(36)}`,
+    tp_timestamp: ts,
+    tp_ingest_timestamp: ingest,
+    tp_table: "t",
+    tp_partition: "p",
+    tp_index: extra.tp_index ?? "default",
+    tp_date: ts.slice(0, 10),
+    tp_source_type: "file",
+    tp_source_name: "src",
+    tp_source_location: artifact.location,
+  });
+  for (const k of ["tp_source_ip", "tp_destination_ip", "tp_ips", "tp_usernames", "tp_akas", "tp_domains", "tp_emails", "tp_tags"] as const) {
+    if (extra[k] !== undefined) row[k] = extra[k];
+  }
+  return JSON.stringify(row);
+}
+
+describe("createEnricher", () => {
+  it("writes the same line as setting the tp_* fields and serializing, for every shape of row", () => {
+    const rows: Row[] = [
+      { a: 1, t: "2024-01-02T03:04:05Z" },
+      { t: 1704164645000, nested: { tp_x: 1 } }, // "tp_ inside: the slow path
+      { t: "2024-01-02T03:04:05.123+02:00", tp_index: "mine", z: "ü ✓ \"q\"" }, // an existing tp_ field keeps its place
+      { "1": "integer key", t: "2024-01-02T03:04:05Z" },
+      { t: "2024-01-02T03:04:05Z", ip: "10.0.0.1" },
+    ];
+    const extras = (row: Row): TableEnrichment => ({
+      tp_timestamp: row["t"] as string,
+      ...(row["tp_index"] === undefined ? { tp_index: "acct-é" } : {}),
+      ...(row["ip"] ? { tp_source_ip: row["ip"] as string, tp_ips: [row["ip"] as string], tp_tags: ["x\ny"] } : { tp_source_ip: null }),
+    });
+    const enrich = createEnricher({ table: table(extras), partition: "p", sourceType: "file", sourceName: "src", artifact });
+    const copies = rows.map((r) => structuredClone(r));
+    const out = enrich(rows, [0, 1, 2, 3, 40]);
+    const lines = out.bytes.toString("utf8").split("\n");
+    expect(lines.pop()).toBe("");
+    const ingest = /"tp_ingest_timestamp":"([^"]+)"/.exec(lines[0]!)![1]!;
+    expect(lines).toEqual(copies.map((r, i) => reference(r, extras(r), [0, 1, 2, 3, 40][i]!, ingest)));
+    expect(out.count).toBe(5);
+    expect(out.indexes).toEqual([0, 1, 2, 3, 40]);
+  });
+
+  it("rejects rows without a valid tp_timestamp and drops rows outside [from, to)", () => {
+    const enrich = createEnricher({
+      table: table((row) => ({ tp_timestamp: row["t"] as string })),
+      partition: "p",
+      sourceType: "file",
+      sourceName: "src",
+      artifact,
+      from: new Date("2024-01-01T00:00:00Z"),
+      to: new Date("2024-01-02T00:00:00Z"),
+    });
+    const out = enrich([{ t: "nope" }, { t: "2023-12-31T23:59:59Z" }, { t: "2024-01-01T12:00:00Z" }, { t: "2024-01-02T00:00:00Z" }, {}, "x"], [0, 1, 2, 3, 4, 5]);
+    expect(out.count).toBe(1);
+    expect(out.indexes).toEqual([2]);
+    expect(out.filtered).toBe(2);
+    expect(out.failures.map((f) => [f.position, f.operation])).toEqual([
+      [0, "validate"],
+      [4, "validate"],
+      [5, "validate"],
+    ]);
+    expect(out.bytes.toString("utf8")).toMatch(/^\{"t":"2024-01-01T12:00:00Z","tp_id":"[^"]+","tp_timestamp":"2024-01-01T12:00:00.000Z",.*\}\n$/);
+  });
+});
