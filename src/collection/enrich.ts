@@ -48,31 +48,46 @@ const ENCODE_CHARS = 64 * 1024;
 /**
  * Encodes lines into one buffer a piece at a time. Building one string per batch and encoding it costs several times
  * more, because flattening a multi-megabyte string (a rope of thousands of lines) is slow and feeds the old generation.
+ * The buffer is sized from the previous batch, so in the steady state each byte is encoded once and never copied.
  */
 class LineEncoder {
   private text = "";
-  private parts: Buffer[] = [];
-  private bytes = 0;
+  private buf: Buffer;
+  private used = 0;
+  /** Bytes of the last finished batch: the next one is likely alike. */
+  private lastSize = 0;
+
+  constructor() {
+    this.buf = Buffer.allocUnsafeSlow(ENCODE_CHARS * 4);
+  }
 
   push(line: string): void {
     this.text += line;
     if (this.text.length >= ENCODE_CHARS) this.flush();
   }
 
+  /** The batch's bytes; the encoder starts afresh with a buffer of its own. */
   finish(): Buffer {
     this.flush();
-    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
-    this.parts = [];
-    this.bytes = 0;
+    const out = this.buf.subarray(0, this.used);
+    this.lastSize = this.used;
+    this.buf = Buffer.allocUnsafeSlow(Math.max(ENCODE_CHARS * 4, Math.ceil(this.lastSize * 1.1)));
+    this.used = 0;
     return out;
   }
 
   private flush(): void {
-    if (this.text.length === 0) return;
-    const b = Buffer.from(this.text, "utf8");
-    this.parts.push(b);
-    this.bytes += b.length;
+    const text = this.text;
+    if (text.length === 0) return;
     this.text = "";
+    // A UTF-16 unit never takes more than 3 bytes of UTF-8.
+    const need = this.used + text.length * 3;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(text, this.used, "utf8");
   }
 }
 
@@ -116,6 +131,9 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
   // tp_index is nearly always the same few values (an account id); remember the last one's JSON.
   let lastIndex: unknown = undefined;
   let lastIndexJson = "";
+  // Rows of one file often share their time (flow logs: the same start second).
+  let lastMs = Number.NaN;
+  let lastTs = "";
 
   return (rows, positions) => {
     const ingest = new Date().toISOString();
@@ -147,7 +165,11 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
         filtered++;
         continue;
       }
-      const ts = new Date(ms).toISOString();
+      if (ms !== lastMs) {
+        lastMs = ms;
+        lastTs = new Date(ms).toISOString();
+      }
+      const ts = lastTs;
       const tpIndex = extra.tp_index ?? "default";
       if (tpIndex !== lastIndex) {
         lastIndex = tpIndex;
