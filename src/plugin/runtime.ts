@@ -131,7 +131,17 @@ export class PluginRuntime {
       throw invalidArgument("output_dir", `cannot create ${outputDir}: ${(err as Error).message}`);
     }
     const stateLocation = parseStateLocation(req.state ?? "", outputDir);
-    const source = factory.create(sourceConfig);
+    let source;
+    try {
+      source = factory.create(sourceConfig);
+    } catch (err) {
+      // Sources name fields relative to their own config; the caller knows them under source.config.
+      const e = TailkitError.from(err, Code.InvalidArgument);
+      if (e.details.field && !e.details.field.startsWith("source.")) {
+        throw new TailkitError(e.code, `source.config.${e.message}`, { ...e.details, field: `source.config.${e.details.field}` });
+      }
+      throw e;
+    }
 
     const abort = new AbortController();
     const rec: ExecutionRecord = { abort, done: Promise.resolve() };

@@ -177,8 +177,8 @@ describe("tailkit collect with the aws plugin", () => {
 
   it("exits 2 when a path does not exist, naming it", async () => {
     const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", "/nonexistent/logs", "--out", scratch()]);
-    expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain("/nonexistent/logs");
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("source.config.paths[0]: /nonexistent/logs does not exist");
   });
 
   it("reports a plugin killed mid-collection as a failure, leaving only whole chunks visible", async () => {

@@ -118,6 +118,15 @@ function validateRoots(paths: string[]): Root[] {
   const roots = paths.map((given, i): Root => {
     if (typeof given !== "string" || given === "") throw invalidArgument(`paths[${i}]`, "must be a non-empty path");
     const resolved = path.resolve(given);
+    // Checked here, at Collect, so a typo fails the request at once instead of the execution later.
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(resolved);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw invalidArgument(`paths[${i}]`, code === "ENOENT" ? `${given} does not exist` : `${given} cannot be read (${code ?? String(err)})`);
+    }
+    if (!stat.isDirectory()) throw invalidArgument(`paths[${i}]`, `${given} is not a directory`);
     return { given, resolved, label: path.basename(resolved) || "root", field: `paths[${i}]` };
   });
   // Labels come from the root itself, not its place in the list, so adding a root never renames another's artifacts.

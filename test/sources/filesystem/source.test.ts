@@ -119,6 +119,8 @@ describe("file source", () => {
     expect((await discover({ paths: [root, other] })).map((a) => a.name)).toEqual(["cloudtrail/a.log", "nginx/a.log"]);
 
     const factory = createFileSystemSourceFactory();
+    await fs.promises.mkdir(path.join(tmp, "elsewhere", "cloudtrail"), { recursive: true });
+    await fs.promises.mkdir(path.join(root, "sub"), { recursive: true });
     expect(() => factory.create({ paths: [root, path.join(tmp, "elsewhere", "cloudtrail")] })).toThrow(
       expect.objectContaining({ code: Code.InvalidArgument, details: { field: "paths[1]" } }),
     );
@@ -165,15 +167,18 @@ describe("file source", () => {
     expect(errors.every((e) => e.message.includes("loops"))).toBe(true);
   });
 
-  it("reports a missing root as NotFound naming the path", async () => {
+  it("refuses a missing root when the source is created, naming the path and the field", () => {
     const missing = path.join(tmp, "nope");
-    await expect(discover({ paths: [missing] })).rejects.toSatisfy((err: unknown) => {
-      expect(err).toBeInstanceOf(TailkitError);
-      expect((err as TailkitError).code).toBe(Code.NotFound);
-      expect((err as TailkitError).message).toContain(missing);
-      expect((err as TailkitError).details.field).toBe("paths[0]");
-      return true;
-    });
+    let err: unknown;
+    try {
+      createFileSystemSourceFactory().create({ paths: [missing] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TailkitError);
+    expect((err as TailkitError).code).toBe(Code.InvalidArgument);
+    expect((err as TailkitError).message).toContain(missing);
+    expect((err as TailkitError).details.field).toBe("paths[0]");
   });
 
   it("refuses a bad layout at create, naming file_layout", () => {
