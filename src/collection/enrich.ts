@@ -54,11 +54,15 @@ class LineEncoder {
   private text = "";
   private buf: Buffer;
   private used = 0;
-  /** Bytes of the last finished batch: the next one is likely alike. */
-  private lastSize = 0;
+  /** Bytes of the last batch finished on this thread, by any encoder: the next one is likely alike. */
+  private static lastSize = 0;
 
   constructor() {
-    this.buf = Buffer.allocUnsafeSlow(ENCODE_CHARS * 4);
+    this.buf = Buffer.allocUnsafeSlow(LineEncoder.initialSize());
+  }
+
+  private static initialSize(): number {
+    return Math.max(ENCODE_CHARS * 4, Math.ceil(LineEncoder.lastSize * 1.1));
   }
 
   push(line: string): void {
@@ -70,8 +74,8 @@ class LineEncoder {
   finish(): Buffer {
     this.flush();
     const out = this.buf.subarray(0, this.used);
-    this.lastSize = this.used;
-    this.buf = Buffer.allocUnsafeSlow(Math.max(ENCODE_CHARS * 4, Math.ceil(this.lastSize * 1.1)));
+    LineEncoder.lastSize = this.used;
+    this.buf = Buffer.allocUnsafeSlow(LineEncoder.initialSize());
     this.used = 0;
     return out;
   }

@@ -114,12 +114,13 @@ export interface ExtractorOptions {
    * import without a loader (vitest, ts-node).
    */
   workers?: number | undefined;
-  /** Batches a worker may have sent and not had taken before it waits, per artifact. Default 4. */
+  /** Batches a worker may have sent and not had taken before it waits, per artifact. Default 2. */
   maxBatchesInFlight?: number | undefined;
   /**
    * V8 young generation of each worker, in MB. Default 24: extraction allocates fast and short-lived, and a young
    * generation larger than Node's default lets most of it die there instead of being copied to the old generation.
-   * Larger still saves a little CPU but costs resident memory per worker (docs/PERFORMANCE.md).
+   * Larger still saves CPU but costs resident memory per worker (docs/PERFORMANCE.md). Default from the environment:
+   * TAILKIT_WORKER_YOUNG_GENERATION_MB.
    */
   workerYoungGenerationMb?: number | undefined;
 }
@@ -141,12 +142,12 @@ export function validateExtractorOptions(options: ExtractorOptions): void {
 /** Default young generation of an extraction worker, in MB. */
 export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 24;
 
-/** TAILKIT_EXTRACT_WORKERS, when set to a non-negative integer: lets an operator (or the bench) size the pool per process. */
-function workersFromEnv(): number | undefined {
-  const v = process.env["TAILKIT_EXTRACT_WORKERS"];
+/** A numeric environment variable, so that an operator (or the bench) can tune a plugin process it does not start. */
+function numberFromEnv(name: string, valid: (n: number) => boolean): number | undefined {
+  const v = process.env[name];
   if (v === undefined || v === "") return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw invalidArgument("TAILKIT_EXTRACT_WORKERS", `must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!valid(n)) throw invalidArgument(name, `must be a ${name.endsWith("_MB") ? "positive number" : "non-negative integer"}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -162,15 +163,16 @@ function inlineReason(options: ExtractorOptions, workers: number): string | unde
 /** The extractor an execution uses: a pool of worker threads when the plugin module can be loaded in one, else inline. */
 export function createExtractor(spec: ExtractSpec, options: ExtractorOptions = {}): Extractor {
   validateExtractorOptions(options);
-  const workers = options.workers ?? workersFromEnv() ?? availableParallelism();
+  const workers = options.workers ?? numberFromEnv("TAILKIT_EXTRACT_WORKERS", (n) => Number.isInteger(n) && n >= 0) ?? availableParallelism();
   const reason = inlineReason(options, workers);
   if (reason !== undefined) return createInlineExtractor(spec, reason);
   return createWorkerExtractor(spec, {
     pluginModule: options.pluginModule!,
     pluginName: options.pluginName!,
     workers,
-    maxBatchesInFlight: options.maxBatchesInFlight ?? 4,
-    youngGenerationMb: options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB,
+    maxBatchesInFlight: options.maxBatchesInFlight ?? 2,
+    youngGenerationMb:
+      options.workerYoungGenerationMb ?? numberFromEnv("TAILKIT_WORKER_YOUNG_GENERATION_MB", (n) => n > 0) ?? DEFAULT_WORKER_YOUNG_GENERATION_MB,
   });
 }
 

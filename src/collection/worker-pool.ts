@@ -107,6 +107,13 @@ class WorkerPoolExtractor implements Extractor {
       f?.();
     };
     const counters = this.counters;
+    // The worker takes its next artifact as soon as it has sent this one's last batch, while the consumer may still
+    // be writing the batches queued here: those stay bounded by the credits of each job in flight.
+    const settled = () => {
+      if (settledInWorker) return;
+      settledInWorker = true;
+      this.release(w);
+    };
     w.job = {
       id,
       onMessage: (msg) => {
@@ -129,11 +136,11 @@ class WorkerPoolExtractor implements Extractor {
             return;
           case "done":
             ended = true;
-            settledInWorker = true;
+            settled();
             break;
           case "error":
             failure = new TailkitError(msg.error.code, msg.error.message, msg.error.details);
-            settledInWorker = true;
+            settled();
             break;
           default:
             return;
@@ -142,12 +149,12 @@ class WorkerPoolExtractor implements Extractor {
       },
       onExit: (reason) => {
         failure ??= new TailkitError(Code.Internal, `${name}: extraction worker stopped: ${reason}`, { artifact: name, operation: "load" });
-        settledInWorker = true;
+        settled();
         notify();
       },
     };
     const send = (msg: ToWorker) => {
-      if (!w.dead) w.worker.postMessage(msg);
+      if (!w.dead && !settledInWorker) w.worker.postMessage(msg);
     };
     const onAbort = () => {
       send({ type: "cancel", id });
@@ -177,18 +184,8 @@ class WorkerPoolExtractor implements Extractor {
         counters.batchesQueued--;
         counters.bytesQueued -= byteSize(b);
       }
-      if (settledInWorker) this.release(w);
-      else {
-        // Abandoned early (a consumer that stopped, a cancel): the worker is free once it has wound the job down.
-        send({ type: "cancel", id });
-        const job = w.job;
-        const prev = job.onMessage;
-        job.onMessage = (msg) => {
-          prev(msg);
-          if (msg.type === "done" || msg.type === "error") this.release(w);
-        };
-        job.onExit = () => this.release(w);
-      }
+      // Abandoned early (a consumer that stopped, a cancel): the worker is released once it has wound the job down.
+      send({ type: "cancel", id });
     }
   }
 
@@ -228,18 +225,19 @@ class WorkerPoolExtractor implements Extractor {
     }
   }
 
+  /** Frees a worker whose job is settled, handing it straight to a waiting extract() if there is one. */
   private release(w: PooledWorker): void {
-    w.busy = false;
     w.job = undefined;
-    if (!w.dead) w.worker.unref();
-    if (this.waiting.length === 0) return;
-    if (this.fallbackReason !== undefined || this.closed) {
-      for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    if (this.waiting.length > 0 && this.fallbackReason === undefined && !this.closed) {
+      // Stays busy through the handoff, so that no other acquire() takes it meanwhile.
+      const next = w.dead ? this.spawn() : w;
+      next.busy = true;
+      this.waiting.shift()!(next);
       return;
     }
-    const next = this.waiting.shift()!;
-    if (!w.dead) next(w);
-    else next(this.spawn());
+    w.busy = false;
+    if (!w.dead) w.worker.unref();
+    for (const resolve of this.waiting.splice(0)) resolve(undefined);
   }
 
   private spawn(): PooledWorker {

@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import { openArtifactStream, toLoadError } from "./compression.js";
@@ -97,6 +98,15 @@ class LineSplitter {
 
   push(chunk: Buffer, out: unknown[]): void {
     let start = 0;
+    // Most reads hold thousands of whole lines: decode the run of them once and split the string, instead of one
+    // decode call per line. A line that began in an earlier read, or one being discarded, takes the byte path below.
+    if (this.partsBytes === 0 && !this.discarding) {
+      const last = chunk.lastIndexOf(LF);
+      if (last > 0) {
+        this.emitRun(chunk, last, out);
+        start = last + 1;
+      }
+    }
     for (;;) {
       const nl = chunk.indexOf(LF, start);
       if (nl === -1) {
@@ -115,6 +125,27 @@ class LineSplitter {
         this.emitJoined(out);
       }
       start = nl + 1;
+    }
+  }
+
+  /** Emits the lines of chunk[0, end), end being a newline; each line is whole. */
+  private emitRun(chunk: Buffer, end: number, out: unknown[]): void {
+    const region = chunk.subarray(0, end);
+    // For ASCII a Latin-1 decode gives the same string, and a line's length is its byte count.
+    const ascii = isAscii(region);
+    const lines = region.toString(ascii ? "latin1" : "utf8").split("\n");
+    const max = this.maxLineBytes;
+    for (let line of lines) {
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+      // Only a line that might be over the limit is measured in bytes (a UTF-16 unit is at most 3 UTF-8 bytes).
+      if (line.length > max || (!ascii && line.length * 3 > max)) {
+        const bytes = ascii ? line.length : Buffer.byteLength(line, "utf8");
+        if (bytes > max) {
+          this.emitTooLong(bytes, out);
+          continue;
+        }
+      }
+      this.emit(line, out);
     }
   }
 
