@@ -343,6 +343,9 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   } finally {
     clearInterval(timer);
     clearInterval(renewTimer);
+    // Falling back to the main thread is legitimate (no plugin module, TypeScript sources) but slow: say so in the log.
+    const reason = extractor?.stats().fallbackReason;
+    if (reason && opts.pluginModule) process.stderr.write(`${executionId}: extraction ran on the main thread: ${reason}\n`);
     await opts.source.close?.().catch(() => undefined);
     await extractor?.close().catch(() => undefined);
     await state?.close().catch(() => undefined);
