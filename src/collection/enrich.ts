@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
+import { isRawRow } from "../mappers/raw-row.js";
 import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
 
 /** What every row of one artifact shares, computed once per artifact rather than once per row. */
@@ -147,11 +148,19 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
     const failures: EnrichFailure[] = [];
     let filtered = 0;
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as Row;
+      const item = rows[i];
       const position = positions[i]!;
-      if (row === null || typeof row !== "object" || Array.isArray(row)) {
+      let row: Row;
+      // A pre-serialized row (rawRow): its text is the row, its fields are what enrich reads.
+      let raw: string | undefined;
+      if (isRawRow(item)) {
+        row = item.fields;
+        raw = item.json;
+      } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
         failures.push({ position, operation: "validate", message: `row ${position} is not an object` });
         continue;
+      } else {
+        row = item as Row;
       }
       let extra;
       try {
@@ -179,12 +188,21 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
         lastIndex = tpIndex;
         lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
       }
-      const json = JSON.stringify(row) as string | undefined;
-      if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */) {
-        out.push(enrichSlow(row, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
+      const json = raw ?? (JSON.stringify(row) as string | undefined);
+      if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
+        let obj = row;
+        if (raw !== undefined) {
+          const parsed = parseRawRow(raw);
+          if (parsed === undefined) {
+            failures.push({ position, operation: "validate", message: `row ${position}: pre-serialized row is not a JSON object` });
+            continue;
+          }
+          obj = parsed;
+        }
+        out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
       } else {
         out.push(
-          (json.length === 2 ? "{" : json.slice(0, -1) + ",") +
+          (isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") +
           `"tp_id":"${prefix}${position.toString(36)}","tp_timestamp":"${ts}"` +
           ingestJson +
           tableJson +
@@ -206,6 +224,26 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
     }
     return { bytes: out.finish(), count: indexes.length, indexes, failures, filtered };
   };
+}
+
+/** True for "{}" (a row with no fields), allowing whitespace inside a pre-serialized one; json starts with { and ends with }. */
+function isEmptyObject(json: string): boolean {
+  if (json.length === 2) return true;
+  for (let i = json.length - 2; i > 0; i--) {
+    const c = json.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return true;
+}
+
+/** A pre-serialized row's text as an object, or undefined when it is not a JSON object. */
+function parseRawRow(json: string): Row | undefined {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Row) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sets the tp_* fields on the row and serializes it: the reference behaviour, for rows the fast path cannot take. */

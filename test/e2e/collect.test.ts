@@ -184,14 +184,14 @@ describe("tailkit collect with the aws plugin", () => {
   it("reports a plugin killed mid-collection as a failure, leaving only whole chunks visible", async () => {
     const data = scratch();
     const out = scratch();
-    await generate({ kind: "cloudtrail", out: data, files: 60, recordsPerFile: 400, seed: 5 });
+    await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 5 });
     const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
     cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => cli.once("exit", (code) => r(code)));
-    // Kill the plugin once the first chunk is visible, well before the 24,000 rows are done.
+    // Kill the plugin once the first chunk is visible, well before the 48,000 rows are done.
     while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
     const plugin = pluginOf(cli.pid!);
     process.kill(plugin, "SIGKILL");

@@ -1,0 +1,34 @@
+import type { Row } from "../tables/types.js";
+
+/** Marks a RawRow across copies of the SDK (a plugin may bundle its own). */
+const RAW_ROW = Symbol.for("tailkit.rawRow");
+
+/**
+ * A row a mapper has already serialized: its JSON text (one object, no line breaks) and the few fields that the
+ * table's `enrich` reads. The enricher appends the tp_* fields to `json` instead of serializing a row object, and
+ * passes `fields` to `enrich`. The text must be exactly what the row should be written as: the SDK does not parse or
+ * check it on the fast path (a row whose text already holds `"tp_` is parsed and enriched the plain way).
+ */
+export class RawRow {
+  constructor(
+    /** The row as a JSON object text, without a trailing newline. */
+    readonly json: string,
+    /** What `TableDefinition.enrich` receives for this row. */
+    readonly fields: Row,
+  ) {}
+
+  /** The brand isRawRow checks; on the prototype, so it costs a row nothing. */
+  get [RAW_ROW](): true {
+    return true;
+  }
+}
+
+/** Makes a pre-serialized row: `json` is the row's JSON object text, `fields` what the table's enrich needs of it. */
+export function rawRow(json: string, fields: Row): RawRow {
+  return new RawRow(json, fields);
+}
+
+/** True when a mapped value is a RawRow. */
+export function isRawRow(value: unknown): value is RawRow {
+  return typeof value === "object" && value !== null && (value as { [RAW_ROW]?: unknown })[RAW_ROW] === true;
+}
