@@ -13,4 +13,4 @@ export {
   DEFAULT_MAX_LINE_BYTES,
   type LinesLoaderOptions,
 } from "./lines.js";
-export { createJsonDocumentLoader, DEFAULT_MAX_DOCUMENT_BYTES, describeJsonError } from "./json-document.js";
+export { createJsonDocumentLoader, DEFAULT_MAX_DOCUMENT_BYTES, describeJsonError, documentText } from "./json-document.js";

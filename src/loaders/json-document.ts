@@ -18,6 +18,18 @@ const SYNC_GUNZIP_MAX_BYTES = 100 * 1024 * 1024;
 
 const gunzipAsync = promisify(zlib.gunzip);
 
+/** The text each document this loader produced was parsed from; it lives as long as the document does. */
+const texts = new WeakMap<object, string>();
+
+/**
+ * The JSON text a document yielded by the json-document loader was parsed from (without a byte order mark), or
+ * undefined for any other value. A mapper may reuse slices of it as pre-serialized rows (rawRow) instead of
+ * serializing parsed objects again.
+ */
+export function documentText(doc: unknown): string | undefined {
+  return doc !== null && typeof doc === "object" ? texts.get(doc) : undefined;
+}
+
 /** A loader that parses a whole file (plain or gzip) as one JSON document and yields it as a batch of one. */
 export function createJsonDocumentLoader(): Loader {
   return {
@@ -57,7 +69,9 @@ async function readDocument(artifact: LocalArtifact, maxBytes: number, signal?: 
   // JSON.parse rejects a UTF-8 byte order mark, which some Windows tools write.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return JSON.parse(text) as unknown;
+    const doc = JSON.parse(text) as unknown;
+    if (doc !== null && typeof doc === "object") texts.set(doc, text);
+    return doc;
   } catch (err) {
     throw new TailkitError(Code.InvalidArgument, `${name}: ${describeJsonError(err)}`, {
       artifact: name,

@@ -1,4 +1,6 @@
-import { createJsonDocumentLoader } from "../../../src/loaders/index.js";
+import { createJsonDocumentLoader, documentText } from "../../../src/loaders/index.js";
+import { topLevelArraySpans } from "../../../src/mappers/json-slices.js";
+import { rawRow, type RawRow } from "../../../src/mappers/raw-row.js";
 import type { Mapper } from "../../../src/mappers/types.js";
 import type { Row, TableDefinition } from "../../../src/tables/types.js";
 import { isIp, uniqueStrings } from "./util.js";
@@ -7,13 +9,30 @@ import { isIp, uniqueStrings } from "./util.js";
 export const CLOUDTRAIL_FILE_LAYOUT =
   "AWSLogs/{account:\\d{12}}/CloudTrail/{region:[a-z0-9-]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
 
-/** Extracts CloudTrail's `Records[]`: one log file document in, one row per record out. */
-export const cloudTrailRecordsExtractor: Mapper<unknown, Row> = {
+/**
+ * Extracts CloudTrail's `Records[]`: one log file document in, one row per record out.
+ * When the document came from the json-document loader, each record's own text in the file is reused as the row's
+ * JSON (rawRow, with the parsed record as the fields enrich reads) instead of serializing the record again. A
+ * record whose text has whitespace between tokens (a pretty-printed file) is serialized as before.
+ */
+export const cloudTrailRecordsExtractor: Mapper<unknown, Row | RawRow> = {
   name: "cloudtrail_records",
   map(doc) {
     const records = (doc as { Records?: unknown } | null)?.Records;
     if (!Array.isArray(records)) throw new Error("document has no Records array; is this a CloudTrail log file?");
-    return records as Row[];
+    const text = documentText(doc);
+    const spans = text === undefined ? undefined : topLevelArraySpans(text, "Records");
+    if (text === undefined || spans === undefined || spans.length !== records.length * 2) return records as Row[];
+    const rows: (Row | RawRow)[] = new Array<Row | RawRow>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as unknown;
+      const start = spans[2 * i]!;
+      rows[i] =
+        start >= 0 && record !== null && typeof record === "object" && !Array.isArray(record)
+          ? rawRow(text.slice(start, spans[2 * i + 1]), record as Row)
+          : (record as Row);
+    }
+    return rows;
   },
 };
 

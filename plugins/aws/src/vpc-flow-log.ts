@@ -1,4 +1,5 @@
 import { createLinesLoader } from "../../../src/loaders/index.js";
+import { rawRow, type RawRow } from "../../../src/mappers/raw-row.js";
 import type { Mapper } from "../../../src/mappers/types.js";
 import type { Row, TableDefinition } from "../../../src/tables/types.js";
 
@@ -39,38 +40,138 @@ const NUMERIC = new Set([
   "ecs-container-instance-arn-count",
 ]);
 
+/** Field names whose JSON key is the name in quotes and whose place in an object is their insertion order. */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Text JSON.stringify would escape: quote, backslash, control characters, surrogates (a lone one is escaped). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** The fields the table's enrich reads. */
+const ENRICH_FIELDS = ["start", "srcaddr", "dstaddr", "account_id"] as const;
+
+/**
+ * True when JSON.stringify(Number(v)) === v: a plain decimal integer without a sign or leading zero, small enough to
+ * be exact. Anything else (1e3, 007, 1.50, -0, huge) is converted and serialized the slow way.
+ */
+function isCanonicalInt(v: string): boolean {
+  const n = v.length;
+  if (n === 0 || n > 15) return false;
+  const c0 = v.charCodeAt(0);
+  if (c0 === 0x30 /* 0 */) return n === 1;
+  if (c0 < 0x31 || c0 > 0x39) return false;
+  for (let i = 1; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** A file's field layout, from its header line or the default; its JSON keys are made once. */
+interface Layout {
+  names: string[];
+  numeric: boolean[];
+  /** `"name":` per field, the first with "{" and the rest with "," before it. */
+  keys: string[];
+  /** Index of each enrich field in the line, or -1. */
+  enrichAt: number[];
+  /** False when the names cannot be written in line order as JSON.stringify would (duplicates, integer-like, __proto__): rows are objects then. */
+  raw: boolean;
+}
+
+function layout(fields: readonly string[]): Layout {
+  const names = fields.map((f) => f.replace(/-/g, "_"));
+  const unique = new Set(names).size === names.length;
+  return {
+    names,
+    numeric: fields.map((f) => NUMERIC.has(f)),
+    keys: names.map((n, i) => `${i === 0 ? "{" : ","}${JSON.stringify(n)}:`),
+    enrichAt: ENRICH_FIELDS.map((f) => names.indexOf(f)),
+    raw: unique && names.length > 0 && names.every((n) => PLAIN_KEY.test(n) && n !== "__proto__"),
+  };
+}
+
+/** The row object of a line, as JSON.parse of its raw text would give it. */
+function rowObject(parts: readonly string[], l: Layout): Row {
+  const row: Row = {};
+  for (let i = 0; i < parts.length; i++) {
+    const v = parts[i]!;
+    if (v === "-") row[l.names[i]!] = null;
+    else if (l.numeric[i]) {
+      const n = Number(v);
+      if (Number.isNaN(n)) throw new Error(`field ${l.names[i]} is not a number: ${JSON.stringify(v)}`);
+      row[l.names[i]!] = n;
+    } else row[l.names[i]!] = v;
+  }
+  return row;
+}
+
+/**
+ * The line as a pre-serialized row: the same text JSON.stringify(rowObject(...)) gives, built by concatenation, and
+ * the few fields enrich reads.
+ */
+function rowRaw(parts: readonly string[], l: Layout): RawRow {
+  let json = "";
+  const { names, numeric, keys } = l;
+  const values: (string | number | null)[] = new Array<string | number | null>(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const v = parts[i]!;
+    let text: string;
+    if (v === "-") {
+      text = "null";
+      values[i] = null;
+    } else if (numeric[i]) {
+      if (isCanonicalInt(v)) {
+        text = v;
+        values[i] = +v;
+      } else {
+        const n = Number(v);
+        if (Number.isNaN(n)) throw new Error(`field ${names[i]} is not a number: ${JSON.stringify(v)}`);
+        text = JSON.stringify(n);
+        values[i] = n;
+      }
+    } else {
+      text = NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+      values[i] = v;
+    }
+    json += keys[i]! + text;
+  }
+  const at = l.enrichAt;
+  const fields: Row = {
+    start: at[0]! >= 0 ? values[at[0]!] : undefined,
+    srcaddr: at[1]! >= 0 ? values[at[1]!] : undefined,
+    dstaddr: at[2]! >= 0 ? values[at[2]!] : undefined,
+    account_id: at[3]! >= 0 ? values[at[3]!] : undefined,
+  };
+  return rawRow(json + "}", fields);
+}
+
+/** Options of createVpcFlowLogMapper. */
+export interface VpcFlowLogMapperOptions {
+  /** Return row objects instead of pre-serialized rows (the reference the raw text is tested against). Default false. */
+  objects?: boolean;
+}
+
 /**
  * Maps one flow log line to a row. A header line (first field "version" as a name) sets the field list for the rest of
  * the file, so custom formats work; field names become snake_case and "-" becomes null.
+ * Rows are pre-serialized (rawRow): the JSON text is built from the fields directly, byte for byte what serializing
+ * the row object would give, so no row object is made or serialized.
  * One mapper instance per artifact, since the header is per file.
  */
-export function createVpcFlowLogMapper(): Mapper<string, Row> {
-  let names = VPC_DEFAULT_FIELDS.map((f) => f.replace(/-/g, "_"));
-  let numeric = VPC_DEFAULT_FIELDS.map((f) => NUMERIC.has(f));
+export function createVpcFlowLogMapper(options: VpcFlowLogMapperOptions = {}): Mapper<string, Row | RawRow> {
+  let l = layout(VPC_DEFAULT_FIELDS);
+  const objects = options.objects === true;
   return {
     name: "vpc_flow_log",
     map(line) {
       if (line.length === 0) return undefined;
       const parts = line.split(" ");
       if (parts[0] === "version" || parts[0] === "account-id" || parts[0] === "interface-id") {
-        names = parts.map((f) => f.replace(/-/g, "_"));
-        numeric = parts.map((f) => NUMERIC.has(f));
+        l = layout(parts);
         return undefined;
       }
-      if (parts.length !== names.length) {
-        throw new Error(`expected ${names.length} space-separated fields, found ${parts.length}`);
+      if (parts.length !== l.names.length) {
+        throw new Error(`expected ${l.names.length} space-separated fields, found ${parts.length}`);
       }
-      const row: Row = {};
-      for (let i = 0; i < parts.length; i++) {
-        const v = parts[i]!;
-        if (v === "-") row[names[i]!] = null;
-        else if (numeric[i]) {
-          const n = Number(v);
-          if (Number.isNaN(n)) throw new Error(`field ${names[i]} is not a number: ${JSON.stringify(v)}`);
-          row[names[i]!] = n;
-        } else row[names[i]!] = v;
-      }
-      return row;
+      return objects || !l.raw ? rowObject(parts, l) : rowRaw(parts, l);
     },
   };
 }

@@ -1,0 +1,4 @@
+import { serve } from "../../../src/plugin/index.js";
+import { nginxPlugin } from "./index.js";
+
+await serve(nginxPlugin);
