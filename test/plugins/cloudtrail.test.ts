@@ -1,0 +1,95 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { createEnricher } from "../../src/collection/enrich.js";
+import { createJsonDocumentLoader, documentText } from "../../src/loaders/json-document.js";
+import { MapperChain } from "../../src/mappers/chain.js";
+import { isRawRow } from "../../src/mappers/raw-row.js";
+import type { Mapper } from "../../src/mappers/types.js";
+import { cloudTrailRecordsExtractor, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailkit-ct-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const info = { name: "AWSLogs/123456789012/CloudTrail/x.json.gz", location: "/d/x.json.gz", properties: { account: "123456789012" } };
+
+const ingest = (s: string): string => s.replace(/"tp_ingest_timestamp":"[^"]+"/g, '"tp_ingest_timestamp":"X"');
+
+async function collect(text: string, gzip: boolean): Promise<{ lines: string[]; raw: number; records: unknown[]; reference: string[] }> {
+  const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
+  fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
+  const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
+  const chain = new MapperChain([cloudTrailRecordsExtractor as Mapper], info);
+  const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+  const lines: string[] = [];
+  let raw = 0;
+  let records: unknown[] = [];
+  const reference: string[] = [];
+  for await (const items of createJsonDocumentLoader().load(local)) {
+    expect(documentText(items[0])).toBeTypeOf("string");
+    records = structuredClone((items[0] as { Records: unknown[] }).Records);
+    const mapped = chain.map(items);
+    raw += mapped.rows.filter(isRawRow).length;
+    const out = enrich(mapped.rows, mapped.positions);
+    lines.push(...ingest(out.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
+    // The reference: the parsed records enriched as objects.
+    const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+    const ref = plain(structuredClone(records), mapped.positions);
+    reference.push(...ingest(ref.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
+  }
+  return { lines, raw, records, reference };
+}
+
+const TP_KEYS = ["tp_id", "tp_timestamp", "tp_ingest_timestamp", "tp_table", "tp_partition", "tp_index", "tp_date", "tp_source_type", "tp_source_name", "tp_source_location", "tp_source_ip", "tp_ips", "tp_usernames", "tp_akas"];
+
+function withoutTp(o: Record<string, unknown>): Record<string, unknown> {
+  const c = { ...o };
+  for (const k of TP_KEYS) delete c[k];
+  return c;
+}
+
+const records = [
+  { eventTime: "2024-01-02T03:04:05Z", eventName: "A", sourceIPAddress: "10.0.0.1", recipientAccountId: "123456789012", userIdentity: { arn: "arn:x", userName: "u" }, n: 1.5 },
+  { eventTime: "2024-01-02T03:04:06Z", eventName: "B \"quoted\" \\ back ]} é ✓", sourceIPAddress: "s3.amazonaws.com", resources: [{ ARN: "arn:r" }], requestParameters: null },
+  { eventTime: "2024-01-02T03:04:07Z", eventName: "tp_like", note: "has tp_ text" },
+  { eventTime: "2024-01-02T03:04:08Z", tp_index: "own" },
+];
+
+describe("aws_cloudtrail_log rows from the document text", () => {
+  it("reuses each record's text: the same lines as serializing the records", async () => {
+    const text = JSON.stringify({ Records: records });
+    const got = await collect(text, true);
+    expect(got.raw).toBe(records.length);
+    expect(got.lines).toHaveLength(records.length);
+    // Minified source: byte for byte the lines of enriching the parsed records, tp fields included.
+    expect(got.lines).toEqual(got.reference);
+    expect(JSON.parse(got.lines[0]!)).toMatchObject({ tp_source_ip: "10.0.0.1", tp_usernames: ["u"], tp_akas: ["arn:x"], tp_index: "123456789012" });
+    expect(JSON.parse(got.lines[3]!)).toMatchObject({ tp_index: "123456789012" });
+  });
+
+  it("keeps a line per record for pretty-printed documents, escapes and number formats, each parsing to the source record", async () => {
+    const text =
+      '\ufeff{"Records": [\n  {"eventTime":"2024-01-02T03:04:05Z","x":1.0,"y":1e2,"s":"\\u00e9\\n\\/"},\n' +
+      '  {\n    "eventTime": "2024-01-02T03:04:06Z",\n    "nested": {"a": [1, 2]}\n  },\n' +
+      '  {"eventTime":"2024-01-02T03:04:07Z","e":{}}\n], "extra": true}';
+    const got = await collect(text, false);
+    expect(got.raw).toBe(2); // the pretty-printed record is serialized
+    expect(got.lines).toHaveLength(3);
+    got.lines.forEach((line, i) => {
+      expect(line).not.toMatch(/[\r\n]/);
+      expect(withoutTp(JSON.parse(line) as Record<string, unknown>)).toEqual(got.records[i]);
+      expect(JSON.parse(line)).toEqual(JSON.parse(got.reference[i]!));
+    });
+    // Number formats stay as in the source.
+    expect(got.lines[0]!.startsWith('{"eventTime":"2024-01-02T03:04:05Z","x":1.0,"y":1e2,')).toBe(true);
+  });
+
+  it("serializes records when the text cannot be matched to them", async () => {
+    const got = await collect('{"Records":[{"eventTime":"2024-01-02T03:04:05Z"}],"Record\\u0073":[{"eventTime":"2024-01-02T03:04:06Z"}]}', false);
+    expect(got.raw).toBe(0);
+    expect(got.lines).toHaveLength(1);
+    expect(JSON.parse(got.lines[0]!)).toMatchObject({ eventTime: "2024-01-02T03:04:06Z" });
+  });
+});
