@@ -6,12 +6,15 @@ export { validateConfig, type JSONSchema } from "./schema/index.js";
 export type { TableDefinition, TableEnrichment, EnrichContext, Row, TableSourceSupport } from "./tables/types.js";
 export type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "./sources/types.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
-export { createLinesLoader, createJsonDocumentLoader, RowErrorItem, type Loader, type LoaderOptions } from "./loaders/index.js";
+export { createLinesLoader, createJsonDocumentLoader, RowErrorItem, type Loader, type LoaderOptions, type JsonDocumentLoaderOptions } from "./loaders/index.js";
 export {
   MapperChain,
   createDelimitedMapper,
   createRegexMapper,
   createJsonLinesMapper,
+  rawRow,
+  isRawRow,
+  RawRow,
   type Mapper,
   type MapContext,
 } from "./mappers/index.js";

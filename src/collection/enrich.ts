@@ -38,6 +38,21 @@ export interface EnrichedBatch {
   filtered: number;
 }
 
+/**
+ * One batch being enriched piece by piece: rows are added as they are mapped, so that each piece's row objects die
+ * young (before the next scavenge) instead of living until the whole batch is serialized.
+ */
+export interface BatchEnricher {
+  add(rows: readonly unknown[], positions: readonly number[]): void;
+  finish(): EnrichedBatch;
+}
+
+/** Enriches a batch of rows at once; `begin()` starts a batch that is filled piece by piece. */
+export interface Enricher {
+  (rows: unknown[], positions: number[]): EnrichedBatch;
+  begin(): BatchEnricher;
+}
+
 /** The deterministic id prefix of an artifact: the same source, artifact name and position always give the same tp_id. */
 export function artifactIdPrefix(sourceType: string, sourceName: string, artifactName: string): string {
   return createHash("sha256").update(`${sourceType}\0${sourceName}\0${artifactName}`).digest("base64url").slice(0, 16);
@@ -63,7 +78,9 @@ class LineEncoder {
   }
 
   private static initialSize(): number {
-    return Math.max(ENCODE_CHARS * 4, Math.ceil(LineEncoder.lastSize * 1.1));
+    // Room for a batch like the last plus the worst case of the last flush (3 bytes a character), so that the buffer
+    // is not grown, and its contents copied, at the very end of each batch.
+    return Math.ceil(LineEncoder.lastSize * 1.1) + ENCODE_CHARS * 3;
   }
 
   push(line: string): void {
@@ -106,9 +123,39 @@ function toMs(value: unknown): number {
   return Number.NaN;
 }
 
+/** Text JSON.stringify would escape in a string: quote, backslash, control characters, surrogates. */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
+/** JSON of a string, as JSON.stringify gives it, without calling it for the common plain string. */
+function jsonString(s: string): string {
+  return needsEscape(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 /** JSON of an optional field, or "" when the value is absent or not representable (as JSON.stringify drops such keys). */
 function optionalField(key: string, value: unknown): string {
   if (value === undefined) return "";
+  if (typeof value === "string") return `,"${key}":${jsonString(value)}`;
+  if (value === null) return `,"${key}":null`;
+  if (Array.isArray(value)) {
+    // The common string array (tp_ips, tp_akas, ...), as JSON.stringify writes it.
+    let out = "";
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== "string") return jsonField(key, value);
+      out += (i === 0 ? "" : ",") + jsonString(v);
+    }
+    return `,"${key}":[${out}]`;
+  }
+  return jsonField(key, value);
+}
+
+function jsonField(key: string, value: unknown): string {
   const json = JSON.stringify(value) as string | undefined;
   return json === undefined ? "" : `,"${key}":${json}`;
 }
@@ -122,7 +169,7 @@ function optionalField(key: string, value: unknown): string {
  * because new keys go last in both. A row whose JSON already holds `"tp_` (a field of that name, or such text in a
  * value) is enriched the plain way, so that an existing field keeps its place and is overwritten, never doubled.
  */
-export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], positions: number[]) => EnrichedBatch {
+export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const prefix = artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
   const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
@@ -140,90 +187,121 @@ export function createEnricher(ctx: ArtifactEnrichContext): (rows: unknown[], po
   let lastMs = Number.NaN;
   let lastTs = "";
 
-  return (rows, positions) => {
+  const begin = (): BatchEnricher => {
     const ingest = new Date().toISOString();
     const ingestJson = `,"tp_ingest_timestamp":"${ingest}"`;
+    // The fields from tp_ingest_timestamp to tp_source_location are the same for every row of a batch with the same
+    // tp_index and tp_date: one string, remade when either changes, keeps each line a short rope.
+    let middle = "";
+    let middleIndex = "";
+    let middleDate = "";
+    // tp_timestamp and the fields after it, for the last timestamp.
+    let tsMiddle = "";
+    let tsMiddleTs = "";
+    let tsMiddleOf = "";
     const out = new LineEncoder();
     const indexes: number[] = [];
     const failures: EnrichFailure[] = [];
     let filtered = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const item = rows[i];
-      const position = positions[i]!;
-      let row: Row;
-      // A pre-serialized row (rawRow): its text is the row, its fields are what enrich reads.
-      let raw: string | undefined;
-      if (isRawRow(item)) {
-        row = item.fields;
-        raw = item.json;
-      } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        failures.push({ position, operation: "validate", message: `row ${position} is not an object` });
-        continue;
-      } else {
-        row = item as Row;
-      }
-      let extra;
-      try {
-        extra = table.enrich(row, enrichCtx);
-      } catch (err) {
-        failures.push({ position, operation: "enrich", message: `row ${position}: ${err instanceof Error ? err.message : String(err)}` });
-        continue;
-      }
-      const ms = toMs(extra.tp_timestamp);
-      if (Number.isNaN(ms)) {
-        failures.push({ position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` });
-        continue;
-      }
-      if (ms < fromMs || ms >= toMs_) {
-        filtered++;
-        continue;
-      }
-      if (ms !== lastMs) {
-        lastMs = ms;
-        lastTs = new Date(ms).toISOString();
-      }
-      const ts = lastTs;
-      const tpIndex = extra.tp_index ?? "default";
-      if (tpIndex !== lastIndex) {
-        lastIndex = tpIndex;
-        lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
-      }
-      const json = raw ?? (JSON.stringify(row) as string | undefined);
-      if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
-        let obj = row;
-        if (raw !== undefined) {
-          const parsed = parseRawRow(raw);
-          if (parsed === undefined) {
-            failures.push({ position, operation: "validate", message: `row ${position}: pre-serialized row is not a JSON object` });
-            continue;
-          }
-          obj = parsed;
+    const add = (rows: readonly unknown[], positions: readonly number[]): void => {
+      for (let i = 0; i < rows.length; i++) {
+        const item = rows[i];
+        const position = positions[i]!;
+        let row: Row;
+        // A pre-serialized row (rawRow): its text is the row, its fields are what enrich reads.
+        let raw: string | undefined;
+        if (isRawRow(item)) {
+          row = item.fields;
+          raw = item.json;
+        } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
+          failures.push({ position, operation: "validate", message: `row ${position} is not an object` });
+          continue;
+        } else {
+          row = item as Row;
         }
-        out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
-      } else {
-        out.push(
-          (isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") +
-          `"tp_id":"${prefix}${position.toString(36)}","tp_timestamp":"${ts}"` +
-          ingestJson +
-          tableJson +
-          lastIndexJson +
-          `,"tp_date":"${ts.slice(0, 10)}"` +
-          sourceJson +
-          optionalField("tp_source_ip", extra.tp_source_ip) +
-          optionalField("tp_destination_ip", extra.tp_destination_ip) +
-          optionalField("tp_ips", extra.tp_ips) +
-          optionalField("tp_usernames", extra.tp_usernames) +
-          optionalField("tp_akas", extra.tp_akas) +
-          optionalField("tp_domains", extra.tp_domains) +
-          optionalField("tp_emails", extra.tp_emails) +
-          optionalField("tp_tags", extra.tp_tags) +
-          "}\n",
-        );
+        let extra;
+        try {
+          extra = table.enrich(row, enrichCtx);
+        } catch (err) {
+          failures.push({ position, operation: "enrich", message: `row ${position}: ${err instanceof Error ? err.message : String(err)}` });
+          continue;
+        }
+        const ms = toMs(extra.tp_timestamp);
+        if (Number.isNaN(ms)) {
+          failures.push({ position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` });
+          continue;
+        }
+        if (ms < fromMs || ms >= toMs_) {
+          filtered++;
+          continue;
+        }
+        if (ms !== lastMs) {
+          lastMs = ms;
+          lastTs = new Date(ms).toISOString();
+        }
+        const ts = lastTs;
+        const tpIndex = extra.tp_index ?? "default";
+        if (tpIndex !== lastIndex) {
+          lastIndex = tpIndex;
+          lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
+        }
+        const json = raw ?? (JSON.stringify(row) as string | undefined);
+        if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
+          let obj = row;
+          if (raw !== undefined) {
+            const parsed = parseRawRow(raw);
+            if (parsed === undefined) {
+              failures.push({ position, operation: "validate", message: `row ${position}: pre-serialized row is not a JSON object` });
+              continue;
+            }
+            obj = parsed;
+          }
+          out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
+        } else {
+          if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {
+            middleIndex = lastIndexJson;
+            middleDate = ts.slice(0, 10);
+            middle = flat(ingestJson + tableJson + lastIndexJson + `,"tp_date":"${middleDate}"` + sourceJson);
+          }
+          if (ts !== tsMiddleTs || middle !== tsMiddleOf) {
+            tsMiddleTs = ts;
+            tsMiddleOf = middle;
+            tsMiddle = flat(`","tp_timestamp":"${ts}"${middle}`);
+          }
+          out.push(
+            (isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") +
+            `"tp_id":"${prefix}${position.toString(36)}` +
+            tsMiddle +
+            optionalField("tp_source_ip", extra.tp_source_ip) +
+            optionalField("tp_destination_ip", extra.tp_destination_ip) +
+            optionalField("tp_ips", extra.tp_ips) +
+            optionalField("tp_usernames", extra.tp_usernames) +
+            optionalField("tp_akas", extra.tp_akas) +
+            optionalField("tp_domains", extra.tp_domains) +
+            optionalField("tp_emails", extra.tp_emails) +
+            optionalField("tp_tags", extra.tp_tags) +
+            "}\n",
+          );
+        }
+        indexes.push(position);
       }
-      indexes.push(position);
-    }
-    return { bytes: out.finish(), count: indexes.length, indexes, failures, filtered };
+    };
+    return { add, finish: () => ({ bytes: out.finish(), count: indexes.length, indexes, failures, filtered }) };
   };
+  const enrich = ((rows: unknown[], positions: number[]): EnrichedBatch => {
+    const b = begin();
+    b.add(rows, positions);
+    return b.finish();
+  }) as Enricher;
+  enrich.begin = begin;
+  return enrich;
+}
+
+/** The same text as one flat string, so that every line that reuses it copies it rather than walking a rope. */
+function flat(s: string): string {
+  // Number() of a non-numeric string makes V8 flatten it in place.
+  void Number(s);
+  return s;
 }
 
 /** True for "{}" (a row with no fields), allowing whitespace inside a pre-serialized one; json starts with { and ends with }. */

@@ -35,6 +35,8 @@ export interface ExtractedBatch {
   rowsReceived: number;
 }
 
+/** Loaded items mapped and enriched at a time; their rows are short-lived garbage once enriched. */
+const PIECE_ITEMS = 256;
 /**
  * Turns one local artifact into batches of JSON lines: load → map → enrich → serialize. This is the CPU-heavy part
  * of a collection, kept free of I/O to the output so that it can run on any thread.
@@ -54,19 +56,31 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   });
   const loader = spec.table.loader(spec.tableConfig);
   try {
-    for await (const items of loader.load(local, { ...spec.loaderOptions, ...(signal ? { signal } : {}) })) {
-      const mapped = chain.map(items);
-      const rowErrors: RowErrorReport[] = mapped.errors.map((e) => ({
-        position: e.position,
-        operation: e.operation,
-        message: `record ${e.itemIndex + 1}: ${e.message}`,
-      }));
-      const enriched = enrich(mapped.rows, mapped.positions);
+    for await (let items of loader.load(local, { ...spec.loaderOptions, ...(signal ? { signal } : {}) })) {
+      // Map and enrich a few items at a time into one batch, so that the row objects of each piece are garbage before
+      // the next piece is made: they die in the young generation instead of being copied out of it.
+      const from = chain.position;
+      const rowErrors: RowErrorReport[] = [];
+      let rowsReceived = 0;
+      const batch = enrich.begin();
+      for (let k = 0; k < items.length; k += PIECE_ITEMS) {
+        let piece = items.length <= PIECE_ITEMS ? items : items.slice(k, k + PIECE_ITEMS);
+        // Once mapped, a lone item (a parsed document) is dropped here: its rows hold what enrich still needs.
+        if (piece === items) items = [];
+        const mapped = chain.map(piece);
+        piece = [];
+        for (const e of mapped.errors) {
+          rowErrors.push({ position: e.position, operation: e.operation, message: `record ${e.itemIndex + 1}: ${e.message}` });
+        }
+        rowsReceived += mapped.rows.length;
+        batch.add(mapped.rows, mapped.positions);
+      }
+      const enriched = batch.finish();
       for (const f of enriched.failures) rowErrors.push(f);
       yield {
-        batch: { artifact: info.name, from: mapped.from, to: mapped.to, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
+        batch: { artifact: info.name, from, to: chain.position, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
         rowErrors,
-        rowsReceived: mapped.rows.length,
+        rowsReceived,
       };
     }
   } catch (err) {

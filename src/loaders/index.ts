@@ -13,4 +13,13 @@ export {
   DEFAULT_MAX_LINE_BYTES,
   type LinesLoaderOptions,
 } from "./lines.js";
-export { createJsonDocumentLoader, DEFAULT_MAX_DOCUMENT_BYTES, describeJsonError, documentText } from "./json-document.js";
+export {
+  createJsonDocumentLoader,
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  DEFAULT_SPLIT_SIZE,
+  describeJsonError,
+  documentElementTexts,
+  documentText,
+  type JsonDocumentLoaderOptions,
+} from "./json-document.js";
+export { findTopLevelArray, topLevelArraySpans, type TopLevelArray } from "./json-slices.js";

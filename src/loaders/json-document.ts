@@ -5,6 +5,7 @@ import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import { detectCompression, isGzip, toLoadError } from "./compression.js";
+import { findTopLevelArrayBytes } from "./json-slices.js";
 import type { Loader, LoaderOptions } from "./types.js";
 
 /** Default largest decompressed document, in bytes. */
@@ -30,22 +31,93 @@ export function documentText(doc: unknown): string | undefined {
   return doc !== null && typeof doc === "object" ? texts.get(doc) : undefined;
 }
 
+/** The text of each element of a split document's array, by document (see JsonDocumentLoaderOptions.splitArray). */
+const elementTexts = new WeakMap<object, string[]>();
+
+/**
+ * For a document yielded by a json-document loader with `splitArray`, the JSON text of each element of its (partial)
+ * array, in order, as in the file: a mapper may reuse them as pre-serialized rows (rawRow). Undefined otherwise. An
+ * element whose text has whitespace between its tokens (pretty-printed) has "" instead.
+ */
+export function documentElementTexts(doc: unknown): readonly string[] | undefined {
+  return doc !== null && typeof doc === "object" ? elementTexts.get(doc) : undefined;
+}
+
+/** Options of createJsonDocumentLoader. */
+export interface JsonDocumentLoaderOptions {
+  /**
+   * A top-level array member (CloudTrail's "Records") to deliver in pieces: each item is then the document with that
+   * array cut to the next `splitSize` elements, and each element is parsed on its own, just before its piece is
+   * yielded. Rows made from one piece can then die young instead of living as long as the whole parsed document.
+   * The items together hold exactly what JSON.parse of the file gives; a file where the member cannot be found, or
+   * that is not valid JSON, is read whole as without this option (and fails the same way). Default: none.
+   */
+  splitArray?: string;
+  /** Elements per item when splitting. Default 500. */
+  splitSize?: number;
+}
+
+/** Default elements per item of a split document. */
+export const DEFAULT_SPLIT_SIZE = 500;
+
 /** A loader that parses a whole file (plain or gzip) as one JSON document and yields it as a batch of one. */
-export function createJsonDocumentLoader(): Loader {
+export function createJsonDocumentLoader(opts: JsonDocumentLoaderOptions = {}): Loader {
+  const splitSize = opts.splitSize ?? DEFAULT_SPLIT_SIZE;
+  if (!Number.isInteger(splitSize) || splitSize < 1) {
+    throw new TailkitError(Code.InvalidArgument, `splitSize: must be a positive integer, got ${splitSize}`, { field: "splitSize" });
+  }
   return {
     name: "json-document",
-    load: (artifact, options) => loadDocument(artifact, options ?? {}),
+    load: (artifact, options) => loadDocument(artifact, options ?? {}, opts.splitArray, splitSize),
   };
 }
 
-async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions): AsyncGenerator<unknown[]> {
+async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions, splitArray: string | undefined, splitSize: number): AsyncGenerator<unknown[]> {
   const maxBytes = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
-  yield [await readDocument(artifact, maxBytes, options.signal)];
+  let bytes = await readBytes(artifact, maxBytes, options.signal);
+  // Most logs are plain ASCII: then a Latin-1 decode gives the same string and is a copy rather than a UTF-8 decode.
+  const encoding = isAscii(bytes) ? "latin1" : "utf8";
+  // A UTF-8 byte order mark, which some Windows tools write, is not part of the document (JSON.parse rejects it).
+  if (encoding === "utf8" && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  const split = splitArray === undefined ? undefined : splitDocument(bytes, encoding, splitArray);
+  if (split === undefined) {
+    yield [parseDocument(artifact, bytes.toString(encoding))];
+    return;
+  }
+  const { base, key, spans } = split;
+  const n = spans.length / 2;
+  // An empty array still yields the document once, as reading it whole does.
+  for (let k = 0; k === 0 || k < n; k += splitSize) {
+    const end = Math.min(n, k + splitSize);
+    const elements: unknown[] = new Array<unknown>(end - k);
+    const texts: string[] = new Array<string>(end - k);
+    for (let i = k; i < end; i++) {
+      const start = spans[2 * i]!;
+      // Each element is decoded on its own: a small string that dies with its row, not a slice of one huge string.
+      const elementText = bytes.toString(encoding, start < 0 ? -start - 1 : start, spans[2 * i + 1]!);
+      let value: unknown;
+      try {
+        value = JSON.parse(elementText) as unknown;
+      } catch {
+        // A bad element fails the artifact with the parser's own error for the whole text, as without splitting.
+        parseDocument(artifact, bytes.toString(encoding));
+        throw new TailkitError(Code.Internal, `${artifact.info.name}: an element of ${key} did not parse but the document did`, {
+          artifact: artifact.info.name,
+          operation: "load",
+        });
+      }
+      elements[i - k] = value;
+      texts[i - k] = start < 0 ? "" : elementText;
+    }
+    const doc: Record<string, unknown> = { ...base };
+    Object.defineProperty(doc, key, { value: elements, writable: true, enumerable: true, configurable: true });
+    elementTexts.set(doc, texts);
+    yield [doc];
+  }
 }
 
-async function readDocument(artifact: LocalArtifact, maxBytes: number, signal?: AbortSignal): Promise<unknown> {
-  const name = artifact.info.name;
-  let text: string;
+/** The decompressed bytes of a document, within maxBytes. */
+async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
   try {
     // Refuse an oversized plain file before reading it into memory; a gzip one is bounded by maxOutputLength.
     if (artifact.bytes > maxBytes && (await detectCompression(artifact.path)) === "none") {
@@ -60,14 +132,35 @@ async function readDocument(artifact: LocalArtifact, maxBytes: number, signal?: 
           : await gunzipAsync(raw, { maxOutputLength: maxBytes });
     }
     if (bytes.length > maxBytes) throw tooLarge(artifact, maxBytes);
-    // Most logs are plain ASCII: then a Latin-1 decode gives the same string and is a copy rather than a UTF-8 decode.
-    text = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+    return bytes;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(artifact, maxBytes);
     throw toLoadError(artifact, err);
   }
-  // JSON.parse rejects a UTF-8 byte order mark, which some Windows tools write.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+}
+
+/**
+ * The document cut at its `key` array: the rest parsed (the array left empty) and the byte spans of the array's
+ * elements. Undefined when the array is not found, or the rest is not valid JSON: the caller then parses it whole.
+ * Parsing the rest and each element on its own accepts exactly the texts JSON.parse accepts, and gives the same values,
+ * since the scanner found the array at a value position of the same tokens the parser reads.
+ */
+function splitDocument(bytes: Buffer, encoding: BufferEncoding, key: string): { base: Record<string, unknown>; key: string; spans: number[] } | undefined {
+  const found = findTopLevelArrayBytes(bytes, key);
+  if (found === undefined) return undefined;
+  let base: unknown;
+  try {
+    base = JSON.parse(bytes.toString(encoding, 0, found.start) + "[]" + bytes.toString(encoding, found.end)) as unknown;
+  } catch {
+    return undefined;
+  }
+  if (base === null || typeof base !== "object" || Array.isArray(base) || !Array.isArray((base as Record<string, unknown>)[key])) return undefined;
+  // Elements with whitespace between their tokens are marked -(start + 1): parsed, but not offered as text.
+  return { base: base as Record<string, unknown>, key, spans: found.spans };
+}
+
+function parseDocument(artifact: LocalArtifact, text: string): unknown {
+  const name = artifact.info.name;
   try {
     const doc = JSON.parse(text) as unknown;
     if (doc !== null && typeof doc === "object") texts.set(doc, text);

@@ -1,7 +1,9 @@
 import { isAscii } from "node:buffer";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
-import { openArtifactStream, toLoadError } from "./compression.js";
+import fs from "node:fs";
+import zlib from "node:zlib";
+import { isGzip, openArtifactStream, toLoadError } from "./compression.js";
 import { RowErrorItem, type Loader, type LoaderOptions } from "./types.js";
 
 /** Options of createLinesLoader. */
@@ -39,11 +41,12 @@ async function* loadLines(
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   validateLimits(batchSize, maxLineBytes);
 
-  const { stream } = await openArtifactStream(artifact, { signal: options.signal });
+  const whole = await readSmallGzip(artifact, options.signal);
+  const chunks = whole !== undefined ? slices(whole) : ((await openArtifactStream(artifact, { signal: options.signal })).stream as AsyncIterable<Buffer>);
   const splitter = new LineSplitter(maxLineBytes, skipLines);
   let batch: unknown[] = [];
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
       options.signal?.throwIfAborted();
       splitter.push(chunk, batch);
       // One chunk can hold many batches' worth of short lines; yield only whole batches and keep the rest.
@@ -67,6 +70,39 @@ async function* loadLines(
   }
   splitter.end(batch);
   for (let i = 0; i < batch.length; i += batchSize) yield batch.slice(i, i + batchSize);
+}
+
+/** Gzip files up to this size are read and inflated at once (gunzipSync) instead of streamed. */
+const SMALL_GZIP_BYTES = 8 * 1024 * 1024;
+/** ... as long as they inflate to at most this much; a bigger one is streamed, so memory stays bounded. */
+const SMALL_GZIP_MAX_OUTPUT = 64 * 1024 * 1024;
+/** Piece of an inflated file handed to the splitter at a time, as a stream read would. */
+const SLICE_BYTES = 256 * 1024;
+
+/**
+ * The inflated bytes of a small gzip file, or undefined to stream it: a plain file, a big one, one that inflates past
+ * the limit, or one that fails to inflate (the stream then delivers its good lines before reporting the fault).
+ * One synchronous inflate costs less than a stream's per-chunk hops to the thread pool and back.
+ */
+async function readSmallGzip(artifact: LocalArtifact, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
+  if (!(artifact.bytes > 0 && artifact.bytes <= SMALL_GZIP_BYTES)) return undefined;
+  let raw: Buffer;
+  try {
+    raw = await fs.promises.readFile(artifact.path, { signal });
+  } catch (err) {
+    if (signal?.aborted) throw toLoadError(artifact, err);
+    return undefined;
+  }
+  if (!isGzip(raw) || raw.length > SMALL_GZIP_BYTES) return undefined;
+  try {
+    return zlib.gunzipSync(raw, { maxOutputLength: SMALL_GZIP_MAX_OUTPUT });
+  } catch {
+    return undefined;
+  }
+}
+
+function* slices(bytes: Buffer): Generator<Buffer> {
+  for (let i = 0; i < bytes.length; i += SLICE_BYTES) yield bytes.subarray(i, Math.min(bytes.length, i + SLICE_BYTES));
 }
 
 function validateLimits(batchSize: number, maxLineBytes: number): void {

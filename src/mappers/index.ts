@@ -9,4 +9,3 @@ export {
 export { createRegexMapper, type RegexMapperOptions } from "./regex.js";
 export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./json-lines.js";
 export { rawRow, isRawRow, RawRow } from "./raw-row.js";
-export { topLevelArraySpans } from "./json-slices.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { artifactIdPrefix, createEnricher } from "../../src/collection/enrich.js";
+import { rawRow } from "../../src/mappers/raw-row.js";
 import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
 
 const artifact = { name: "a/b.log", location: "/data/a/b.log", properties: {} };
@@ -82,5 +83,35 @@ describe("createEnricher", () => {
       [5, "validate"],
     ]);
     expect(out.bytes.toString("utf8")).toMatch(/^\{"t":"2024-01-01T12:00:00Z","tp_id":"[^"]+","tp_timestamp":"2024-01-01T12:00:00.000Z",.*\}\n$/);
+  });
+
+  it("takes pre-serialized rows (rawRow) as their text, giving the same lines as the row objects", () => {
+    const rows: Row[] = [
+      { a: 1, t: "2024-01-02T03:04:05Z", ip: "10.0.0.1" },
+      {},
+      { t: "2024-01-02T03:04:05Z", tp_index: "mine", note: "ü \"q\"" },
+      { t: "2024-01-02T03:04:05Z", s: "tp_like" },
+    ];
+    const extras = (row: Row): TableEnrichment => ({
+      tp_timestamp: (row["t"] as string | undefined) ?? "2024-01-01T00:00:00Z",
+      tp_index: "acct",
+      ...(row["ip"] ? { tp_source_ip: row["ip"] as string, tp_ips: [row["ip"] as string, "a\"b"], tp_tags: ["x\ny"] } : {}),
+    });
+    const enrich = createEnricher({ table: table(extras), partition: "p", sourceType: "file", sourceName: "src", artifact });
+    const positions = rows.map((_, i) => i);
+    const expected = enrich(structuredClone(rows), positions);
+    const raw = enrich(rows.map((r) => rawRow(JSON.stringify(r), { ...r })), positions);
+    const strip = (b: Buffer) => b.toString("utf8").replace(/"tp_ingest_timestamp":"[^"]+"/g, "");
+    expect(strip(raw.bytes)).toBe(strip(expected.bytes));
+    expect(raw.count).toBe(4);
+    // Whitespace inside the text is kept; an empty object and a text that is not an object are handled.
+    const odd = enrich([rawRow('{ "a" : 1 }', {}), rawRow("{ }", {}), rawRow("[1]", {}), rawRow("{bad", {})], [0, 1, 2, 3]);
+    const lines = odd.bytes.toString("utf8").split("\n");
+    expect(JSON.parse(lines[0]!)).toMatchObject({ a: 1, tp_index: "acct" });
+    expect(lines[1]!.startsWith('{"tp_id":')).toBe(true);
+    expect(odd.failures.map((f) => [f.position, f.operation])).toEqual([
+      [2, "validate"],
+      [3, "validate"],
+    ]);
   });
 });

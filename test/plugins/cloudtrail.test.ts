@@ -4,7 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEnricher } from "../../src/collection/enrich.js";
-import { createJsonDocumentLoader, documentText } from "../../src/loaders/json-document.js";
+import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
 import type { Mapper } from "../../src/mappers/types.js";
@@ -17,7 +17,7 @@ const info = { name: "AWSLogs/123456789012/CloudTrail/x.json.gz", location: "/d/
 
 const ingest = (s: string): string => s.replace(/"tp_ingest_timestamp":"[^"]+"/g, '"tp_ingest_timestamp":"X"');
 
-async function collect(text: string, gzip: boolean): Promise<{ lines: string[]; raw: number; records: unknown[]; reference: string[] }> {
+async function collect(text: string, gzip: boolean, loader = cloudTrailTable.loader({})): Promise<{ lines: string[]; raw: number; records: unknown[]; reference: string[] }> {
   const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
   const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
@@ -25,18 +25,17 @@ async function collect(text: string, gzip: boolean): Promise<{ lines: string[]; 
   const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];
   let raw = 0;
-  let records: unknown[] = [];
+  const records: unknown[] = [];
   const reference: string[] = [];
-  for await (const items of createJsonDocumentLoader().load(local)) {
-    expect(documentText(items[0])).toBeTypeOf("string");
-    records = structuredClone((items[0] as { Records: unknown[] }).Records);
+  for await (const items of loader.load(local)) {
+    records.push(...structuredClone((items[0] as { Records: unknown[] }).Records));
     const mapped = chain.map(items);
     raw += mapped.rows.filter(isRawRow).length;
     const out = enrich(mapped.rows, mapped.positions);
     lines.push(...ingest(out.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
     // The reference: the parsed records enriched as objects.
     const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
-    const ref = plain(structuredClone(records), mapped.positions);
+    const ref = plain(structuredClone((items[0] as { Records: unknown[] }).Records), mapped.positions);
     reference.push(...ingest(ref.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
   }
   return { lines, raw, records, reference };
@@ -84,6 +83,19 @@ describe("aws_cloudtrail_log rows from the document text", () => {
     });
     // Number formats stay as in the source.
     expect(got.lines[0]!.startsWith('{"eventTime":"2024-01-02T03:04:05Z","x":1.0,"y":1e2,')).toBe(true);
+  });
+
+  it("gives the same lines whether the document is split by the loader or read whole", async () => {
+    const many = Array.from({ length: 1203 }, (_, i) => ({ ...records[i % records.length], eventID: `e${i}` }));
+    const text = JSON.stringify({ Records: many });
+    const split = await collect(text, true);
+    const whole = await collect(text, true, createJsonDocumentLoader());
+    expect(split.lines).toHaveLength(1203);
+    expect(split.raw).toBe(1203);
+    expect(whole.raw).toBe(1203);
+    expect(split.lines).toEqual(split.reference);
+    expect(split.lines.map((l) => l.replace(/"tp_id":"[^"]+"/, ""))).toEqual(whole.lines.map((l) => l.replace(/"tp_id":"[^"]+"/, "")));
+    expect(split.lines).toEqual(whole.lines);
   });
 
   it("serializes records when the text cannot be matched to them", async () => {

@@ -1,5 +1,5 @@
-import { createJsonDocumentLoader, documentText } from "../../../src/loaders/index.js";
-import { topLevelArraySpans } from "../../../src/mappers/json-slices.js";
+import { createJsonDocumentLoader, documentElementTexts, documentText } from "../../../src/loaders/index.js";
+import { topLevelArraySpans } from "../../../src/loaders/json-slices.js";
 import { rawRow, type RawRow } from "../../../src/mappers/raw-row.js";
 import type { Mapper } from "../../../src/mappers/types.js";
 import type { Row, TableDefinition } from "../../../src/tables/types.js";
@@ -20,6 +20,17 @@ export const cloudTrailRecordsExtractor: Mapper<unknown, Row | RawRow> = {
   map(doc) {
     const records = (doc as { Records?: unknown } | null)?.Records;
     if (!Array.isArray(records)) throw new Error("document has no Records array; is this a CloudTrail log file?");
+    // A document split by the loader: each record's text is at hand.
+    const texts = documentElementTexts(doc);
+    if (texts !== undefined && texts.length === records.length) {
+      const rows: (Row | RawRow)[] = new Array<Row | RawRow>(records.length);
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as unknown;
+        const t = texts[i]!;
+        rows[i] = t !== "" && record !== null && typeof record === "object" && !Array.isArray(record) ? rawRow(t, record as Row) : (record as Row);
+      }
+      return rows;
+    }
     const text = documentText(doc);
     const spans = text === undefined ? undefined : topLevelArraySpans(text, "Records");
     if (text === undefined || spans === undefined || spans.length !== records.length * 2) return records as Row[];
@@ -79,7 +90,8 @@ export const cloudTrailTable: TableDefinition = {
       tp_akas: { type: "array", items: { type: "string" } },
     },
   },
-  loader: () => createJsonDocumentLoader(),
+  // Records are parsed and delivered 500 at a time, each with its own text: see JsonDocumentLoaderOptions.splitArray.
+  loader: () => createJsonDocumentLoader({ splitArray: "Records" }),
   mappers: () => [cloudTrailRecordsExtractor],
   enrich(row, ctx) {
     const identity = (row["userIdentity"] ?? {}) as UserIdentity;

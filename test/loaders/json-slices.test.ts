@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { topLevelArraySpans } from "../../src/mappers/json-slices.js";
+import { topLevelArraySpans } from "../../src/loaders/json-slices.js";
 
 function elements(text: string, key = "Records"): (string | null)[] | undefined {
   const spans = topLevelArraySpans(text, key);

@@ -78,15 +78,27 @@ function skipValue(text: string, i: number): number {
 /**
  * The spans of the elements of the array that is the value of `key` in the top-level object of `text`, as
  * [start0, end0, start1, end1, ...] with ends exclusive. An element with whitespace between its tokens (a pretty-printed
- * record, whose text would break a JSON line) gets start -1. Undefined when the top level is not an object, has no
+ * record, whose text would break a JSON line) gets -(start + 1) instead of start. Undefined when the top level is not an object, has no
  * such member, the member is not an array, or a top-level key is written with escapes (JSON.parse's last-wins rule could
  * then pick a member the scanner did not match). The last member of that name wins, as in JSON.parse.
  */
 export function topLevelArraySpans(text: string, key: string): number[] | undefined {
+  return findTopLevelArray(text, key)?.spans;
+}
+
+/** Where topLevelArraySpans found the array: its text is [start, end), its elements' spans as there. */
+export interface TopLevelArray {
+  start: number;
+  end: number;
+  spans: number[];
+}
+
+/** topLevelArraySpans, with the bounds of the array itself. */
+export function findTopLevelArray(text: string, key: string): TopLevelArray | undefined {
+  let found: TopLevelArray | undefined;
   let i = skipWs(text, 0);
   if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
   i = skipWs(text, i + 1);
-  let spans: number[] | undefined;
   if (text.charCodeAt(i) === CLOSE_BRACE) return undefined;
   for (;;) {
     if (text.charCodeAt(i) !== QUOTE) return undefined;
@@ -100,17 +112,18 @@ export function topLevelArraySpans(text: string, key: string): number[] | undefi
     i = skipWs(text, i + 1);
     if (matches) {
       if (text.charCodeAt(i) !== OPEN_BRACKET) {
-        spans = undefined;
+        found = undefined;
         i = skipValue(text, i);
       } else {
-        spans = [];
+        const arrayStart = i;
+        const spans: number[] = [];
         i = skipWs(text, i + 1);
         if (text.charCodeAt(i) === CLOSE_BRACKET) i++;
         else {
           for (;;) {
             const start = i;
             i = skipValue(text, i);
-            spans.push(sawWhitespace ? -1 : start, i);
+            spans.push(sawWhitespace ? -1 - start : start, i);
             i = skipWs(text, i);
             const c = text.charCodeAt(i++);
             if (c === CLOSE_BRACKET) break;
@@ -118,14 +131,122 @@ export function topLevelArraySpans(text: string, key: string): number[] | undefi
             i = skipWs(text, i);
           }
         }
+        found = { start: arrayStart, end: i, spans };
       }
     } else {
       i = skipValue(text, i);
     }
     i = skipWs(text, i);
     const c = text.charCodeAt(i++);
-    if (c === CLOSE_BRACE) return spans;
+    if (c === CLOSE_BRACE) return found;
     if (c !== COMMA) return undefined;
     i = skipWs(text, i);
+  }
+}
+
+/** Index just past the string that opens at i (b[i] is a quote). */
+function skipStringBytes(b: Uint8Array, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    let q = j;
+    while (q < b.length && b[q] !== QUOTE) q++;
+    if (q === b.length) return q;
+    // The quote is escaped when an odd number of backslashes precede it.
+    let p = q - 1;
+    while (p > i && b[p] === BACKSLASH) p--;
+    if ((q - 1 - p) % 2 === 0) return q + 1;
+    j = q + 1;
+  }
+}
+
+function skipWsBytes(b: Uint8Array, i: number): number {
+  while (i < b.length && isWs(b[i]!)) i++;
+  return i;
+}
+
+/** Index just past the value that starts at i (no leading whitespace); sets sawWhitespace. */
+function skipValueBytes(b: Uint8Array, i: number): number {
+  sawWhitespace = false;
+  const c0 = b[i]!;
+  if (c0 === QUOTE) return skipStringBytes(b, i);
+  if (c0 !== OPEN_BRACE && c0 !== OPEN_BRACKET) {
+    // A number, true, false or null: runs to the next delimiter.
+    while (i < b.length) {
+      const c = b[i]!;
+      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isWs(c)) break;
+      i++;
+    }
+    return i;
+  }
+  let depth = 0;
+  let ws = false;
+  const n = b.length;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === QUOTE) {
+      i = skipStringBytes(b, i);
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (--depth === 0) {
+        sawWhitespace = ws;
+        return i + 1;
+      }
+    } else if (!ws && isWs(c)) ws = true;
+    i++;
+  }
+  sawWhitespace = ws;
+  return i;
+}
+
+/** findTopLevelArray over UTF-8 (or ASCII) bytes: spans are byte offsets. */
+export function findTopLevelArrayBytes(b: Uint8Array, key: string): TopLevelArray | undefined {
+  let found: TopLevelArray | undefined;
+  let i = skipWsBytes(b, 0);
+  if (b[i]! !== OPEN_BRACE) return undefined;
+  i = skipWsBytes(b, i + 1);
+  if (b[i]! === CLOSE_BRACE) return undefined;
+  for (;;) {
+    if (b[i]! !== QUOTE) return undefined;
+    const keyEnd = skipStringBytes(b, i);
+    const keyStart = i + 1;
+    for (let k = keyStart; k < keyEnd - 1; k++) if (b[k] === BACKSLASH) return undefined;
+    let matches = keyEnd - 1 - keyStart === key.length;
+    for (let k = 0; matches && k < key.length; k++) matches = b[keyStart + k] === key.charCodeAt(k);
+    i = skipWsBytes(b, keyEnd);
+    if (b[i]! !== COLON) return undefined;
+    i = skipWsBytes(b, i + 1);
+    if (matches) {
+      if (b[i]! !== OPEN_BRACKET) {
+        found = undefined;
+        i = skipValueBytes(b, i);
+      } else {
+        const arrayStart = i;
+        const spans: number[] = [];
+        i = skipWsBytes(b, i + 1);
+        if (b[i]! === CLOSE_BRACKET) i++;
+        else {
+          for (;;) {
+            const start = i;
+            i = skipValueBytes(b, i);
+            spans.push(sawWhitespace ? -1 - start : start, i);
+            i = skipWsBytes(b, i);
+            const c = b[i++]!;
+            if (c === CLOSE_BRACKET) break;
+            if (c !== COMMA) return undefined;
+            i = skipWsBytes(b, i);
+          }
+        }
+        found = { start: arrayStart, end: i, spans };
+      }
+    } else {
+      i = skipValueBytes(b, i);
+    }
+    i = skipWsBytes(b, i);
+    const c = b[i++]!;
+    if (c === CLOSE_BRACE) return found;
+    if (c !== COMMA) return undefined;
+    i = skipWsBytes(b, i);
   }
 }
