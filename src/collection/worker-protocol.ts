@@ -1,17 +1,11 @@
 import type { Code, ErrorDetails } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo } from "../sources/types.js";
-import type { RowErrorReport } from "./extract.js";
+import type { ExtractSpec, RowErrorReport } from "./extract.js";
 
 /** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */
-export interface WireExtractSpec {
+export interface WireExtractSpec extends Omit<ExtractSpec, "table" | "loaderOptions"> {
   tableName: string;
-  tableConfig: unknown;
-  partition: string;
-  sourceType: string;
-  sourceName: string;
-  from?: Date | undefined;
-  to?: Date | undefined;
   /** Without signal: each job has its own. */
   loaderOptions?: Omit<LoaderOptions, "signal"> | undefined;
 }
