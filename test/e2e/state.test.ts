@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generate, mulberry32 } from "../../bench/gen/generate.mjs";
 import { launchPlugin } from "../../src/host/index.js";
 import { CollectionState, parseStateLocation } from "../../src/state/index.js";
@@ -32,6 +32,17 @@ function kill(pid: number): void {
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
+
+// Should a test fail or time out, leave no collector (or its plugin) running behind it. Only processes that have not
+// exited are touched, so a pid the system has since reused is never signalled.
+const spawned: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of spawned.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    childPids(child.pid!).forEach(kill);
+    kill(child.pid!);
+  }
+});
 function scratch(): string {
   const t = tempDir();
   cleanups.push(t.cleanup);
@@ -141,6 +152,7 @@ describe("collection state", () => {
     const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"];
     for (let i = 0; i < 20; i++) {
       const cli = spawn(process.execPath, args, { stdio: "ignore" });
+      spawned.push(cli);
       const exited = new Promise<void>((r) => cli.once("exit", () => r()));
       // The CLI needs ~0.5 s to start its plugin; kill anywhere from before that to past the end of collection.
       await Promise.race([exited, new Promise((r) => setTimeout(r, 200 + random() * 1800))]);
@@ -162,6 +174,7 @@ describe("collection state", () => {
     const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "300", "--output", "json", "--state", state];
     const runs = [0, 1, 2].map(() => {
       const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+      spawned.push(child);
       let stdout = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       const done = new Promise<{ code: number | null; stdout: string }>((r) => child.once("exit", (code) => r({ code, stdout })));
