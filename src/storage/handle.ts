@@ -4,53 +4,60 @@ import { ReturnCode, fail, type OperationResult } from "./codes.js";
 import { isPromiseLike, type MaybePromise } from "./maybe-promise.js";
 import type { PutArgs, StorageEvent } from "./types.js";
 
-/** An open store from the async module; every method resolves to a result and never rejects. */
-export class Handle<K, V> {
-  readonly #backend: StorageBackend;
+/** What both handles expose besides their operations: the backend's name, events and sweeper counters. */
+abstract class HandleBase {
+  protected readonly backend: StorageBackend;
 
-  /** Wraps an opened backend; use async open() rather than calling this. */
   constructor(backend: StorageBackend) {
-    this.#backend = backend;
+    this.backend = backend;
   }
 
   /** Registry name of the backend, e.g. "redis". */
   get backendName(): string {
-    return this.#backend.name;
+    return this.backend.name;
   }
 
   /** backend_opened (replayed to each subscriber), then backend_lost as it happens; completes after close. */
   get events(): Observable<StorageEvent> {
-    return this.#backend.events;
+    return this.backend.events;
   }
 
   /** Expiry sweeper counters. */
   get sweepStats(): Readonly<SweepStats> {
-    return this.#backend.sweepStats;
+    return this.backend.sweepStats;
+  }
+}
+
+/** An open store from the async module; every method resolves to a result and never rejects. */
+export class Handle<K, V> extends HandleBase {
+  /** Wraps an opened backend; use async open() rather than calling this. */
+  constructor(backend: StorageBackend) {
+    super(backend);
   }
 
   /** Stores `value` under `key`; see PutArgs for overwrite and expiry. */
   async put(args: PutArgs<K, V>): Promise<OperationResult> {
-    return this.#backend.put(args);
+    return this.backend.put(args);
   }
 
   /** The live value under `key`, or KEY_NOT_FOUND. */
   async get(key: K): Promise<OperationResult<V>> {
-    return (await this.#backend.get(key)) as OperationResult<V>;
+    return (await this.backend.get(key)) as OperationResult<V>;
   }
 
   /** Removes `key`; SUCCESS whether or not it was there. */
   async erase(key: K): Promise<OperationResult> {
-    return this.#backend.erase(key);
+    return this.backend.erase(key);
   }
 
   /** Deletes expired entries now; value: how many. */
   async sweep(): Promise<OperationResult<number>> {
-    return this.#backend.sweep();
+    return this.backend.sweep();
   }
 
   /** Releases the backend; every later call gives NOT_CONNECTED. */
   async close(): Promise<OperationResult> {
-    return this.#backend.close();
+    return this.backend.close();
   }
 }
 
@@ -62,51 +69,34 @@ function now<T>(result: MaybePromise<OperationResult<T>>, op: string): Operation
 }
 
 /** An open store from the sync module; every method returns its result before it returns. */
-export class SyncHandle<K, V> {
-  readonly #backend: StorageBackend;
-
+export class SyncHandle<K, V> extends HandleBase {
   /** Wraps an opened sync backend; use sync open() rather than calling this. */
   constructor(backend: StorageBackend) {
-    this.#backend = backend;
-  }
-
-  /** Registry name of the backend, e.g. "redis". */
-  get backendName(): string {
-    return this.#backend.name;
-  }
-
-  /** backend_opened (replayed to each subscriber), then backend_lost as it happens; completes after close. */
-  get events(): Observable<StorageEvent> {
-    return this.#backend.events;
-  }
-
-  /** Expiry sweeper counters. */
-  get sweepStats(): Readonly<SweepStats> {
-    return this.#backend.sweepStats;
+    super(backend);
   }
 
   /** Stores `value` under `key`; see PutArgs for overwrite and expiry. */
   put(args: PutArgs<K, V>): OperationResult {
-    return now(this.#backend.put(args), "put");
+    return now(this.backend.put(args), "put");
   }
 
   /** The live value under `key`, or KEY_NOT_FOUND. */
   get(key: K): OperationResult<V> {
-    return now(this.#backend.get(key), "get") as OperationResult<V>;
+    return now(this.backend.get(key), "get") as OperationResult<V>;
   }
 
   /** Removes `key`; SUCCESS whether or not it was there. */
   erase(key: K): OperationResult {
-    return now(this.#backend.erase(key), "erase");
+    return now(this.backend.erase(key), "erase");
   }
 
   /** Deletes expired entries now; value: how many. */
   sweep(): OperationResult<number> {
-    return now(this.#backend.sweep(), "sweep");
+    return now(this.backend.sweep(), "sweep");
   }
 
   /** Releases the backend; every later call gives NOT_CONNECTED. */
   close(): OperationResult {
-    return now(this.#backend.close(), "close");
+    return now(this.backend.close(), "close");
   }
 }
