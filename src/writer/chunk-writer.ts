@@ -33,7 +33,10 @@ export interface ChunkWriterSummary {
 
 /** Writes row batches to numbered JSONL chunk files that appear only once whole and durable. */
 export interface ChunkWriter {
-  /** Adds a batch; resolves when the writer can take more (its I/O is done), which is the backpressure. */
+  /**
+   * Adds a batch; resolves when the writer can take more (its I/O is done), which is the backpressure. Once the promise
+   * settles the writer holds nothing of the batch: the caller may overwrite or reuse its bytes (a pooled buffer).
+   */
   write(batch: RowBatch): Promise<void>;
   /**
    * Ends the chunk being filled now, even if it is not full, so that every row written so far is durable and
@@ -52,8 +55,12 @@ export const DEFAULT_ROWS_PER_CHUNK = 10_000;
 /** Pending bytes are written once they reach this size, so a big chunk costs a few large writes. */
 const FLUSH_BYTES = 1024 * 1024;
 
-/** Most buffers handed to one writev, well under any platform's IOV_MAX. */
-const MAX_IOVECS = 256;
+/**
+ * What is left of a batch once write() is done is copied when smaller than this, to be written with the next batches
+ * (small batches cost one write per MiB, as before), and written at once when larger: a copy would cost more than the
+ * extra write.
+ */
+const COPY_MAX_BYTES = 64 * 1024;
 
 const LF = 0x0a;
 
@@ -98,8 +105,13 @@ class JsonlChunkWriter implements ChunkWriter {
   // The chunk being filled.
   private file: fs.promises.FileHandle | undefined;
   private tempPath: string | undefined;
+  /** Pieces of the batch being written, after the staged bytes; empty between write() calls. */
   private pending: Uint8Array[] = [];
+  /** Bytes not yet in the file: staged plus pending. */
   private pendingBytes = 0;
+  /** Small leftovers of earlier batches, copied so that no batch's bytes are held between write() calls. */
+  private stage: Buffer | undefined;
+  private staged = 0;
   private chunkRows = 0;
   private ranges: ChunkRange[] = [];
 
@@ -189,10 +201,30 @@ class JsonlChunkWriter implements ChunkWriter {
       this.addRange(batch.artifact, from, to);
       from = to;
       if (this.chunkRows === this.rowsPerChunk) await this.finishChunk();
-      else if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= MAX_IOVECS) await this.flushPending();
+      else if (this.pendingBytes >= FLUSH_BYTES) await this.flushPending();
     }
     // Row errors after the batch's last row (or a batch of nothing but errors) still move its positions forward.
     this.addRange(batch.artifact, from, batch.to);
+    await this.letGoOfBatch();
+  }
+
+  /**
+   * Leaves nothing pending that points into the batch (only its last piece can be: every other piece filled a chunk),
+   * either by copying it into the stage or, when large, by writing it now.
+   */
+  private async letGoOfBatch(): Promise<void> {
+    const size = this.pendingBytes - this.staged;
+    if (size === 0) return;
+    if (size >= COPY_MAX_BYTES || this.staged + size > FLUSH_BYTES) {
+      await this.flushPending();
+      return;
+    }
+    this.stage ??= Buffer.allocUnsafeSlow(FLUSH_BYTES);
+    for (const piece of this.pending) {
+      this.stage.set(piece, this.staged);
+      this.staged += piece.length;
+    }
+    this.pending = [];
   }
 
   private push(bytes: Uint8Array): void {
@@ -209,17 +241,19 @@ class JsonlChunkWriter implements ChunkWriter {
   }
 
   private async flushPending(): Promise<void> {
-    if (this.pending.length === 0) return;
+    if (this.pendingBytes === 0) return;
     if (this.file === undefined) {
       await this.ensureDir();
       // The pid lets a later run tell a temp file left by a dead process from one a live collector is writing.
       this.tempPath = path.join(this.dir, `.${this.executionId}-${this.sequence + 1}.${process.pid}.jsonl.tmp`);
       this.file = await fs.promises.open(this.tempPath, "w");
     }
-    const buffers = this.pending;
+    // The stage is not touched again before the writev is done: operations run one at a time.
+    const buffers = this.staged > 0 ? [this.stage!.subarray(0, this.staged), ...this.pending] : this.pending;
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    this.staged = 0;
     // One writev for everything pending; a short write (rare, e.g. a full disk about to fail) finishes byte by byte.
     const { bytesWritten } = await this.file.writev(buffers);
     if (bytesWritten < total) {
@@ -267,6 +301,7 @@ class JsonlChunkWriter implements ChunkWriter {
     this.tempPath = undefined;
     this.pending = [];
     this.pendingBytes = 0;
+    this.staged = 0;
     this.chunkRows = 0;
     this.ranges = [];
     await file?.close().catch(() => {});

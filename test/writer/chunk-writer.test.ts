@@ -181,6 +181,34 @@ describe("createChunkWriter", () => {
     expect(lines.slice(5).length).toBe(2);
   });
 
+  it("keeps nothing of a batch once write() resolves: bytes overwritten afterwards leave the chunks right", async () => {
+    const chunks: WrittenChunk[] = [];
+    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 50, onChunk: (c) => void chunks.push(c) });
+    const expected: unknown[] = [];
+    let next = 0;
+    // Rows of `pad` bytes each; the batch's bytes are overwritten as soon as write() resolves, as a pooled buffer is.
+    const write = async (rows: number, pad: number) => {
+      const objs = Array.from({ length: rows }, (_, k) => ({ i: next + k, pad: "p".repeat(pad) }));
+      const bytes = Buffer.from(objs.map((o) => JSON.stringify(o) + "\n").join(""));
+      await writer.write({ artifact: "a", from: next, to: next + rows, lines: encodedLines(bytes, rows), indexes: range(next, next + rows) });
+      bytes.fill(0x78);
+      expected.push(...objs);
+      next += rows;
+    };
+    await write(30, 10); // small: all of it waits in the writer for the next batch
+    await write(30, 10); // its first 20 rows close chunk 1, the other 10 wait
+    await write(30, 3000); // about 90 KB: too large to copy, written at once
+    await write(55, 25_000); // 10 rows close chunk 2, the other 45 (over 1 MiB) are written at once
+    await write(3, 10);
+    await writer.write(batch("a", next, next + 2)); // lines as strings between encoded batches, closing chunk 3
+    expected.push({ artifact: "a", i: next }, { artifact: "a", i: next + 1 });
+    next += 2;
+    await write(4, 10);
+    await writer.close();
+    expect(chunks.map((c) => c.rows)).toEqual([50, 50, 50, 4]);
+    expect(chunks.flatMap((c) => readRows(c.path))).toEqual(expected);
+  });
+
   it("refuses encoded bytes whose newlines do not match the line count", async () => {
     const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 1 });
     const bytes = Buffer.from('{"a":1}\n{"a":2}\n');
