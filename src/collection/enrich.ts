@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
 import { isRawRow } from "../mappers/raw-row.js";
 import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
+import { giveBack, takeBuffer } from "./batch-buffers.js";
 
 /** What every row of one artifact shares, computed once per artifact rather than once per row. */
 export interface ArtifactEnrichContext {
@@ -61,10 +62,13 @@ export function artifactIdPrefix(sourceType: string, sourceName: string, artifac
 /** Characters of text gathered before they are encoded: small enough to stay out of V8's large-object space. */
 const ENCODE_CHARS = 64 * 1024;
 
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * Encodes lines into one buffer a piece at a time. Building one string per batch and encoding it costs several times
  * more, because flattening a multi-megabyte string (a rope of thousands of lines) is slow and feeds the old generation.
  * The buffer is sized from the previous batch, so in the steady state each byte is encoded once and never copied.
+ * Buffers come from the thread's pool (batch-buffers.ts): one that the writer is done with is reused.
  */
 class LineEncoder {
   private text = "";
@@ -74,7 +78,7 @@ class LineEncoder {
   private static lastSize = 0;
 
   constructor() {
-    this.buf = Buffer.allocUnsafeSlow(LineEncoder.initialSize());
+    this.buf = takeBuffer(LineEncoder.initialSize());
   }
 
   private static initialSize(): number {
@@ -88,12 +92,15 @@ class LineEncoder {
     if (this.text.length >= ENCODE_CHARS) this.flush();
   }
 
-  /** The batch's bytes; the encoder starts afresh with a buffer of its own. */
+  /**
+   * The batch's bytes; the encoder starts afresh and takes a buffer when more lines come (an encoder usually makes one
+   * batch, and a buffer taken for nothing would be lost to the pool).
+   */
   finish(): Buffer {
     this.flush();
     const out = this.buf.subarray(0, this.used);
     LineEncoder.lastSize = this.used;
-    this.buf = Buffer.allocUnsafeSlow(LineEncoder.initialSize());
+    this.buf = NO_BYTES;
     this.used = 0;
     return out;
   }
@@ -105,8 +112,10 @@ class LineEncoder {
     // A UTF-16 unit never takes more than 3 bytes of UTF-8.
     const need = this.used + text.length * 3;
     if (need > this.buf.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      const bigger = takeBuffer(Math.max(need, this.buf === NO_BYTES ? LineEncoder.initialSize() : this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.used);
+      // None of the old buffer's bytes were handed out (finish() leaves NO_BYTES), so it can serve another batch.
+      if (this.buf !== NO_BYTES) giveBack(this.buf.buffer as ArrayBuffer);
       this.buf = bigger;
     }
     this.used += this.buf.write(text, this.used, "utf8");
