@@ -231,7 +231,10 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           for await (const raw of active.extract(local, opts.signal)) {
             end = Math.max(end, raw.batch.to);
             const out = dropCommitted(raw, skip);
-            if (!out) continue;
+            if (!out) {
+              raw.release?.();
+              continue;
+            }
             status.rowsReceived += out.rowsReceived;
             for (const e of out.rowErrors) {
               errors++;
@@ -246,6 +249,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
                 throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
               }
             }
+            // The writer holds nothing of a batch once write() has resolved: its buffer can serve another batch.
+            out.release?.();
           }
           ended.set(info.name, { end, rows });
           status.artifactsExtracted++;

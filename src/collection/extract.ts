@@ -5,6 +5,7 @@ import { MapperChain } from "../mappers/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
 import { encodedLines, type RowBatch } from "../writer/types.js";
+import { giveBack } from "./batch-buffers.js";
 import { createEnricher } from "./enrich.js";
 import { createWorkerExtractor } from "./worker-pool.js";
 
@@ -33,6 +34,12 @@ export interface ExtractedBatch {
   rowErrors: RowErrorReport[];
   /** Rows out of the mapper chain. */
   rowsReceived: number;
+  /**
+   * Gives the batch's buffer back for reuse by the thread that made it. The consumer calls it once nothing reads the
+   * bytes any more (the writer's write() has resolved, or the batch is dropped); calls after the first do nothing.
+   * Optional to call: a buffer that is not given back is garbage collected.
+   */
+  release?(): void;
 }
 
 /** Loaded items mapped and enriched at a time; their rows are short-lived garbage once enriched. */
@@ -77,10 +84,15 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
       }
       const enriched = batch.finish();
       for (const f of enriched.failures) rowErrors.push(f);
+      let buffer: ArrayBuffer | undefined = enriched.bytes.buffer as ArrayBuffer;
       yield {
         batch: { artifact: info.name, from, to: chain.position, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
         rowErrors,
         rowsReceived,
+        release: () => {
+          if (buffer !== undefined) giveBack(buffer);
+          buffer = undefined;
+        },
       };
     }
   } catch (err) {
@@ -107,6 +119,8 @@ export interface ExtractorStats {
   maxBytesQueued: number;
   /** Times a worker ran out of credits and waited for the consumer: backpressure at work. */
   stalls: number;
+  /** Batch buffers sent back to the worker that made them, for reuse (0 inline, where they go back to the pool directly). */
+  buffersReturned: number;
 }
 
 /** Runs extraction for an execution; the inline one runs on the calling thread, others may use worker threads. */
@@ -210,6 +224,7 @@ export function createInlineExtractor(spec: ExtractSpec, reason?: string): Extra
       bytesQueued: 0,
       maxBytesQueued: 0,
       stalls: 0,
+      buffersReturned: 0,
     }),
   };
 }

@@ -5,6 +5,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
 import { isEncodedLines } from "../writer/types.js";
+import { giveBack } from "./batch-buffers.js";
 import { extractArtifact, type ExtractSpec } from "./extract.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";
 
@@ -46,21 +47,25 @@ async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, st
       const lines = out.batch.lines;
       // extractArtifact always encodes; the check keeps the types honest.
       const bytes = isEncodedLines(lines) ? lines.bytes : Buffer.from(lines.length ? lines.join("\n") + "\n" : "", "utf8");
-      const transfer = bytes.byteLength >= TRANSFER_MIN_BYTES ? [bytes.buffer as ArrayBuffer] : undefined;
+      // A large batch goes with its whole buffer, which comes back once written. A small one goes as a copy of its
+      // bytes (a view would be cloned with the whole buffer under it), and the buffer is reused here at once.
+      const transferred = bytes.byteLength >= TRANSFER_MIN_BYTES;
       post(
         {
           type: "batch",
           id,
           from: out.batch.from,
           to: out.batch.to,
-          bytes,
+          bytes: transferred ? bytes : new Uint8Array(bytes),
+          transferred,
           count: lines.length,
           indexes: out.batch.indexes as number[],
           rowErrors: out.rowErrors,
           rowsReceived: out.rowsReceived,
         },
-        transfer,
+        transferred ? [bytes.buffer as ArrayBuffer] : undefined,
       );
+      if (!transferred) out.release?.();
       state.credits--;
       if (state.credits <= 0) {
         post({ type: "stalled", id });
@@ -114,5 +119,8 @@ port.on("message", (msg: ToWorker) => {
       }
       break;
     }
+    case "buffer":
+      giveBack(msg.buffer);
+      break;
   }
 });

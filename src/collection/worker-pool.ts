@@ -49,7 +49,16 @@ class WorkerPoolExtractor implements Extractor {
   private nextJobId = 1;
   private fallbackReason: string | undefined;
   private closed = false;
-  private readonly counters = { jobs: 0, batchesQueued: 0, maxBatchesQueued: 0, bytesQueued: 0, maxBytesQueued: 0, stalls: 0, workersStarted: 0 };
+  private readonly counters = {
+    jobs: 0,
+    batchesQueued: 0,
+    maxBatchesQueued: 0,
+    bytesQueued: 0,
+    maxBytesQueued: 0,
+    stalls: 0,
+    workersStarted: 0,
+    buffersReturned: 0,
+  };
 
   constructor(
     private readonly spec: ExtractSpec,
@@ -124,6 +133,7 @@ class WorkerPoolExtractor implements Extractor {
               batch: { artifact: name, from: msg.from, to: msg.to, lines: encodedLines(bytes, msg.count), indexes: msg.indexes },
               rowErrors: msg.rowErrors,
               rowsReceived: msg.rowsReceived,
+              ...(msg.transferred ? { release: this.returner(w, msg.bytes.buffer as ArrayBuffer) } : {}),
             });
             counters.batchesQueued++;
             counters.bytesQueued += bytes.length;
@@ -183,10 +193,28 @@ class WorkerPoolExtractor implements Extractor {
       for (const b of queue.splice(0)) {
         counters.batchesQueued--;
         counters.bytesQueued -= byteSize(b);
+        // Never handed out, so nothing reads them.
+        b.release?.();
       }
       // Abandoned early (a consumer that stopped, a cancel): the worker is released once it has wound the job down.
       send({ type: "cancel", id });
     }
+  }
+
+  /**
+   * A batch's release(): sends its buffer back to the worker that made it, transferred, the first time it is called. A
+   * worker that has died or been terminated does without: the buffer is left to the garbage collector.
+   */
+  private returner(w: PooledWorker, buffer: ArrayBuffer): () => void {
+    let held: ArrayBuffer | undefined = buffer;
+    return () => {
+      const ab = held;
+      held = undefined;
+      // A detached buffer (byteLength 0) has already gone elsewhere.
+      if (ab === undefined || ab.byteLength === 0 || w.dead || this.closed) return;
+      w.worker.postMessage({ type: "buffer", buffer: ab } satisfies ToWorker, [ab]);
+      this.counters.buffersReturned++;
+    };
   }
 
   /** An idle ready worker, or undefined for inline extraction (no worker can load the table, or the pool closed). */

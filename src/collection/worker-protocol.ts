@@ -38,7 +38,9 @@ export type ToWorker =
   /** The main thread took one batch of the job: one more may be sent. */
   | { type: "credit"; id: number }
   /** Stop the job: its artifact was abandoned or the collection cancelled. */
-  | { type: "cancel"; id: number };
+  | { type: "cancel"; id: number }
+  /** A batch's buffer, transferred back once the writer is done with it, for the worker to reuse. Not tied to a job. */
+  | { type: "buffer"; buffer: ArrayBuffer };
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -52,6 +54,8 @@ export type FromWorker =
       to: number;
       /** The rows' JSON lines, each ended by "\n"; its buffer is transferred when large. */
       bytes: Uint8Array;
+      /** bytes.buffer was transferred: the main thread sends it back (a "buffer" message) once it is written. */
+      transferred: boolean;
       count: number;
       indexes: number[];
       rowErrors: RowErrorReport[];

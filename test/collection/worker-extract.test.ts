@@ -6,6 +6,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "../../dist/src/collection/extract.js";
+import { pooledBuffers, takeBuffer } from "../../dist/src/collection/batch-buffers.js";
 import { Code, TailkitError } from "../../dist/src/errors/index.js";
 import type { LocalArtifact } from "../../dist/src/sources/types.js";
 import { isEncodedLines } from "../../dist/src/writer/index.js";
@@ -73,8 +74,11 @@ function vpcText(lines: number): string {
   return out.join("\n") + "\n";
 }
 
-/** Everything a batch stream says, with the one field that differs by run (the ingest time) made constant. */
-async function drain(it: AsyncIterable<ExtractedBatch>) {
+/**
+ * Everything a batch stream says, with the one field that differs by run (the ingest time) made constant. `each` is
+ * called with every batch once it is recorded, as a writer would be.
+ */
+async function drain(it: AsyncIterable<ExtractedBatch>, each?: (out: ExtractedBatch) => void) {
   const batches = [];
   for await (const out of it) {
     const lines = out.batch.lines;
@@ -89,8 +93,30 @@ async function drain(it: AsyncIterable<ExtractedBatch>) {
       rowErrors: out.rowErrors,
       rowsReceived: out.rowsReceived,
     });
+    each?.(out);
   }
   return batches;
+}
+
+function bytesOf(out: ExtractedBatch): Uint8Array {
+  return (out.batch.lines as { bytes: Uint8Array }).bytes;
+}
+
+/**
+ * Marks the end of a batch's buffer, past its bytes, so that a later batch can tell that it was given the same buffer
+ * (buffers cannot be compared across threads).
+ */
+const MARK = 32;
+function mark(bytes: Uint8Array, label: string): void {
+  const end = bytes.buffer.byteLength;
+  expect(bytes.byteOffset + bytes.byteLength).toBeLessThanOrEqual(end - MARK);
+  Buffer.from(bytes.buffer).write(`reused:${label}`.padEnd(MARK), end - MARK, "latin1");
+}
+function markOf(bytes: Uint8Array): string | undefined {
+  const end = bytes.buffer.byteLength;
+  if (bytes.byteOffset + bytes.byteLength > end - MARK) return undefined;
+  const text = Buffer.from(bytes.buffer).toString("latin1", end - MARK, end);
+  return text.startsWith("reused:") ? text.trimEnd() : undefined;
 }
 
 async function failure(it: AsyncIterable<ExtractedBatch>): Promise<TailkitError> {
@@ -209,6 +235,91 @@ describe("worker extraction", () => {
     expect(await drain(e.extract(a))).toEqual(expected);
     expect(e.stats().mode).toBe("inline");
     expect(e.stats().fallbackReason).toMatch(/exports no plugin definition named aws/);
+  });
+
+  it("sends a written batch's buffer back to its worker, transferred, and the worker makes later batches in it", async () => {
+    const e = extractor("aws_vpc_flow_log", 1);
+    const a = await artifact("reuse.log.gz", vpcText(30_000)); // 15 batches of 2,000 lines and one of 1 (the header is a line)
+    const expected = await drain(extractor("aws_vpc_flow_log", 0).extract(a));
+    const marks: string[] = [];
+    let n = 0;
+    const got = await drain(e.extract(a), (out) => {
+      // The last batch is one line: a copy (see the next test).
+      if (out.release === undefined) return;
+      const bytes = bytesOf(out);
+      const m = markOf(bytes);
+      if (m !== undefined) marks.push(m);
+      mark(bytes, String(n++));
+      out.release!();
+      // Gone back to the worker, with the mark.
+      expect(bytes.buffer.byteLength).toBe(0);
+      out.release!();
+    });
+    expect(got).toEqual(expected);
+    expect(n).toBe(got.length - 1);
+    expect(e.stats().buffersReturned).toBe(n);
+    expect(marks.length).toBeGreaterThan(0);
+    expect(new Set(marks).size).toBe(marks.length);
+  });
+
+  it("sends a small batch as a copy of its bytes, which has nothing to give back", async () => {
+    const e = extractor("aws_vpc_flow_log", 1);
+    const a = await artifact("small.log.gz", vpcText(3));
+    const got = await drain(e.extract(a), (out) => {
+      const bytes = bytesOf(out);
+      expect(bytes.byteLength).toBeGreaterThan(0);
+      // Not the worker's whole buffer, which a view would have cloned with it.
+      expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+      expect(out.release).toBeUndefined();
+    });
+    expect(got.map((b) => b.count)).toEqual([3]);
+    expect(e.stats().buffersReturned).toBe(0);
+  });
+
+  it("gives back the buffers of batches queued but never taken when the consumer stops early", async () => {
+    const e = extractor("aws_vpc_flow_log", 1, { maxBatchesInFlight: 2 });
+    const it = e.extract(await artifact("stop-early.log.gz", vpcText(20_000)))[Symbol.asyncIterator]();
+    expect((await it.next()).done).toBe(false);
+    await vi.waitFor(() => expect(e.stats().batchesQueued).toBe(2), { timeout: 30_000, interval: 20 });
+    await it.return!(undefined);
+    expect(e.stats()).toMatchObject({ batchesQueued: 0, buffersReturned: 2 });
+  });
+
+  it("keeps a buffer released after the extractor closed: its worker is gone", async () => {
+    const e = createExtractor(spec("aws_vpc_flow_log"), { pluginModule: PLUGIN_MODULE, pluginName: awsPlugin.name, workers: 1 });
+    const it = e.extract(await artifact("after-close.log.gz", vpcText(4000)))[Symbol.asyncIterator]();
+    const first = (await it.next()).value as ExtractedBatch;
+    await it.return!(undefined);
+    const returned = e.stats().buffersReturned;
+    await e.close();
+    first.release!();
+    expect(bytesOf(first).byteLength).toBeGreaterThan(0);
+    expect(e.stats().buffersReturned).toBe(returned);
+  });
+
+  it("inline: a released batch's buffer goes back to this thread's pool once, and later batches are made in it", async () => {
+    const e = extractor("aws_vpc_flow_log", 0);
+    const a = await artifact("reuse-inline.log.gz", vpcText(30_000));
+    const released = new Set<ArrayBufferLike>();
+    let reused = 0;
+    let first = true;
+    const got = await drain(e.extract(a), (out) => {
+      const bytes = bytesOf(out);
+      if (released.has(bytes.buffer)) reused++;
+      if (first) {
+        // Empty the pool, so that it counts this batch's buffer only.
+        while (pooledBuffers() > 0) takeBuffer(0);
+        out.release!();
+        out.release!();
+        expect(pooledBuffers()).toBe(1);
+        first = false;
+      } else {
+        out.release!();
+      }
+      released.add(bytes.buffer);
+    });
+    expect(got.length).toBe(16);
+    expect(reused).toBeGreaterThan(0);
   });
 
   it("extracts inline when the plugin module is TypeScript source, which a worker cannot import", () => {
