@@ -3,7 +3,9 @@ export { serve, PluginRuntime, type ServeOptions, type PluginDefinition, type Co
 export { launchPlugin, PluginClient, type LaunchOptions, type PluginExit } from "./host/index.js";
 export { Code, TailkitError, invalidArgument, type ErrorDetails } from "./errors/index.js";
 export { validateConfig, type JSONSchema } from "./schema/index.js";
-export type { TableDefinition, TableEnrichment, EnrichContext, Row, TableSourceSupport } from "./tables/types.js";
+export type { TableDefinition, TableEnrichment, EnrichContext, Row, TableSourceSupport, LineFormat, LineReader } from "./tables/types.js";
+export { LineOutcome } from "./tables/types.js";
+export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
 export type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "./sources/types.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
 export { createLinesLoader, createJsonDocumentLoader, RowErrorItem, type Loader, type LoaderOptions, type JsonDocumentLoaderOptions } from "./loaders/index.js";

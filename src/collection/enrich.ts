@@ -45,13 +45,32 @@ export interface EnrichedBatch {
  */
 export interface BatchEnricher {
   add(rows: readonly unknown[], positions: readonly number[]): void;
+  /**
+   * Enriches one row into the batch's sink and says what became of it: WRITTEN, FILTERED (outside [from, to)), or the
+   * failure. Unlike add(), it records nothing in the batch: the caller keeps its own positions.
+   */
+  addOne(item: unknown, position: number): typeof WRITTEN | typeof FILTERED | EnrichFailure;
   finish(): EnrichedBatch;
 }
+
+/** Where enriched lines go: the batch's own encoder, or a caller's buffer that also holds rows made elsewhere. */
+export interface LineSink {
+  /** Appends one line's text; the text ends with "\n". */
+  push(line: string): void;
+}
+
+/** addOne outcomes. */
+export const WRITTEN = 0;
+export const FILTERED = 1;
 
 /** Enriches a batch of rows at once; `begin()` starts a batch that is filled piece by piece. */
 export interface Enricher {
   (rows: unknown[], positions: number[]): EnrichedBatch;
-  begin(): BatchEnricher;
+  /**
+   * Starts a batch. With a sink, lines go there (and finish() returns no bytes); `ingest` sets the batch's
+   * tp_ingest_timestamp (default: now).
+   */
+  begin(sink?: LineSink, ingest?: string): BatchEnricher;
 }
 
 /** The deterministic id prefix of an artifact: the same source, artifact name and position always give the same tp_id. */
@@ -70,7 +89,7 @@ const NO_BYTES = Buffer.alloc(0);
  * The buffer is sized from the previous batch, so in the steady state each byte is encoded once and never copied.
  * Buffers come from the thread's pool (batch-buffers.ts): one that the writer is done with is reused.
  */
-class LineEncoder {
+class LineEncoder implements LineSink {
   private text = "";
   private buf: Buffer;
   private used = 0;
@@ -196,8 +215,8 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   let lastMs = Number.NaN;
   let lastTs = "";
 
-  const begin = (): BatchEnricher => {
-    const ingest = new Date().toISOString();
+  const begin = (sink?: LineSink, ingestTime?: string): BatchEnricher => {
+    const ingest = ingestTime ?? new Date().toISOString();
     const ingestJson = `,"tp_ingest_timestamp":"${ingest}"`;
     // The fields from tp_ingest_timestamp to tp_source_location are the same for every row of a batch with the same
     // tp_index and tp_date: one string, remade when either changes, keeps each line a short rope.
@@ -208,94 +227,97 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
     let tsMiddle = "";
     let tsMiddleTs = "";
     let tsMiddleOf = "";
-    const out = new LineEncoder();
+    const encoder = sink === undefined ? new LineEncoder() : undefined;
+    const out: LineSink = sink ?? encoder!;
     const indexes: number[] = [];
     const failures: EnrichFailure[] = [];
     let filtered = 0;
     const add = (rows: readonly unknown[], positions: readonly number[]): void => {
       for (let i = 0; i < rows.length; i++) {
-        const item = rows[i];
         const position = positions[i]!;
-        let row: Row;
-        // A pre-serialized row (rawRow): its text is the row, its fields are what enrich reads.
-        let raw: string | undefined;
-        if (isRawRow(item)) {
-          row = item.fields;
-          raw = item.json;
-        } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
-          failures.push({ position, operation: "validate", message: `row ${position} is not an object` });
-          continue;
-        } else {
-          row = item as Row;
-        }
-        let extra;
-        try {
-          extra = table.enrich(row, enrichCtx);
-        } catch (err) {
-          failures.push({ position, operation: "enrich", message: `row ${position}: ${err instanceof Error ? err.message : String(err)}` });
-          continue;
-        }
-        const ms = toMs(extra.tp_timestamp);
-        if (Number.isNaN(ms)) {
-          failures.push({ position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` });
-          continue;
-        }
-        if (ms < fromMs || ms >= toMs_) {
-          filtered++;
-          continue;
-        }
-        if (ms !== lastMs) {
-          lastMs = ms;
-          lastTs = new Date(ms).toISOString();
-        }
-        const ts = lastTs;
-        const tpIndex = extra.tp_index ?? "default";
-        if (tpIndex !== lastIndex) {
-          lastIndex = tpIndex;
-          lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
-        }
-        const json = raw ?? (JSON.stringify(row) as string | undefined);
-        if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
-          let obj = row;
-          if (raw !== undefined) {
-            const parsed = parseRawRow(raw);
-            if (parsed === undefined) {
-              failures.push({ position, operation: "validate", message: `row ${position}: pre-serialized row is not a JSON object` });
-              continue;
-            }
-            obj = parsed;
-          }
-          out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
-        } else {
-          if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {
-            middleIndex = lastIndexJson;
-            middleDate = ts.slice(0, 10);
-            middle = flat(ingestJson + tableJson + lastIndexJson + `,"tp_date":"${middleDate}"` + sourceJson);
-          }
-          if (ts !== tsMiddleTs || middle !== tsMiddleOf) {
-            tsMiddleTs = ts;
-            tsMiddleOf = middle;
-            tsMiddle = flat(`","tp_timestamp":"${ts}"${middle}`);
-          }
-          out.push(
-            (isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") +
-            `"tp_id":"${prefix}${position.toString(36)}` +
-            tsMiddle +
-            optionalField("tp_source_ip", extra.tp_source_ip) +
-            optionalField("tp_destination_ip", extra.tp_destination_ip) +
-            optionalField("tp_ips", extra.tp_ips) +
-            optionalField("tp_usernames", extra.tp_usernames) +
-            optionalField("tp_akas", extra.tp_akas) +
-            optionalField("tp_domains", extra.tp_domains) +
-            optionalField("tp_emails", extra.tp_emails) +
-            optionalField("tp_tags", extra.tp_tags) +
-            "}\n",
-          );
-        }
-        indexes.push(position);
+        const r = addOne(rows[i], position);
+        if (r === WRITTEN) indexes.push(position);
+        else if (r === FILTERED) filtered++;
+        else failures.push(r);
       }
     };
-    return { add, finish: () => ({ bytes: out.finish(), count: indexes.length, indexes, failures, filtered }) };
+    const addOne = (item: unknown, position: number): typeof WRITTEN | typeof FILTERED | EnrichFailure => {
+      let row: Row;
+      // A pre-serialized row (rawRow): its text is the row, its fields are what enrich reads.
+      let raw: string | undefined;
+      if (isRawRow(item)) {
+        row = item.fields;
+        raw = item.json;
+      } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
+        return { position, operation: "validate", message: `row ${position} is not an object` };
+      } else {
+        row = item as Row;
+      }
+      let extra;
+      try {
+        extra = table.enrich(row, enrichCtx);
+      } catch (err) {
+        return { position, operation: "enrich", message: `row ${position}: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      const ms = toMs(extra.tp_timestamp);
+      if (Number.isNaN(ms)) {
+        return { position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
+      }
+      if (ms < fromMs || ms >= toMs_) return FILTERED;
+      if (ms !== lastMs) {
+        lastMs = ms;
+        lastTs = new Date(ms).toISOString();
+      }
+      const ts = lastTs;
+      const tpIndex = extra.tp_index ?? "default";
+      if (tpIndex !== lastIndex) {
+        lastIndex = tpIndex;
+        lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
+      }
+      const json = raw ?? (JSON.stringify(row) as string | undefined);
+      if (json === undefined || json.includes(SDK_FIELDS) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
+        let obj = row;
+        if (raw !== undefined) {
+          const parsed = parseRawRow(raw);
+          if (parsed === undefined) {
+            return { position, operation: "validate", message: `row ${position}: pre-serialized row is not a JSON object` };
+          }
+          obj = parsed;
+        }
+        out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, ts, ingest, ctx) + "\n");
+      } else {
+        if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {
+          middleIndex = lastIndexJson;
+          middleDate = ts.slice(0, 10);
+          middle = flat(ingestJson + tableJson + lastIndexJson + `,"tp_date":"${middleDate}"` + sourceJson);
+        }
+        if (ts !== tsMiddleTs || middle !== tsMiddleOf) {
+          tsMiddleTs = ts;
+          tsMiddleOf = middle;
+          tsMiddle = flat(`","tp_timestamp":"${ts}"${middle}`);
+        }
+        out.push(
+          (isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") +
+          `"tp_id":"${prefix}${position.toString(36)}` +
+          tsMiddle +
+          optionalField("tp_source_ip", extra.tp_source_ip) +
+          optionalField("tp_destination_ip", extra.tp_destination_ip) +
+          optionalField("tp_ips", extra.tp_ips) +
+          optionalField("tp_usernames", extra.tp_usernames) +
+          optionalField("tp_akas", extra.tp_akas) +
+          optionalField("tp_domains", extra.tp_domains) +
+          optionalField("tp_emails", extra.tp_emails) +
+          optionalField("tp_tags", extra.tp_tags) +
+          "}\n",
+        );
+      }
+      return WRITTEN;
+    };
+    return {
+      add,
+      addOne,
+      finish: () => ({ bytes: encoder?.finish() ?? Buffer.alloc(0), count: indexes.length, indexes, failures, filtered }),
+    };
   };
   const enrich = ((rows: unknown[], positions: number[]): EnrichedBatch => {
     const b = begin();

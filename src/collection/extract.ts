@@ -7,6 +7,7 @@ import type { TableDefinition } from "../tables/types.js";
 import { encodedLines, type RowBatch } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { createEnricher } from "./enrich.js";
+import { extractLines } from "./fast-lines.js";
 import { createWorkerExtractor } from "./worker-pool.js";
 
 /** What extraction needs to know besides the artifact: the same for every artifact of an execution. */
@@ -50,6 +51,10 @@ const PIECE_ITEMS = 256;
  * Throws a TailkitError naming the artifact when the artifact itself is unreadable; batches yielded before stay valid.
  */
 export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, signal?: AbortSignal): AsyncGenerator<ExtractedBatch> {
+  if (spec.table.lineFormat !== undefined) {
+    yield* extractLines(local, spec, spec.table.lineFormat, signal);
+    return;
+  }
   const info = local.info;
   const chain = new MapperChain(spec.table.mappers(spec.tableConfig), info);
   const enrich = createEnricher({

@@ -84,7 +84,7 @@ const SLICE_BYTES = 256 * 1024;
  * the limit, or one that fails to inflate (the stream then delivers its good lines before reporting the fault).
  * One synchronous inflate costs less than a stream's per-chunk hops to the thread pool and back.
  */
-async function readSmallGzip(artifact: LocalArtifact, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
+export async function readSmallGzip(artifact: LocalArtifact, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
   if (!(artifact.bytes > 0 && artifact.bytes <= SMALL_GZIP_BYTES)) return undefined;
   let raw: Buffer;
   try {
@@ -95,7 +95,11 @@ async function readSmallGzip(artifact: LocalArtifact, signal: AbortSignal | unde
   }
   if (!isGzip(raw) || raw.length > SMALL_GZIP_BYTES) return undefined;
   try {
-    return zlib.gunzipSync(raw, { maxOutputLength: SMALL_GZIP_MAX_OUTPUT });
+    // The trailer's ISIZE is the inflated size (mod 2^32) of the last member: an output chunk that size takes the
+    // whole file at once, sparing the copy of many 16 KiB pieces into one buffer. A wrong ISIZE only costs that copy.
+    const isize = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
+    const chunkSize = Math.min(SMALL_GZIP_MAX_OUTPUT, Math.max(64 * 1024, isize + 1));
+    return zlib.gunzipSync(raw, { maxOutputLength: SMALL_GZIP_MAX_OUTPUT, chunkSize });
   } catch {
     return undefined;
   }
@@ -105,7 +109,7 @@ function* slices(bytes: Buffer): Generator<Buffer> {
   for (let i = 0; i < bytes.length; i += SLICE_BYTES) yield bytes.subarray(i, Math.min(bytes.length, i + SLICE_BYTES));
 }
 
-function validateLimits(batchSize: number, maxLineBytes: number): void {
+export function validateLimits(batchSize: number, maxLineBytes: number): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new TailkitError(Code.InvalidArgument, `batchSize: must be a positive integer, got ${batchSize}`, {
       field: "batchSize",
@@ -118,25 +122,83 @@ function validateLimits(batchSize: number, maxLineBytes: number): void {
   }
 }
 
+/**
+ * The start of a line that goes on in the next read: kept up to maxLineBytes (+1 for a CR that may turn out to end
+ * it), or, once over the limit, only counted.
+ */
+export class LineCarry {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  /** Set while the current line is over the limit: its bytes are counted, not kept. */
+  discarding = false;
+  /** Bytes of the line being discarded, so far. */
+  discardedBytes = 0;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** True when no line is carried over. */
+  get empty(): boolean {
+    return this.bytes === 0 && !this.discarding;
+  }
+
+  /** Bytes kept of the carried line. */
+  get held(): number {
+    return this.bytes;
+  }
+
+  keep(chunk: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n === 0) return;
+    if (this.discarding) {
+      this.discardedBytes += n;
+      return;
+    }
+    if (this.bytes + n > this.maxLineBytes + 1) {
+      this.discarding = true;
+      this.discardedBytes = this.bytes + n;
+      this.parts = [];
+      this.bytes = 0;
+      return;
+    }
+    this.parts.push(chunk.subarray(start, end));
+    this.bytes += n;
+  }
+
+  /** The kept bytes and then chunk[start, end) (the line's end, if any) as one buffer, a CR included; then empty. */
+  take(chunk?: Buffer, start = 0, end = 0): Buffer {
+    if (chunk !== undefined && end > start) this.parts.push(chunk.subarray(start, end));
+    const joined = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    this.parts = [];
+    this.bytes = 0;
+    return joined;
+  }
+
+  /** Ends a discarded line; its byte count. */
+  endDiscard(): number {
+    const n = this.discardedBytes;
+    this.discarding = false;
+    this.discardedBytes = 0;
+    return n;
+  }
+}
+
 /** Splits a byte stream into lines, holding at most maxLineBytes (+1 for a possible CR) of one line. */
 class LineSplitter {
-  private parts: Buffer[] = [];
-  private partsBytes = 0;
-  /** Set while the current line is over the limit: its bytes are counted, not kept. */
-  private discarding = false;
-  private discardedBytes = 0;
+  private readonly carry: LineCarry;
   private lineIndex = 0;
 
   constructor(
     private readonly maxLineBytes: number,
     private readonly skipLines: LinesLoaderOptions["skipLines"],
-  ) {}
+  ) {
+    this.carry = new LineCarry(maxLineBytes);
+  }
 
   push(chunk: Buffer, out: unknown[]): void {
     let start = 0;
     // Most reads hold thousands of whole lines: decode the run of them once and split the string, instead of one
     // decode call per line. A line that began in an earlier read, or one being discarded, takes the byte path below.
-    if (this.partsBytes === 0 && !this.discarding) {
+    if (this.carry.empty) {
       const last = chunk.lastIndexOf(LF);
       if (last > 0) {
         this.emitRun(chunk, last, out);
@@ -146,19 +208,19 @@ class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(LF, start);
       if (nl === -1) {
-        this.keep(chunk, start, chunk.length);
+        this.carry.keep(chunk, start, chunk.length);
         return;
       }
-      if (this.discarding) {
-        this.emitTooLong(this.discardedBytes + (nl - start), out);
-      } else if (this.partsBytes === 0) {
+      if (this.carry.discarding) {
+        this.carry.keep(chunk, start, nl);
+        this.emitTooLong(this.carry.endDiscard(), out);
+      } else if (this.carry.held === 0) {
         // Fast path: the whole line sits in this chunk; decode straight from it without copying.
         const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
         if (end - start > this.maxLineBytes) this.emitTooLong(end - start, out);
         else this.emit(chunk.toString("utf8", start, end), out);
       } else {
-        this.parts.push(chunk.subarray(start, nl));
-        this.emitJoined(out);
+        this.emitJoined(this.carry.take(chunk, start, nl), out);
       }
       start = nl + 1;
     }
@@ -187,33 +249,11 @@ class LineSplitter {
 
   /** Flushes a last line that has no trailing newline. */
   end(out: unknown[]): void {
-    if (this.discarding) this.emitTooLong(this.discardedBytes, out);
-    else if (this.partsBytes > 0) this.emitJoined(out);
+    if (this.carry.discarding) this.emitTooLong(this.carry.endDiscard(), out);
+    else if (this.carry.held > 0) this.emitJoined(this.carry.take(), out);
   }
 
-  private keep(chunk: Buffer, start: number, end: number): void {
-    const n = end - start;
-    if (n === 0) return;
-    if (this.discarding) {
-      this.discardedBytes += n;
-      return;
-    }
-    // +1 tolerates a CR that may turn out to precede the newline and not count toward the line.
-    if (this.partsBytes + n > this.maxLineBytes + 1) {
-      this.discarding = true;
-      this.discardedBytes = this.partsBytes + n;
-      this.parts = [];
-      this.partsBytes = 0;
-      return;
-    }
-    this.parts.push(chunk.subarray(start, end));
-    this.partsBytes += n;
-  }
-
-  private emitJoined(out: unknown[]): void {
-    const joined = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-    this.parts = [];
-    this.partsBytes = 0;
+  private emitJoined(joined: Buffer, out: unknown[]): void {
     const end = joined.length > 0 && joined[joined.length - 1] === CR ? joined.length - 1 : joined.length;
     if (end > this.maxLineBytes) this.emitTooLong(end, out);
     else this.emit(joined.toString("utf8", 0, end), out);
@@ -229,8 +269,6 @@ class LineSplitter {
 
   private emitTooLong(bytes: number, out: unknown[]): void {
     const index = this.lineIndex++;
-    this.discarding = false;
-    this.discardedBytes = 0;
     out.push(new RowErrorItem(`line ${index + 1} is ${bytes} bytes, over the limit of ${this.maxLineBytes} bytes`));
   }
 }

@@ -2,6 +2,8 @@ import type { JSONSchema } from "../schema/index.js";
 import type { Loader } from "../loaders/types.js";
 import type { Mapper } from "../mappers/types.js";
 import type { ArtifactInfo } from "../sources/types.js";
+import type { ByteBatch } from "../collection/byte-batch.js";
+import type { RowTail } from "../collection/row-tail.js";
 
 /** A row as it travels through the pipeline: a plain JSON-able object. */
 export type Row = Record<string, unknown>;
@@ -50,4 +52,44 @@ export interface TableDefinition<Config = Record<string, unknown>> {
   mappers(config: Config): Mapper[];
   /** Table-specific tp_* fields of a mapped row; throw to reject the row (an "enrich" row error). */
   enrich(row: Row, ctx: EnrichContext): TableEnrichment;
+  /**
+   * A compiled format for artifacts that hold one row per line (see defineDelimitedTable). When present, extraction
+   * reads the artifact's lines as bytes and the format writes each row, tp_* fields included, straight into the
+   * output, with no string or object per row. The loader, mappers and enrich above stay the reference: the format
+   * must give the same bytes, and any line it declines goes that way.
+   */
+  readonly lineFormat?: LineFormat;
+}
+
+/** What a LineReader did with a line. */
+export const LineOutcome = {
+  /** A row was written. */
+  Row: 0,
+  /** The row was outside [from, to): a position is used, nothing is written. */
+  Filtered: 1,
+  /** Not a row (a header, a blank line): no position is used. */
+  Skip: 2,
+  /** The reader cannot write this line exactly; nothing was written and the line takes the reference path. */
+  Decline: 3,
+} as const;
+export type LineOutcome = (typeof LineOutcome)[keyof typeof LineOutcome];
+
+/** A compiled line format: one reader per artifact, since a file's header can change its layout. */
+export interface LineFormat {
+  open(artifact: ArtifactInfo): LineReader;
+  /** JSON-able text of tp_index for rows that have no value of their own (an artifact property, or "default"). */
+  indexFallback(artifact: ArtifactInfo): string;
+}
+
+/** Turns the lines of one artifact into rows. */
+export interface LineReader {
+  /**
+   * Writes the row of line bytes[start, end) (no line end) into out, with the common fields from tail, as
+   * `{fields…` + tail.head() + tp_index + tail.afterIndex() + table fields + `}\n`; or says why not.
+   */
+  write(bytes: Uint8Array, start: number, end: number, position: number, out: ByteBatch, tail: RowTail): LineOutcome;
+  /** The reference mapping of a line the reader declined, sharing the reader's state (the header's layout). */
+  map(line: string): Row | undefined;
+  /** The mapper name row errors of map() carry. */
+  readonly mapperName: string;
 }

@@ -1,23 +1,31 @@
-import { describe, expect, it } from "vitest";
-import { createEnricher } from "../../src/collection/enrich.js";
-import { MapperChain } from "../../src/mappers/chain.js";
-import { isRawRow } from "../../src/mappers/raw-row.js";
-import type { Mapper } from "../../src/mappers/types.js";
-import { createVpcFlowLogMapper, vpcFlowLogTable } from "../../plugins/aws/src/vpc-flow-log.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ByteBatch } from "../../src/collection/byte-batch.js";
+import { RowTail } from "../../src/collection/row-tail.js";
+import { LineOutcome } from "../../src/tables/types.js";
+import { vpcFlowLogTable } from "../../plugins/aws/src/vpc-flow-log.js";
+import { bothPaths, type RunOptions } from "../tables/line-format-helpers.js";
 
-const artifact = { name: "AWSLogs/123456789012/vpcflowlogs/x.log.gz", location: "/d/x.log.gz", properties: { account: "123456789012" } };
+// The table's line format writes rows as bytes; the reference path (lines loader → mapper → enrich) is the same
+// table without it. Every test here runs both on the same file and wants the same result, line for line.
+const info = (file: string) => ({ name: `AWSLogs/123456789012/vpcflowlogs/${path.basename(file)}`, location: file, properties: { account: "123456789012" } });
+const both = (file: string, opts: RunOptions = {}) => bothPaths(vpcFlowLogTable, file, { ...opts, info: info(file) });
 
-/** Runs lines through the mapper chain and the enricher; returns the JSON lines, row errors and enrich failures. */
-function collect(lines: string[], objects: boolean): { lines: string[]; errors: string[] } {
-  const chain = new MapperChain([createVpcFlowLogMapper({ objects }) as Mapper], artifact);
-  const enrich = createEnricher({ table: vpcFlowLogTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact });
-  const mapped = chain.map(lines);
-  const out = enrich(mapped.rows, mapped.positions);
-  const text = out.bytes.toString("utf8").replace(/"tp_ingest_timestamp":"[^"]+"/g, '"tp_ingest_timestamp":"X"');
-  return {
-    lines: text.split("\n").filter((l) => l !== ""),
-    errors: [...mapped.errors.map((e) => `${e.position} ${e.message}`), ...out.failures.map((f) => `${f.position} ${f.operation} ${f.message}`)],
-  };
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "tailkit-vpc-"));
+});
+afterEach(async () => {
+  await fs.promises.rm(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string | Buffer): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
 }
 
 const DEFAULT_LINES = [
@@ -31,24 +39,32 @@ const DEFAULT_LINES = [
   // Strings JSON must escape, and non-ASCII.
   '2 123456789012 eni-"q" 10.0.0.1\\x 10.0.0.2\ty 1 2 6 1 1 1700000000 1700000060 ACCÉPT ✓',
   "2 123456789012 tp_eni 10.0.0.1 10.0.0.2 1 2 6 1 1 1700000000 1700000060 ACCEPT OK",
+  // Empty values (two separators in a row), and a time a Date cannot hold.
+  "2 123456789012  10.0.0.1 10.0.0.2 1 2 6 1 1 1700000000 1700000060 ACCEPT OK",
+  "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 999999999999999 1700000060 ACCEPT OK",
   // Errors: a field that is not a number, a wrong field count, no start.
   "2 123456789012 eni-1 10.0.0.1 10.0.0.2 http 2 6 1 1 1700000000 1700000060 ACCEPT OK",
   "2 123456789012 eni-1",
+  "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 - 1700000060 ACCEPT OK",
   "",
 ];
 
-describe("aws_vpc_flow_log pre-serialized rows", () => {
-  it("makes raw rows, and the lines are byte-identical to serializing the row objects", () => {
-    const mapper = createVpcFlowLogMapper();
-    expect(isRawRow(mapper.map(DEFAULT_LINES[0]!, { artifact, itemIndex: 0 }))).toBe(true);
-    const raw = collect(DEFAULT_LINES, false);
-    const obj = collect(DEFAULT_LINES, true);
-    expect(raw.lines.length).toBe(8);
-    expect(raw).toEqual(obj);
-    expect(JSON.parse(raw.lines[2]!)).toMatchObject({ srcaddr: null, tp_source_ip: null, tp_index: "123456789012", start: 1700000001 });
+describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
+  it("writes a plain line itself, and gives what the reference path gives for every kind of line", async () => {
+    const tail = new RowTail({ table: vpcFlowLogTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info("/x") }, "default");
+    tail.startBatch(new Date().toISOString());
+    const line = Buffer.from(DEFAULT_LINES[0]!);
+    expect(vpcFlowLogTable.lineFormat!.open(info("/x")).write(line, 0, line.length, 0, new ByteBatch(), tail)).toBe(LineOutcome.Row);
+
+    const out = await both(write("default.log", DEFAULT_LINES.join("\n")));
+    expect(out.lines).toHaveLength(9);
+    expect(out.errors).toHaveLength(4);
+    expect(out.errors.join("\n")).toContain("record 12: vpc_flow_log: expected 14 space-separated fields, found 3");
+    expect(JSON.parse(out.lines[2]!)).toMatchObject({ srcaddr: null, tp_source_ip: null, tp_index: "123456789012", start: 1700000001, tp_ips: [] });
+    expect(JSON.parse(out.lines[1]!)).toMatchObject({ tp_ips: ["10.0.0.1"], tp_timestamp: "2023-11-14T22:13:20.000Z", tp_date: "2023-11-14" });
   });
 
-  it("follows a header line (custom format), falling back to objects for names it cannot write in order", () => {
+  it("follows a header line (custom format), including names it cannot write in order", async () => {
     const custom = [
       "version account-id srcaddr dstaddr start end pkt-srcaddr tcp-flags",
       "5 123456789012 10.0.0.1 10.0.0.2 1700000000 1700000060 10.1.1.1 19",
@@ -59,12 +75,59 @@ describe("aws_vpc_flow_log pre-serialized rows", () => {
       "5 10.0.0.1 10.0.0.9 1700000000",
       "version __proto__ start",
       "5 x 1700000000",
+      "interface-id srcaddr start tp_index",
+      "eni-1 10.0.0.1 1700000000 mine",
       "version action",
       "5 ACCEPT",
     ];
-    const raw = collect(custom, false);
-    expect(raw).toEqual(collect(custom, true));
-    expect(raw.lines.length).toBe(5);
-    expect(raw.errors).toHaveLength(1); // no start in the last format
+    const out = await both(write("custom.log", custom.join("\n") + "\n"));
+    expect(out.lines).toHaveLength(6);
+    expect(out.errors).toHaveLength(1); // no start in the last format
+  });
+
+  it("agrees on generated files: CRLF, blank lines, a byte order mark, over-long lines, lines across reads, gzip, batches, from/to", async () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor(seed / 65536) % n;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)]!;
+    const lines: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const r = rand(100);
+      if (r < 80) {
+        lines.push(
+          `2 ${pick(["123456789012", "-", "210987654321"])} eni-${rand(1e6).toString(16)} 10.0.${rand(256)}.${rand(256)} ${pick(["10.0.0.1", "-", "172.16.0.9"])} ` +
+            `${rand(65536)} ${pick(["443", "0", "-", "080"])} 6 ${rand(1e4)} ${rand(1e7)} ${1700000000 + rand(7200)} ${1700000100 + rand(7200)} ${pick(["ACCEPT", "REJECT"])} OK`,
+        );
+      } else if (r < 84) lines.push("");
+      else if (r < 87) lines.push("x".repeat(150 + rand(300))); // over the 200-byte limit below, or a wrong field count
+      else if (r < 90) lines.push(`2 1 eni-é 10.0.0.1 - 1 2 6 1 1 ${1700000000 + rand(100)} 1 ACCEPT OK`);
+      else if (r < 92) lines.push("2 1 eni 10.0.0.1");
+      else lines.push(`2 123456789012 eni-${i} 10.0.0.1 10.0.0.2 1 2 6 1 1 ${1700000000 + rand(7200)} 1700000060 ACCEPT OK`);
+    }
+    const text = "\ufeff" + lines.map((l, i) => (i % 5 === 0 ? l + "\r" : l)).join("\n");
+    const plain = write("gen.log", text); // over 256 KB: streamed in reads that split lines
+    expect(fs.statSync(plain).size).toBeGreaterThan(500_000);
+    const gz = write("gen.log.gz", zlib.gzipSync(text));
+
+    const loader = { maxLineBytes: 200, batchSize: 333 };
+    const a = await both(plain, { loader });
+    expect(a.lines.length).toBeGreaterThan(4000);
+    expect(a.errors.some((e) => e.includes("over the limit of 200 bytes"))).toBe(true);
+    const b = await both(gz, { loader });
+    // The same rows from the gzip file; only the artifact (its location and the id prefix made from its name) differs.
+    const same = (l: string) => l.replace(/"tp_id":"[^"]+"/, "").replace(/gen\.log(\.gz)?/, "gen");
+    expect(b.lines.map(same)).toEqual(a.lines.map(same));
+    const c = await both(gz, { loader: { batchSize: 7 }, from: new Date(1700001000_000), to: new Date(1700004000_000) });
+    expect(c.lines.length).toBeGreaterThan(1000);
+    expect(c.lines.length).toBeLessThan(a.lines.length);
+  });
+
+  it("reports a truncated gzip after the good lines, as the reference path does", async () => {
+    const text = DEFAULT_LINES.slice(0, 3).join("\n").repeat(1) + "\n" + DEFAULT_LINES[0]!.repeat(1) + "\n";
+    const gz = zlib.gzipSync(text.repeat(2000));
+    const out = await both(write("cut.log.gz", gz.subarray(0, gz.length - 40)));
+    expect(out.errors.at(-1)).toMatch(/^failed: .*cut\.log\.gz: gzip stream is truncated/);
   });
 });

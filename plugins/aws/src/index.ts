@@ -11,4 +11,4 @@ export const awsPlugin: PluginDefinition = {
 };
 
 export { cloudTrailTable, cloudTrailRecordsExtractor, CLOUDTRAIL_FILE_LAYOUT } from "./cloudtrail.js";
-export { vpcFlowLogTable, createVpcFlowLogMapper, VPC_FLOW_LOG_FILE_LAYOUT, VPC_DEFAULT_FIELDS } from "./vpc-flow-log.js";
+export { vpcFlowLogTable, VPC_FLOW_LOG_FILE_LAYOUT, VPC_DEFAULT_FIELDS } from "./vpc-flow-log.js";

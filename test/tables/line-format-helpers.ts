@@ -1,0 +1,60 @@
+import fs from "node:fs";
+import { expect } from "vitest";
+import { extractArtifact, type ExtractSpec } from "../../src/collection/extract.js";
+import type { LoaderOptions } from "../../src/loaders/types.js";
+import type { ArtifactInfo } from "../../src/sources/types.js";
+import type { TableDefinition } from "../../src/tables/types.js";
+
+// A table's line format against its reference path (the same table without the format): both run on the same file.
+
+export interface Outcome {
+  lines: string[];
+  indexes: number[];
+  errors: string[];
+  /** Where the last batch ended; batches are checked to be adjacent from 0. */
+  end: number;
+  rowsReceived: number;
+}
+
+export interface RunOptions {
+  loader?: LoaderOptions;
+  from?: Date;
+  to?: Date;
+  info?: ArtifactInfo;
+}
+
+/** Extracts one file with the table; lines with tp_ingest_timestamp made constant, errors sorted by position. */
+export async function runExtract(table: TableDefinition, file: string, opts: RunOptions = {}): Promise<Outcome> {
+  const info = opts.info ?? { name: file, location: file, properties: {} };
+  const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
+  const spec: ExtractSpec = { table, tableConfig: {}, partition: "p", sourceType: "file", sourceName: "s", loaderOptions: opts.loader, from: opts.from, to: opts.to };
+  const out: Outcome = { lines: [], indexes: [], errors: [], end: 0, rowsReceived: 0 };
+  let failure: string | undefined;
+  try {
+    for await (const b of extractArtifact(local, spec)) {
+      expect(b.batch.from).toBe(out.end);
+      out.end = b.batch.to;
+      const text = Buffer.from((b.batch.lines as { bytes: Uint8Array }).bytes).toString("utf8");
+      const lines = text === "" ? [] : text.slice(0, -1).split("\n");
+      expect(lines).toHaveLength(b.batch.lines.length);
+      out.lines.push(...lines.map((l) => l.replace(/"tp_ingest_timestamp":"[^"]+"/, '"tp_ingest_timestamp":"X"')));
+      out.indexes.push(...b.batch.indexes);
+      out.errors.push(...b.rowErrors.map((e) => `${e.position} ${e.operation} ${e.message}`));
+      out.rowsReceived += b.rowsReceived;
+    }
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  }
+  out.errors.sort((a, b) => parseInt(a) - parseInt(b));
+  if (failure !== undefined) out.errors.push(`failed: ${failure}`);
+  return out;
+}
+
+/** Runs the table with and without its line format, expects the same outcome, and returns it. */
+export async function bothPaths(table: TableDefinition, file: string, opts: RunOptions = {}): Promise<Outcome> {
+  expect(table.lineFormat).toBeDefined();
+  const fast = await runExtract(table, file, opts);
+  const reference = await runExtract({ ...table, lineFormat: undefined }, file, opts);
+  expect(fast).toEqual(reference);
+  return fast;
+}
