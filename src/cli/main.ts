@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../collection/events.js";
 import { Code, TailkitError } from "../errors/index.js";
-import { launchPlugin, type PluginClient } from "../host/index.js";
+import type { PluginClient } from "../host/index.js";
+import { spawnPlugin } from "../host/spawn.js";
 import type { CollectOptions } from "../plugin/types.js";
 import { SDK_VERSION } from "../version.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
@@ -64,7 +65,11 @@ interface CollectFlags {
 
 async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: PluginClient) => Promise<T>): Promise<T> {
   const command = resolvePlugin(plugin);
-  const client = await launchPlugin(command, verbose ? { onStderr: (l) => process.stderr.write(`[plugin] ${l}\n`) } : {});
+  const options = verbose ? { onStderr: (l: string) => process.stderr.write(`[plugin] ${l}\n`) } : {};
+  // The plugin starts first; gRPC and the protocol load here while it does.
+  const spawned = spawnPlugin(command, options);
+  const { connectPlugin } = await import("../host/plugin-client.js");
+  const client = await connectPlugin(spawned, options);
   try {
     return await fn(client);
   } finally {

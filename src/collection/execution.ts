@@ -177,6 +177,19 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   let extractor: Extractor | undefined;
   let fatal: TailkitError | undefined;
   try {
+    // Workers start first: they load the plugin module while state opens and the source lists artifacts.
+    const spec: ExtractSpec = {
+      table: opts.table,
+      tableConfig: opts.tableConfig,
+      partition: opts.partition,
+      sourceType: opts.sourceType,
+      sourceName: opts.sourceName,
+      from: opts.from,
+      to: opts.to,
+      loaderOptions: opts.loaderOptions,
+    };
+    const active = createExtractor(spec, { pluginModule: opts.pluginModule, pluginName: opts.pluginName, prestart: true });
+    extractor = active;
     state = await CollectionState.open({
       location: opts.state.location,
       plugin: opts.state.plugin,
@@ -189,18 +202,6 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
     const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
-    const spec: ExtractSpec = {
-      table: opts.table,
-      tableConfig: opts.tableConfig,
-      partition: opts.partition,
-      sourceType: opts.sourceType,
-      sourceName: opts.sourceName,
-      from: opts.from,
-      to: opts.to,
-      loaderOptions: opts.loaderOptions,
-    };
-    const active = createExtractor(spec, { pluginModule: opts.pluginModule, pluginName: opts.pluginName });
-    extractor = active;
     // An explicit time range or --recollect asks for artifacts again even when state says they are collected.
     const override = opts.state.recollect || opts.from !== undefined || opts.to !== undefined;
     const leaseMs = st.leaseSeconds * 1000;

@@ -156,6 +156,11 @@ export interface ExtractorOptions {
    * TAILKIT_WORKER_YOUNG_GENERATION_MB.
    */
   workerYoungGenerationMb?: number | undefined;
+  /**
+   * Start every worker now rather than at the first artifact, so that they load the plugin module while the caller
+   * opens its state and lists artifacts. Default false.
+   */
+  prestart?: boolean | undefined;
 }
 
 /** Checks ExtractorOptions; throws INVALID_ARGUMENT naming the bad option. */
@@ -206,6 +211,7 @@ export function createExtractor(spec: ExtractSpec, options: ExtractorOptions = {
     maxBatchesInFlight: options.maxBatchesInFlight ?? 2,
     youngGenerationMb:
       options.workerYoungGenerationMb ?? numberFromEnv("TAILKIT_WORKER_YOUNG_GENERATION_MB", (n) => n > 0) ?? DEFAULT_WORKER_YOUNG_GENERATION_MB,
+    prestart: options.prestart === true,
   });
 }
 

@@ -13,6 +13,8 @@ export interface WorkerExtractorOptions {
   maxBatchesInFlight: number;
   /** V8 young generation of each worker, in MB; undefined keeps Node's default. */
   youngGenerationMb: number | undefined;
+  /** Start all workers at once instead of at the first artifacts. */
+  prestart?: boolean;
 }
 
 /** Where the worker entry is, next to this module once compiled. */
@@ -71,6 +73,7 @@ class WorkerPoolExtractor implements Extractor {
       pluginName: options.pluginName,
       spec: { ...rest, tableName: table.name, loaderOptions: wireLoaderOptions },
     };
+    if (options.prestart) for (let i = 0; i < options.workers; i++) this.spawn();
   }
 
   extract(local: LocalArtifact, signal?: AbortSignal): AsyncIterable<ExtractedBatch> {

@@ -1,35 +1,16 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import { Subject, type Observable } from "rxjs";
 import type { CollectionEvent, CompleteEvent } from "../collection/events.js";
 import { emptyStatus } from "../collection/events.js";
 import { Code, TailkitError } from "../errors/index.js";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, parseHandshake } from "../plugin/handshake.js";
-import { HEALTH_SERVICE } from "../plugin/grpc-server.js";
+import { HEALTH_SERVICE, parseHandshake } from "../plugin/handshake.js";
+import { describeExit, spawnPlugin, type LaunchOptions, type PluginExit, type SpawnedPlugin } from "./spawn.js";
 import type { CollectOptions, PluginDescription } from "../plugin/types.js";
 import { eventFromWire, loadProtocol, toUnixMs } from "../protocol/index.js";
 import type { DescribeResponse, GRPCControllerClient, PluginServiceClient, WireEvent } from "../protocol/index.js";
 
-/** Options of launchPlugin; defaults in each field's comment. */
-export interface LaunchOptions {
-  args?: string[];
-  /** Extra environment for the plugin, over this process's. */
-  env?: NodeJS.ProcessEnv;
-  /** How long the plugin has to print its handshake line, in ms. Default 30,000. */
-  handshakeTimeoutMs?: number;
-  /** How long Shutdown waits for the plugin to exit before SIGKILL, in ms. Default 5,000. */
-  shutdownGraceMs?: number;
-  /** Receives each line the plugin writes to stderr. Default: kept only for error messages. */
-  onStderr?: (line: string) => void;
-  /** Lines of stderr kept for error messages. Default 20. */
-  stderrLines?: number;
-}
-
-/** How a plugin process ended. */
-export interface PluginExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { LaunchOptions, PluginExit };
 
 /** A running plugin process and a gRPC client to it. */
 export class PluginClient {
@@ -203,10 +184,6 @@ export class PluginClient {
   }
 }
 
-function describeExit(info: PluginExit): string {
-  return info.signal ? `on signal ${info.signal}` : `with code ${info.code}`;
-}
-
 function failedComplete(executionId: string, error: string): CompleteEvent {
   return { type: "complete", executionId, time: new Date(), rows: 0, chunks: 0, error, status: emptyStatus() };
 }
@@ -241,69 +218,19 @@ function decodeDescribe(res: DescribeResponse): PluginDescription {
  * A plugin that exits, prints a bad handshake or stays silent fails with a TailkitError quoting its stderr.
  */
 export async function launchPlugin(command: string, options: LaunchOptions = {}): Promise<PluginClient> {
-  const child = spawn(command, options.args ?? [], {
-    env: { ...process.env, ...options.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: "1" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  const tail: string[] = [];
-  const keep = options.stderrLines ?? 20;
-  let partial = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      tail.push(line);
-      if (tail.length > keep) tail.shift();
-      options.onStderr?.(line);
-    }
-  });
-  const exited = new Promise<PluginExit>((resolve) => {
-    child.once("exit", (code, signal) => {
-      if (partial) {
-        tail.push(partial);
-        options.onStderr?.(partial);
-      }
-      resolve({ code, signal });
-    });
-  });
-  const spawnError = new Promise<never>((_, reject) =>
-    child.once("error", (err) => reject(new TailkitError(Code.FailedPrecondition, `cannot start plugin ${command}: ${err.message}`))),
-  );
-  spawnError.catch(() => undefined);
-  const stderrText = () => (tail.length ? `; stderr:\n${tail.join("\n")}` : "");
+  return connectPlugin(spawnPlugin(command, options), options);
+}
 
-  const line = await Promise.race([
-    new Promise<string>((resolve) => {
-      let buf = "";
-      const onData = (chunk: Buffer) => {
-        buf += chunk.toString("utf8");
-        const nl = buf.indexOf("\n");
-        if (nl >= 0) {
-          child.stdout!.off("data", onData);
-          resolve(buf.slice(0, nl));
-        }
-      };
-      child.stdout!.on("data", onData);
-    }),
-    exited.then((info) => {
-      throw new TailkitError(Code.FailedPrecondition, `plugin ${command} exited ${describeExit(info)} before its handshake${stderrText()}`);
-    }),
-    spawnError,
-    new Promise<never>((_, reject) =>
-      setTimeout(
-        () => reject(new TailkitError(Code.DeadlineExceeded, `plugin ${command} printed no handshake within ${options.handshakeTimeoutMs ?? 30_000} ms${stderrText()}`)),
-        options.handshakeTimeoutMs ?? 30_000,
-      ).unref(),
-    ),
-  ]).catch((err: unknown) => {
-    child.kill("SIGKILL");
-    throw err;
-  });
-  // Plugins may log to stdout after the handshake (go-plugin forwards it); treat it like stderr.
-  child.stdout!.setEncoding("utf8");
-  child.stdout!.on("data", (chunk: string) => options.onStderr?.(chunk.trimEnd()));
-
+/**
+ * Connects to a plugin started with spawnPlugin: waits for its handshake, checks its health and opens the observer
+ * stream. A host that has work of its own to do at start-up (loading modules) spawns first and connects after, so the
+ * plugin boots meanwhile.
+ */
+export async function connectPlugin(spawned: SpawnedPlugin, options: LaunchOptions = {}): Promise<PluginClient> {
+  const { child, command, tail, exited, stderrText } = spawned;
+  // Parse the protocol while the plugin starts, not after its handshake.
+  loadProtocol();
+  const line = await spawned.handshake;
   let hs;
   try {
     hs = parseHandshake(line);
@@ -323,32 +250,35 @@ export async function launchPlugin(command: string, options: LaunchOptions = {})
   return client;
 }
 
+/**
+ * grpc.health.v1.Health/Check for the plugin's service. The two messages are small enough to encode by hand
+ * (HealthCheckRequest: field 1, the service name; HealthCheckResponse: field 1, the status enum, 1 = SERVING), which
+ * spares the host loading and parsing the health proto at every launch.
+ */
 async function checkHealth(address: string): Promise<void> {
-  const { HealthClient } = await loadHealthClient();
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const service = Buffer.from(HEALTH_SERVICE, "utf8");
+  const request = Buffer.concat([Buffer.from([0x0a, service.length]), service]);
   try {
     await new Promise<void>((resolve, reject) => {
-      client.Check({ service: HEALTH_SERVICE }, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: { status: string }) => {
-        if (err) reject(err);
-        else if (res.status !== "SERVING") reject(new Error(`health status ${res.status}`));
-        else resolve();
-      });
+      client.makeUnaryRequest<Buffer, number>(
+        "/grpc.health.v1.Health/Check",
+        (b) => b,
+        // Field 1 as a varint (tag 0x08); an absent field is 0, UNKNOWN.
+        (b) => (b.length >= 2 && b[0] === 0x08 ? b[1]! : 0),
+        request,
+        { deadline: Date.now() + 10_000 },
+        (err, status) => {
+          if (err) reject(err);
+          else if (status !== SERVING) reject(new Error(`health status ${HEALTH_STATUS[status ?? 0] ?? status}`));
+          else resolve();
+        },
+      );
     });
   } finally {
     client.close();
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let healthCtor: { HealthClient: any } | undefined;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function loadHealthClient(): Promise<{ HealthClient: any }> {
-  if (healthCtor) return healthCtor;
-  const { protoPath } = await import("grpc-health-check");
-  const protoLoader = await import("@grpc/proto-loader");
-  const def = protoLoader.loadSync(protoPath, { keepCase: true, enums: String, defaults: true });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const pkg = grpc.loadPackageDefinition(def) as any;
-  healthCtor = { HealthClient: pkg.grpc.health.v1.Health };
-  return healthCtor;
-}
+const SERVING = 1;
+const HEALTH_STATUS = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];

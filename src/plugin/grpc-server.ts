@@ -2,13 +2,14 @@ import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { Code, TailkitError } from "../errors/index.js";
+import { HEALTH_SERVICE } from "./handshake.js";
 import { eventToWire, fromUnixMs, loadProtocol } from "../protocol/index.js";
 import type { CollectRequest, PluginServiceHandlers, GRPCControllerHandlers } from "../protocol/index.js";
 import type { CollectOptions } from "./types.js";
 import type { PluginRuntime } from "./runtime.js";
 
 /** Health service name go-plugin hosts check. */
-export const HEALTH_SERVICE = "plugin";
+export { HEALTH_SERVICE };
 
 function parseJsonField(text: string, field: string): Record<string, unknown> | undefined {
   if (!text) return undefined;

@@ -34,3 +34,6 @@ export function parseHandshake(line: string): HandshakeAddress {
   if (protocol !== "grpc") throw new Error(`handshake: unsupported protocol ${JSON.stringify(protocol)} (want grpc)`);
   return { coreProtocol, appProtocol, network, address, protocol };
 }
+
+/** The grpc.health.v1 service name a plugin reports SERVING under, besides "". */
+export const HEALTH_SERVICE = "plugin";

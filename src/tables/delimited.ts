@@ -369,27 +369,52 @@ class DelimitedReader implements LineReader {
     const rowStart = out.pos;
     const numeric = l.numeric;
     const keys = l.keys;
+    // Keys and values straight into the buffer, each value checked as it is copied: one pass over its bytes.
+    const buf = out.buf;
+    let p = out.pos;
+    const nb = this.nullBytes;
+    const nullLen = nb.length;
+    const null0 = nullLen > 0 ? nb[0]! : -1;
     for (let i = 0; i < n; i++) {
       const fs = starts[i]!;
       const fe = ends[i]!;
-      out.bytes(keys[i]!);
-      if (this.isNull(b, fs, fe)) out.bytes(NULL);
-      else if (numeric[i]) {
-        if (canonicalInt(b, fs, fe) < 0) {
+      const key = keys[i]!;
+      for (let k = 0; k < key.length; k++) buf[p++] = key[k]!;
+      if (fe - fs === nullLen && (nullLen === 0 || (b[fs] === null0 && (nullLen === 1 || this.isNull(b, fs, fe))))) {
+        buf[p++] = 0x6e; // null
+        buf[p++] = 0x75;
+        buf[p++] = 0x6c;
+        buf[p++] = 0x6c;
+      } else if (numeric[i]) {
+        // A plain decimal integer that JSON.stringify(Number(text)) writes back unchanged: no sign, no leading zero, ≤ 15 digits.
+        const len = fe - fs;
+        if (len === 0 || len > 15 || (b[fs] === 0x30 && len > 1)) {
           out.pos = rowStart;
           return LineOutcome.Decline;
         }
-        out.copy(b, fs, fe);
+        for (let j = fs; j < fe; j++) {
+          const c = b[j]!;
+          if (c < 0x30 || c > 0x39) {
+            out.pos = rowStart;
+            return LineOutcome.Decline;
+          }
+          buf[p++] = c;
+        }
       } else {
-        if (!plainAscii(b, fs, fe)) {
-          out.pos = rowStart;
-          return LineOutcome.Decline;
+        buf[p++] = QUOTE;
+        for (let j = fs; j < fe; j++) {
+          const c = b[j]!;
+          // Printable ASCII that JSON writes as is; anything else is the reference path's to escape or decode.
+          if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
+            out.pos = rowStart;
+            return LineOutcome.Decline;
+          }
+          buf[p++] = c;
         }
-        out.byte(QUOTE);
-        out.copy(b, fs, fe);
-        out.byte(QUOTE);
+        buf[p++] = QUOTE;
       }
     }
+    out.pos = p;
     // Filtered only once the row is known to be good, as the reference path would have failed it first.
     if (!tail.inRange(ms)) {
       out.pos = rowStart;
@@ -464,13 +489,4 @@ function canonicalInt(b: Uint8Array, s: number, e: number): number {
     v = v * 10 + d;
   }
   return v;
-}
-
-/** True when b[s, e) is printable ASCII that JSON writes as is (no quote, no backslash). */
-function plainAscii(b: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    const c = b[i]!;
-    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return false;
-  }
-  return true;
 }

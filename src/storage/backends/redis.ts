@@ -1,4 +1,14 @@
-import { Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type { Redis as RedisClient } from "ioredis";
+
+// ioredis is loaded on first use: most processes (every plugin with SQLite state) never talk to Redis, and loading it
+// costs a tenth of a second of start-up.
+const require = createRequire(import.meta.url);
+let redisClass: typeof RedisClient | undefined;
+function loadRedis(): typeof RedisClient {
+  redisClass ??= (require("ioredis") as { Redis: typeof RedisClient }).Redis;
+  return redisClass;
+}
 import { ReturnCode, fail, ok, type OperationResult } from "../codes.js";
 import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
 import { pipe, type MaybePromise } from "../maybe-promise.js";
@@ -75,7 +85,7 @@ export class RedisBackend extends StorageBackendBase {
     const onEvent = (event: SessionEvent): void => this.onSessionEvent(event);
     this.link = this.sync
       ? new WorkerRedisLink(this.session, onEvent)
-      : createRedisSession(Redis as unknown as new (o: Record<string, unknown>) => RedisClientLike, this.session, onEvent);
+      : createRedisSession(loadRedis() as unknown as new (o: Record<string, unknown>) => RedisClientLike, this.session, onEvent);
     return pipe(this.link.connect(), (reply) => {
       if (reply.ok) {
         this.connected = true;

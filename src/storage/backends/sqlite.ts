@@ -1,4 +1,13 @@
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type BetterSqlite3 from "better-sqlite3";
+
+// better-sqlite3 is loaded when a database is first opened, not when the storage framework is imported.
+const require = createRequire(import.meta.url);
+let databaseClass: typeof BetterSqlite3 | undefined;
+function loadDatabase(): typeof BetterSqlite3 {
+  databaseClass ??= require("better-sqlite3") as typeof BetterSqlite3;
+  return databaseClass;
+}
 import { ReturnCode, fail, messageOf, ok, type OperationResult } from "../codes.js";
 import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
 import type { BackendDefinition } from "../registry-types.js";
@@ -24,11 +33,11 @@ export function validateSqliteOptions(options: Record<string, unknown>): string 
 }
 
 interface Statements {
-  upsert: Database.Statement;
-  insertUnlessLive: Database.Statement;
-  select: Database.Statement;
-  erase: Database.Statement;
-  expire: Database.Statement;
+  upsert: BetterSqlite3.Statement;
+  insertUnlessLive: BetterSqlite3.Statement;
+  select: BetterSqlite3.Statement;
+  erase: BetterSqlite3.Statement;
+  expire: BetterSqlite3.Statement;
 }
 
 function isBusy(err: unknown): boolean {
@@ -42,7 +51,7 @@ export class SqliteBackend extends StorageBackendBase {
   private readonly path: string;
   private readonly table: string;
   private readonly busyTimeout: number;
-  private db: Database.Database | undefined;
+  private db: BetterSqlite3.Database | undefined;
   private stmts: Statements | undefined;
 
   constructor(options: SqliteOptions, ctx: BackendContext) {
@@ -53,8 +62,9 @@ export class SqliteBackend extends StorageBackendBase {
   }
 
   protected doOpen(): OperationResult {
-    let db: Database.Database;
+    let db: BetterSqlite3.Database;
     try {
+      const Database = loadDatabase();
       db = new Database(this.path, { timeout: this.busyTimeout });
     } catch (err) {
       return fail(ReturnCode.OPERATION_FAILED, `cannot open database ${JSON.stringify(this.path)}: ${messageOf(err)}`);
