@@ -34,16 +34,19 @@ export interface ChunkWriterSummary {
 /** Writes row batches to numbered JSONL chunk files that appear only once whole and durable. */
 export interface ChunkWriter {
   /**
-   * Adds a batch; resolves when the writer can take more (its I/O is done), which is the backpressure. Once the promise
-   * settles the writer holds nothing of the batch: the caller may overwrite or reuse its bytes (a pooled buffer).
+   * Adds a batch; resolves when the writer can take more, which is the backpressure. A chunk that fills up is made
+   * durable and announced (fsync, rename, onChunk) while the next one fills, so that the disk and the CPU work at
+   * once; but only one: a write that fills another chunk waits until the previous one is announced. Chunks are
+   * announced in order. Once the promise settles the writer holds nothing of the batch: the caller may overwrite or
+   * reuse its bytes (a pooled buffer).
    */
   write(batch: RowBatch): Promise<void>;
   /**
-   * Ends the chunk being filled now, even if it is not full, so that every row written so far is durable and
-   * announced. Collectors that share state call it before waiting on each other.
+   * Ends the chunk being filled now, even if it is not full, and resolves once every row written so far is durable
+   * and announced. Collectors that share state call it before waiting on each other.
    */
   flush(): Promise<void>;
-  /** Writes the last partial chunk and reports totals. */
+  /** Writes the last partial chunk, waits until every chunk is announced, and reports totals. */
   close(): Promise<ChunkWriterSummary>;
   /** Stops without writing the partial chunk and removes its temp file; chunks already announced stay. */
   abort(): Promise<void>;
@@ -95,6 +98,8 @@ class JsonlChunkWriter implements ChunkWriter {
   /** Operations run one after another in call order, even when callers do not await. */
   private tail: Promise<unknown> = Promise.resolve();
   private state: "open" | "closed" | "aborted" | "failed" = "open";
+  /** The chunk being made durable and announced in the background, if any; settles after it is announced. */
+  private finishing: Promise<void> = Promise.resolve();
   private failure: unknown;
   private dirReady = false;
 
@@ -130,6 +135,7 @@ class JsonlChunkWriter implements ChunkWriter {
   flush(): Promise<void> {
     return this.enqueue(async () => {
       if (this.chunkRows > 0) await this.finishChunk();
+      await this.finishing;
     });
   }
 
@@ -138,6 +144,7 @@ class JsonlChunkWriter implements ChunkWriter {
       let trailingRanges: ChunkRange[] = [];
       if (this.chunkRows > 0) await this.finishChunk();
       else trailingRanges = this.ranges;
+      await this.finishing;
       this.state = "closed";
       return { chunks: this.chunks, rows: this.totalRows, trailingRanges };
     });
@@ -145,8 +152,10 @@ class JsonlChunkWriter implements ChunkWriter {
 
   async abort(): Promise<void> {
     if (this.state === "aborted") return;
-    // Let an operation in flight settle so its temp file, if any, is known before it is removed.
+    // Let an operation in flight settle so its temp file, if any, is known before it is removed; a chunk being
+    // finished completes (or fails) on its own.
     await this.tail.catch(() => {});
+    await this.finishing.catch(() => {});
     this.state = "aborted";
     await this.discardChunk();
   }
@@ -266,32 +275,50 @@ class JsonlChunkWriter implements ChunkWriter {
     }
   }
 
-  /** Makes the chunk durable under a temp name, renames it into place, makes the rename durable, then announces it. */
+  /**
+   * Hands the full chunk to the background: fsync under the temp name, then (after the previous chunk is announced)
+   * beforeVisible, rename, fsync of the directory, onChunk. Returns once the previous chunk is announced, so that at
+   * most one chunk is being finished while the next fills.
+   */
   private async finishChunk(): Promise<void> {
     await this.flushPending();
     const file = this.file!;
     const tempPath = this.tempPath!;
-    await file.sync();
-    await file.close();
     this.file = undefined;
+    this.tempPath = undefined;
     const sequence = ++this.sequence;
-    const finalPath = path.join(this.dir, `${this.executionId}-${sequence}.jsonl`);
     const chunk: WrittenChunk = {
       executionId: this.executionId,
       sequence,
       rows: this.chunkRows,
-      path: finalPath,
+      path: path.join(this.dir, `${this.executionId}-${sequence}.jsonl`),
       ranges: this.ranges,
     };
-    await this.beforeVisible?.(chunk);
-    await fs.promises.rename(tempPath, finalPath);
-    this.tempPath = undefined;
-    await syncDir(this.dir);
-    this.chunks++;
-    this.totalRows += this.chunkRows;
     this.chunkRows = 0;
     this.ranges = [];
-    await this.onChunk?.(chunk);
+    const previous = this.finishing;
+    const finished = (async () => {
+      try {
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await previous;
+      await this.beforeVisible?.(chunk);
+      await fs.promises.rename(tempPath, chunk.path);
+      await syncDir(this.dir);
+      this.chunks++;
+      this.totalRows += chunk.rows;
+      await this.onChunk?.(chunk);
+    })();
+    this.finishing = finished.catch(async (err: unknown) => {
+      // A chunk that could not be finished is not announced; its temp file goes (a later run would remove it too).
+      await fs.promises.rm(tempPath, { force: true }).catch(() => {});
+      throw err;
+    });
+    // The writer fails with it even if no other operation comes to see it.
+    this.finishing.catch(() => {});
+    await previous;
   }
 
   private async discardChunk(): Promise<void> {

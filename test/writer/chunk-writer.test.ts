@@ -84,14 +84,17 @@ describe("createChunkWriter", () => {
     expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
   });
 
-  it("announces a chunk only once it is whole under its final name, with no temp file left", async () => {
+  it("announces a chunk only once it is whole under its final name, with no temp file of it left", async () => {
     const seen: { files: string[]; rows: number }[] = [];
     const writer = createChunkWriter({
       dir,
       executionId: "e",
       rowsPerChunk: 1000,
       onChunk: async (c) => {
-        seen.push({ files: fs.readdirSync(dir).sort(), rows: readRows(c.path).length });
+        const files = fs.readdirSync(dir).sort();
+        // The next chunk may be filling meanwhile under its own temp name.
+        expect(files.filter((f) => f.startsWith(`.e-${c.sequence}.`))).toEqual([]);
+        seen.push({ files: files.filter((f) => !f.startsWith(".")), rows: readRows(c.path).length });
       },
     });
     // Rows big enough that one chunk takes several flushes of its temp file.
@@ -138,18 +141,49 @@ describe("createChunkWriter", () => {
     expect(rows).toEqual(range(0, 9).map((i) => ({ artifact: "a", i })));
   });
 
-  it("holds write() until onChunk is done, which is the backpressure a slow consumer gives", async () => {
+  it("finishes one chunk while the next fills, and holds the write that fills another until onChunk is done", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 2, onChunk: () => gate });
+    const announced: number[] = [];
+    const writer = createChunkWriter({
+      dir,
+      executionId: "e",
+      rowsPerChunk: 2,
+      onChunk: async (c) => {
+        await gate;
+        announced.push(c.sequence);
+      },
+    });
+    // Chunk 1 is full: it is finished in the background and the write resolves.
+    await writer.write(batch("a", 0, 2));
+    // Chunk 2 fills too: that write waits for chunk 1's onChunk, the backpressure a slow consumer gives.
     let settled = false;
-    const w = writer.write(batch("a", 0, 2)).then(() => (settled = true));
+    const w = writer.write(batch("a", 2, 4)).then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 50));
     expect(settled).toBe(false);
+    expect(announced).toEqual([]);
     release();
     await w;
-    expect(settled).toBe(true);
-    await writer.close();
+    expect(announced).toEqual([1]);
+    const summary = await writer.close();
+    expect(announced).toEqual([1, 2]);
+    expect(summary).toMatchObject({ chunks: 2, rows: 4 });
+  });
+
+  it("fails the writer when a chunk finished in the background cannot be announced, and leaves no temp file of it", async () => {
+    const writer = createChunkWriter({
+      dir,
+      executionId: "e",
+      rowsPerChunk: 2,
+      beforeVisible: (c) => {
+        if (c.sequence === 1) throw new Error("state is gone");
+      },
+    });
+    await writer.write(batch("a", 0, 2));
+    await expect(writer.write(batch("a", 2, 4))).rejects.toThrow(/state is gone/);
+    await expect(writer.close()).rejects.toThrow(/state is gone/);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith(".e-1."))).toEqual([]);
+    expect(fs.readdirSync(dir).filter((f) => /^e-\d+\.jsonl$/.test(f))).toEqual([]);
   });
 
   it("refuses bad options and inconsistent batches with INVALID_ARGUMENT", async () => {
