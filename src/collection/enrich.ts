@@ -50,6 +50,8 @@ export interface BatchEnricher {
    * failure. Unlike add(), it records nothing in the batch: the caller keeps its own positions.
    */
   addOne(item: unknown, position: number): typeof WRITTEN | typeof FILTERED | EnrichFailure;
+  /** Roughly the bytes of the lines added so far (text not yet encoded counts a byte a character). */
+  size(): number;
   finish(): EnrichedBatch;
 }
 
@@ -98,6 +100,10 @@ class LineEncoder implements LineSink {
 
   constructor() {
     this.buf = takeBuffer(LineEncoder.initialSize());
+  }
+
+  get size(): number {
+    return this.used + this.text.length;
   }
 
   private static initialSize(): number {
@@ -316,6 +322,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
     return {
       add,
       addOne,
+      size: () => encoder?.size ?? 0,
       finish: () => ({ bytes: encoder?.finish() ?? Buffer.alloc(0), count: indexes.length, indexes, failures, filtered }),
     };
   };

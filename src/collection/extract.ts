@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Code, TailkitError, invalidArgument } from "../errors/index.js";
+import { DEFAULT_BATCH_SIZE } from "../loaders/lines.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import { MapperChain } from "../mappers/index.js";
 import type { LocalArtifact } from "../sources/types.js";
@@ -43,6 +44,8 @@ export interface ExtractedBatch {
   release?(): void;
 }
 
+/** A batch is yielded once its lines reach about this size, even short of the batch size in positions. */
+const BATCH_BYTES = 1024 * 1024;
 /** Loaded items mapped and enriched at a time; their rows are short-lived garbage once enriched. */
 const PIECE_ITEMS = 256;
 /**
@@ -67,14 +70,36 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     to: spec.to,
   });
   const loader = spec.table.loader(spec.tableConfig);
+  // A batch gathers the rows of several loaded pieces (a split document comes in pieces of 100 records, so that few
+  // parsed records are alive at once) up to the batch size, so that batches stay few and large.
+  const batchPositions = spec.loaderOptions?.batchSize ?? DEFAULT_BATCH_SIZE;
+  let from = chain.position;
+  let rowErrors: RowErrorReport[] = [];
+  let rowsReceived = 0;
+  let batch = enrich.begin();
+  const finish = (): ExtractedBatch => {
+    const enriched = batch.finish();
+    for (const f of enriched.failures) rowErrors.push(f);
+    let buffer: ArrayBuffer | undefined = enriched.bytes.buffer as ArrayBuffer;
+    const out: ExtractedBatch = {
+      batch: { artifact: info.name, from, to: chain.position, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
+      rowErrors,
+      rowsReceived,
+      release: () => {
+        if (buffer !== undefined) giveBack(buffer);
+        buffer = undefined;
+      },
+    };
+    from = chain.position;
+    rowErrors = [];
+    rowsReceived = 0;
+    batch = enrich.begin();
+    return out;
+  };
   try {
     for await (let items of loader.load(local, { ...spec.loaderOptions, ...(signal ? { signal } : {}) })) {
-      // Map and enrich a few items at a time into one batch, so that the row objects of each piece are garbage before
+      // Map and enrich a few items at a time into the batch, so that the row objects of each piece are garbage before
       // the next piece is made: they die in the young generation instead of being copied out of it.
-      const from = chain.position;
-      const rowErrors: RowErrorReport[] = [];
-      let rowsReceived = 0;
-      const batch = enrich.begin();
       for (let k = 0; k < items.length; k += PIECE_ITEMS) {
         let piece = items.length <= PIECE_ITEMS ? items : items.slice(k, k + PIECE_ITEMS);
         // Once mapped, a lone item (a parsed document) is dropped here: its rows hold what enrich still needs.
@@ -87,22 +112,14 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
         rowsReceived += mapped.rows.length;
         batch.add(mapped.rows, mapped.positions);
       }
-      const enriched = batch.finish();
-      for (const f of enriched.failures) rowErrors.push(f);
-      let buffer: ArrayBuffer | undefined = enriched.bytes.buffer as ArrayBuffer;
-      yield {
-        batch: { artifact: info.name, from, to: chain.position, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
-        rowErrors,
-        rowsReceived,
-        release: () => {
-          if (buffer !== undefined) giveBack(buffer);
-          buffer = undefined;
-        },
-      };
+      if (chain.position - from >= batchPositions || batch.size() >= BATCH_BYTES) yield finish();
     }
   } catch (err) {
+    // Rows made before the fault are good; deliver them, then report it.
+    if (chain.position > from) yield finish();
     throw TailkitError.from(err, Code.DataLoss, { artifact: info.name, operation: "load" });
   }
+  if (chain.position > from) yield finish();
 }
 
 /** What an extractor has done so far, for status and for tests of its bounds. */

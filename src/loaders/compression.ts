@@ -7,12 +7,27 @@ import type { LocalArtifact } from "../sources/types.js";
 /** Compression formats a loader can open. */
 export type Compression = "none" | "gzip";
 
+/** Largest output chunk gunzipWhole asks zlib for. */
+const WHOLE_CHUNK_MAX = 64 * 1024 * 1024;
+
 /** Read size for artifact streams: larger than fs's 64 KiB default, which cuts per-chunk overhead on big files. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
 /** True when `head` starts with the gzip magic bytes 1f 8b. */
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/**
+ * Inflates a whole gzip file at once. The trailer's ISIZE is the inflated size (mod 2^32) of the last member: an
+ * output chunk that size takes the whole file in one piece, sparing the copy of many 16 KiB pieces into one buffer
+ * (a wrong ISIZE, as in a multi-member file, only costs that copy; a huge one is capped, so that a crafted trailer
+ * cannot make it allocate much). Throws as zlib does, ERR_BUFFER_TOO_LARGE past maxOutputLength included.
+ */
+export function gunzipWhole(raw: Buffer, maxOutputLength: number): ReturnType<typeof zlib.gunzipSync> {
+  const isize = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
+  const chunkSize = Math.max(64 * 1024, Math.min(maxOutputLength, WHOLE_CHUNK_MAX, isize + 1));
+  return zlib.gunzipSync(raw, { maxOutputLength, chunkSize });
 }
 
 /** Detects the compression of a file from its first bytes; file names lie too often to be trusted. */

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
-import { detectCompression, isGzip, toLoadError } from "./compression.js";
+import { detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
 import { findTopLevelArrayBytes } from "./json-slices.js";
 import type { Loader, LoaderOptions } from "./types.js";
 
@@ -58,7 +58,7 @@ export interface JsonDocumentLoaderOptions {
 }
 
 /** Default elements per item of a split document. */
-export const DEFAULT_SPLIT_SIZE = 500;
+export const DEFAULT_SPLIT_SIZE = 100;
 
 /** A loader that parses a whole file (plain or gzip) as one JSON document and yields it as a batch of one. */
 export function createJsonDocumentLoader(opts: JsonDocumentLoaderOptions = {}): Loader {
@@ -128,7 +128,7 @@ async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: Abo
     if (isGzip(raw)) {
       bytes =
         raw.length <= SYNC_GUNZIP_MAX_BYTES
-          ? zlib.gunzipSync(raw, { maxOutputLength: maxBytes })
+          ? gunzipWhole(raw, maxBytes)
           : await gunzipAsync(raw, { maxOutputLength: maxBytes });
     }
     if (bytes.length > maxBytes) throw tooLarge(artifact, maxBytes);

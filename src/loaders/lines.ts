@@ -2,8 +2,7 @@ import { isAscii } from "node:buffer";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import fs from "node:fs";
-import zlib from "node:zlib";
-import { isGzip, openArtifactStream, toLoadError } from "./compression.js";
+import { gunzipWhole, isGzip, openArtifactStream, toLoadError } from "./compression.js";
 import { RowErrorItem, type Loader, type LoaderOptions } from "./types.js";
 
 /** Options of createLinesLoader. */
@@ -95,11 +94,7 @@ export async function readSmallGzip(artifact: LocalArtifact, signal: AbortSignal
   }
   if (!isGzip(raw) || raw.length > SMALL_GZIP_BYTES) return undefined;
   try {
-    // The trailer's ISIZE is the inflated size (mod 2^32) of the last member: an output chunk that size takes the
-    // whole file at once, sparing the copy of many 16 KiB pieces into one buffer. A wrong ISIZE only costs that copy.
-    const isize = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
-    const chunkSize = Math.min(SMALL_GZIP_MAX_OUTPUT, Math.max(64 * 1024, isize + 1));
-    return zlib.gunzipSync(raw, { maxOutputLength: SMALL_GZIP_MAX_OUTPUT, chunkSize });
+    return gunzipWhole(raw, SMALL_GZIP_MAX_OUTPUT);
   } catch {
     return undefined;
   }
