@@ -9,7 +9,7 @@ import { encodedLines, type RowBatch } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { createEnricher } from "./enrich.js";
 import { extractLines } from "./fast-lines.js";
-import { createWorkerExtractor } from "./worker-pool.js";
+import { createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
 
 /** What extraction needs to know besides the artifact: the same for every artifact of an execution. */
 export interface ExtractSpec {
@@ -141,6 +141,8 @@ export interface ExtractorStats {
   maxBytesQueued: number;
   /** Times a worker ran out of credits and waited for the consumer: backpressure at work. */
   stalls: number;
+  /** Workers that were started warm (by prewarmWorkers) and taken by this extractor. */
+  warmWorkersUsed: number;
   /** Batch buffers sent back to the worker that made them, for reuse (0 inline, where they go back to the pool directly). */
   buffersReturned: number;
 }
@@ -215,10 +217,19 @@ function inlineReason(options: ExtractorOptions, workers: number): string | unde
   return undefined;
 }
 
+/** Worker count and young generation from the options, then the environment, then the defaults. */
+function resolveWorkerOptions(options: ExtractorOptions): { workers: number; youngGenerationMb: number } {
+  return {
+    workers: options.workers ?? numberFromEnv("TAILKIT_EXTRACT_WORKERS", (n) => Number.isInteger(n) && n >= 0) ?? availableParallelism(),
+    youngGenerationMb:
+      options.workerYoungGenerationMb ?? numberFromEnv("TAILKIT_WORKER_YOUNG_GENERATION_MB", (n) => n > 0) ?? DEFAULT_WORKER_YOUNG_GENERATION_MB,
+  };
+}
+
 /** The extractor an execution uses: a pool of worker threads when the plugin module can be loaded in one, else inline. */
 export function createExtractor(spec: ExtractSpec, options: ExtractorOptions = {}): Extractor {
   validateExtractorOptions(options);
-  const workers = options.workers ?? numberFromEnv("TAILKIT_EXTRACT_WORKERS", (n) => Number.isInteger(n) && n >= 0) ?? availableParallelism();
+  const { workers, youngGenerationMb } = resolveWorkerOptions(options);
   const reason = inlineReason(options, workers);
   if (reason !== undefined) return createInlineExtractor(spec, reason);
   return createWorkerExtractor(spec, {
@@ -226,10 +237,21 @@ export function createExtractor(spec: ExtractSpec, options: ExtractorOptions = {
     pluginName: options.pluginName!,
     workers,
     maxBatchesInFlight: options.maxBatchesInFlight ?? 2,
-    youngGenerationMb:
-      options.workerYoungGenerationMb ?? numberFromEnv("TAILKIT_WORKER_YOUNG_GENERATION_MB", (n) => n > 0) ?? DEFAULT_WORKER_YOUNG_GENERATION_MB,
+    youngGenerationMb,
     prestart: options.prestart === true,
   });
+}
+
+/**
+ * Starts the workers a later createExtractor with these options will use, before any collection: they load the plugin
+ * module meanwhile. Does nothing when extraction would run inline. Returns how many were started.
+ */
+export function prewarmExtractor(options: ExtractorOptions): number {
+  validateExtractorOptions(options);
+  const { workers, youngGenerationMb } = resolveWorkerOptions(options);
+  if (inlineReason(options, workers) !== undefined) return 0;
+  prewarmWorkers(options.pluginModule!, options.pluginName!, workers, youngGenerationMb);
+  return workers;
 }
 
 /** Extraction on the calling thread. */
@@ -252,6 +274,7 @@ export function createInlineExtractor(spec: ExtractSpec, reason?: string): Extra
       bytesQueued: 0,
       maxBytesQueued: 0,
       stalls: 0,
+      warmWorkersUsed: 0,
       buffersReturned: 0,
     }),
   };

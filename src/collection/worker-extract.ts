@@ -7,7 +7,7 @@ import type { TableDefinition } from "../tables/types.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { extractArtifact, type ExtractSpec } from "./extract.js";
-import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";
+import type { FromWorker, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
 
 /** Buffers this large never come from Buffer's shared pool, so transferring them detaches nothing else. */
 const TRANSFER_MIN_BYTES = Buffer.poolSize >>> 1;
@@ -28,14 +28,13 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
 }
 
 /** Finds the table in the plugin module: the export that is a plugin definition of the given name. */
-async function loadSpec(s: WorkerSetup): Promise<ExtractSpec> {
-  const mod = (await import(s.pluginModule)) as Record<string, unknown>;
+function findSpec(mod: Record<string, unknown>, s: WorkerSetup, wire: WireExtractSpec): ExtractSpec {
   for (const value of Object.values(mod)) {
     const def = value as { name?: unknown; tables?: unknown } | null;
     if (def === null || typeof def !== "object" || def.name !== s.pluginName || !Array.isArray(def.tables)) continue;
-    const table = (def.tables as TableDefinition<unknown>[]).find((t) => t.name === s.spec.tableName);
-    if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${s.spec.tableName}`);
-    const { tableName: _, ...rest } = s.spec;
+    const table = (def.tables as TableDefinition<unknown>[]).find((t) => t.name === wire.tableName);
+    if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${wire.tableName}`);
+    const { tableName: _, ...rest } = wire;
     return { ...rest, table };
   }
   throw new Error(`${s.pluginModule} exports no plugin definition named ${s.pluginName}`);
@@ -85,17 +84,28 @@ async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, st
   }
 }
 
+// The module is imported at once, with or without a spec: a warm worker has it loaded when its collection comes.
+const loaded: Promise<Record<string, unknown>> = import(setup.pluginModule) as Promise<Record<string, unknown>>;
+loaded.catch(() => undefined);
 let spec: ExtractSpec;
-try {
-  spec = await loadSpec(setup);
-  post({ type: "ready" });
-} catch (err) {
-  post({ type: "setup_failed", message: err instanceof Error ? err.message : String(err) });
-  port.close();
+
+async function configure(wire: WireExtractSpec): Promise<void> {
+  try {
+    spec = findSpec(await loaded, setup, wire);
+    post({ type: "ready" });
+  } catch (err) {
+    post({ type: "setup_failed", message: err instanceof Error ? err.message : String(err) });
+    port.close();
+  }
 }
+
+if (setup.spec !== undefined) await configure(setup.spec);
 
 port.on("message", (msg: ToWorker) => {
   switch (msg.type) {
+    case "setup":
+      void configure(msg.spec);
+      break;
     case "job": {
       const state: JobState = { controller: new AbortController(), credits: msg.credits, wake: undefined };
       jobs.set(msg.id, state);

@@ -59,6 +59,7 @@ class WorkerPoolExtractor implements Extractor {
     maxBytesQueued: 0,
     stalls: 0,
     workersStarted: 0,
+    warmWorkersUsed: 0,
     buffersReturned: 0,
   };
 
@@ -273,10 +274,18 @@ class WorkerPoolExtractor implements Extractor {
 
   private spawn(): PooledWorker {
     const youngMb = this.options.youngGenerationMb;
-    const worker = new Worker(WORKER_URL, {
-      workerData: this.setup,
-      ...(youngMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
-    });
+    // A warm worker (started with the plugin, module already loaded) only needs the spec.
+    const warmWorker = takeWarmWorker(this.setup.pluginModule, this.setup.pluginName, youngMb);
+    const worker =
+      warmWorker ??
+      new Worker(WORKER_URL, {
+        workerData: this.setup,
+        ...(youngMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
+      });
+    if (warmWorker !== undefined) {
+      worker.postMessage({ type: "setup", spec: this.setup.spec! } satisfies ToWorker);
+      this.counters.warmWorkersUsed++;
+    }
     this.counters.workersStarted++;
     const pw: PooledWorker = { worker, ready: Promise.resolve(), busy: false, dead: false, job: undefined };
     pw.ready = new Promise<void>((resolve, reject) => {
@@ -310,4 +319,54 @@ class WorkerPoolExtractor implements Extractor {
 function byteSize(out: ExtractedBatch): number {
   const lines = out.batch.lines;
   return isEncodedLines(lines) ? lines.bytes.length : 0;
+}
+
+interface WarmWorker {
+  worker: Worker;
+  youngMb: number | undefined;
+  dead: boolean;
+}
+
+/** Workers started ahead of any collection, per plugin module and name, waiting for a spec. */
+const warmWorkers = new Map<string, WarmWorker[]>();
+
+/**
+ * Starts extraction workers that import the plugin module now, before any collection asks for them: a plugin
+ * executable calls it once it serves, so that the first collection finds its workers loaded instead of waiting for
+ * them (thread start and module import take a few hundred milliseconds). They hold no spec until taken, and do not
+ * keep the process alive.
+ */
+export function prewarmWorkers(pluginModule: string, pluginName: string, count: number, youngMb: number | undefined): void {
+  const key = `${pluginModule}\0${pluginName}`;
+  const list = warmWorkers.get(key) ?? [];
+  warmWorkers.set(key, list);
+  for (let i = list.length; i < count; i++) {
+    const setup: WorkerSetup = { pluginModule, pluginName };
+    const worker = new Worker(WORKER_URL, {
+      workerData: setup,
+      ...(youngMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
+    });
+    const w: WarmWorker = { worker, youngMb, dead: false };
+    const drop = () => {
+      w.dead = true;
+      const at = list.indexOf(w);
+      if (at !== -1) list.splice(at, 1);
+    };
+    worker.once("exit", drop);
+    worker.once("error", drop);
+    worker.unref();
+    list.push(w);
+  }
+}
+
+/** A warm worker for this plugin with the same young generation, taken out of the set; or undefined. */
+function takeWarmWorker(pluginModule: string, pluginName: string, youngMb: number | undefined): Worker | undefined {
+  const list = warmWorkers.get(`${pluginModule}\0${pluginName}`);
+  if (list === undefined) return undefined;
+  const at = list.findIndex((w) => !w.dead && w.youngMb === youngMb);
+  if (at === -1) return undefined;
+  const [w] = list.splice(at, 1);
+  w!.worker.removeAllListeners("exit");
+  w!.worker.removeAllListeners("error");
+  return w!.worker;
 }

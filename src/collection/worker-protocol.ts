@@ -10,11 +10,14 @@ export interface WireExtractSpec extends Omit<ExtractSpec, "table" | "loaderOpti
   loaderOptions?: Omit<LoaderOptions, "signal"> | undefined;
 }
 
-/** workerData of an extraction worker: where to find the table, and the spec shared by all its jobs. */
+/**
+ * workerData of an extraction worker: where to find the table, and the spec shared by all its jobs. A worker started
+ * ahead of any collection (warm) has no spec yet: it imports the module and waits for a "setup" message.
+ */
 export interface WorkerSetup {
   pluginModule: string;
   pluginName: string;
-  spec: WireExtractSpec;
+  spec?: WireExtractSpec | undefined;
 }
 
 /** The part of a LocalArtifact a worker needs; release() stays with the main thread. */
@@ -33,6 +36,8 @@ export interface WireError {
 
 /** Main thread → worker. */
 export type ToWorker =
+  /** The spec for a warm worker's jobs; it answers "ready" or "setup_failed". */
+  | { type: "setup"; spec: WireExtractSpec }
   /** Extract one artifact; the worker may have `credits` batches unacknowledged before it waits. */
   | { type: "job"; id: number; artifact: WireArtifact; credits: number }
   /** The main thread took one batch of the job: one more may be sent. */

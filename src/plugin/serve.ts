@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { format } from "node:util";
 import * as grpc from "@grpc/grpc-js";
+import { prewarmExtractor } from "../collection/extract.js";
 import { createPluginServer } from "./grpc-server.js";
 import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.js";
 import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
@@ -90,4 +91,12 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
   watch.unref();
 
   process.stdout.write(`${formatHandshake("unix", socket)}\n`);
+  // A host launches a plugin to collect: its extraction workers load the plugin while the host connects.
+  if (plugin.module !== undefined && process.env["TAILKIT_PREWARM_WORKERS"] !== "0") {
+    try {
+      prewarmExtractor({ pluginModule: plugin.module, pluginName: plugin.name });
+    } catch (err) {
+      process.stderr.write(`${plugin.name}: extraction workers not started ahead: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
 }

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "../../dist/src/collection/extract.js";
+import { createExtractor, prewarmExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "../../dist/src/collection/extract.js";
 import { pooledBuffers, takeBuffer } from "../../dist/src/collection/batch-buffers.js";
 import { Code, TailkitError } from "../../dist/src/errors/index.js";
 import type { LocalArtifact } from "../../dist/src/sources/types.js";
@@ -320,6 +320,25 @@ describe("worker extraction", () => {
     });
     expect(got.length).toBe(16);
     expect(reused).toBeGreaterThan(0);
+  });
+
+  it("takes workers started ahead (warm) and gives them the spec; they extract what fresh workers do", async () => {
+    const a = await artifact("warm.log.gz", vpcText(5_000));
+    const expected = await drain(extractor("aws_vpc_flow_log", 0).extract(a));
+    expect(prewarmExtractor({ pluginModule: PLUGIN_MODULE, pluginName: awsPlugin.name, workers: 2 })).toBe(2);
+    // A TypeScript module would run inline: nothing is started for it.
+    expect(prewarmExtractor({ pluginModule: "file:///x/plugins/aws/src/index.ts", pluginName: "aws", workers: 2 })).toBe(0);
+    const e = createExtractor(spec("aws_vpc_flow_log"), { pluginModule: PLUGIN_MODULE, pluginName: awsPlugin.name, workers: 2, prestart: true });
+    extractors.push(e);
+    expect(e.stats()).toMatchObject({ mode: "worker", workersStarted: 2, warmWorkersUsed: 2 });
+    const got = await drain(e.extract(a));
+    expect(got.map((b) => ({ ...b, text: b.text.replace(/"tp_ingest_timestamp":"[^"]+"/g, "") }))).toEqual(
+      expected.map((b) => ({ ...b, text: b.text.replace(/"tp_ingest_timestamp":"[^"]+"/g, "") })),
+    );
+    // The warm set is used up: the next extractor starts its own.
+    const next = createExtractor(spec("aws_vpc_flow_log"), { pluginModule: PLUGIN_MODULE, pluginName: awsPlugin.name, workers: 1, prestart: true });
+    extractors.push(next);
+    expect(next.stats()).toMatchObject({ workersStarted: 1, warmWorkersUsed: 0 });
   });
 
   it("extracts inline when the plugin module is TypeScript source, which a worker cannot import", () => {
