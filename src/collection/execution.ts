@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readdir, mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,18 +74,30 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
   for (const name of names) {
     const m = /^\..+\.(\d+)\.jsonl\.tmp$/.exec(name);
     if (!m) continue;
-    const pid = Number(m[1]);
-    let alive = pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === "EPERM";
-      }
-    }
-    if (!alive) await unlink(join(dir, name)).catch(() => undefined);
+    if (!processAlive(Number(m[1]))) await unlink(join(dir, name)).catch(() => undefined);
   }
+}
+
+/**
+ * True when the process may still write: it exists and is not a zombie. A killed process whose parent has not reaped
+ * it yet still answers signal 0; on Linux its /proc state ("Z") tells it apart. Elsewhere signal 0 decides.
+ */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return true;
+  }
+  // "pid (comm) S ...": the state follows the last ")", as comm may hold parentheses and spaces.
+  const state = stat.charAt(stat.lastIndexOf(")") + 2);
+  return state !== "Z" && state !== "X";
 }
 
 /** Runs one execution to its end. Never rejects: a failure becomes the complete event's error. */
