@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { Observable, Subject } from "rxjs";
+// rxjs's main entry loads all of rxjs (some 400 modules, a fifth of a second of start-up on the critical path of
+// every plugin launch); the package exports its internal modules, and these are the few the SDK uses.
+import { Observable } from "rxjs/internal/Observable";
+import { Subject } from "rxjs/internal/Subject";
 import { runExecution } from "../collection/execution.js";
 import type { CollectionEvent, CompleteEvent, StartedEvent, StatusEvent } from "../collection/events.js";
 import { Code, TailkitError, invalidArgument } from "../errors/index.js";
