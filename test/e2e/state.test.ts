@@ -169,6 +169,10 @@ describe("collection state", () => {
 
   it("splits one partition between three collectors sharing Redis, one killed midway, exactly once", async () => {
     const out = scratch();
+    // Enough work (48 files of 1,000 records) that all three are still collecting when the others have started and
+    // when the victim dies: the shared data set is collected by one collector before another is up.
+    const data = join(scratch(), "logs");
+    await generate({ kind: "cloudtrail", out: data, files: 48, recordsPerFile: 1000, seed: 12 });
     const prefix = `tailkit-test-${process.pid}-${Date.now()}`;
     const state = `redis://127.0.0.1:6379/${prefix}?lease=2`;
     const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "300", "--output", "json", "--state", state];
