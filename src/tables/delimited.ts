@@ -170,7 +170,8 @@ function validateDelimitedTableOptions(options: DelimitedTableOptions): Checked 
 
 class DelimitedFormat implements LineFormat {
   readonly defaultLayout: Layout;
-  private readonly headerFirst: Uint8Array[];
+  /** headerFirstFields as bytes, for the line format's header check. */
+  readonly headerFirst: Uint8Array[];
 
   constructor(readonly o: Checked) {
     this.defaultLayout = this.layout(o.columns);
@@ -178,11 +179,11 @@ class DelimitedFormat implements LineFormat {
   }
 
   open(): LineReader {
-    return new DelimitedReader(this, this.headerFirst);
+    return new DelimitedReader(this);
   }
 
   mapper(): Mapper<string, Row> {
-    const reader = new DelimitedReader(this, this.headerFirst);
+    const reader = new DelimitedReader(this);
     return { name: this.o.mapperName, map: (line) => reader.map(line) };
   }
 
@@ -264,10 +265,7 @@ class DelimitedReader implements LineReader {
   /** "space-separated" and the like, for errors. */
   private readonly separatorName: string;
 
-  constructor(
-    private readonly f: DelimitedFormat,
-    private readonly headerFirst: Uint8Array[],
-  ) {
+  constructor(private readonly f: DelimitedFormat) {
     this.mapperName = f.o.mapperName;
     this.sep = f.o.separator.charCodeAt(0);
     this.nullBytes = utf8(f.o.nullValue);
@@ -313,7 +311,7 @@ class DelimitedReader implements LineReader {
 
   /** True when the line's first field is a header name. */
   private headerAt(b: Uint8Array, s: number, e: number): boolean {
-    for (const h of this.headerFirst) {
+    for (const h of this.f.headerFirst) {
       const n = h.length;
       if (s + n > e || (s + n < e && b[s + n] !== this.sep)) continue;
       let k = 0;
