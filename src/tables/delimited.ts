@@ -1,5 +1,5 @@
 import { invalidArgument } from "../errors/index.js";
-import type { ByteBatch } from "../collection/byte-batch.js";
+import { Fragment, type ByteBatch } from "../collection/byte-batch.js";
 import { MAX_TIME_MS, type RowTail } from "../collection/row-tail.js";
 import { createLinesLoader } from "../loaders/lines.js";
 import type { Mapper } from "../mappers/types.js";
@@ -73,9 +73,17 @@ const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const encoder = new TextEncoder();
 const utf8 = (s: string): Uint8Array => encoder.encode(s);
-const NULL = utf8("null");
+const frag = (s: string): Fragment => new Fragment(utf8(s));
+const NULL = frag("null");
+/** "null" as a little-endian word. */
+const NULL_WORD = 0x6c6c756e;
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+
+// Words of four bytes, tested all at once (little-endian: the line's first byte is the lowest).
+const HI = 0x80808080 | 0;
+const ONES = 0x01010101;
+/** Bytes of a word kept when only the first r (0-3) belong to the field. */
+const KEEP = Int32Array.of(0, 0xff, 0xffff, 0xffffff);
 
 /** A file's column layout (the default one, or a header's), with the JSON keys made once. */
 interface Layout {
@@ -84,16 +92,23 @@ interface Layout {
   numeric: boolean[];
   /** False when rows cannot be written as bytes in column order: duplicate, non-plain or tp_ names, or no time field. */
   fast: boolean;
-  /** `{"name":` for the first column, `,"name":` for the rest. */
-  keys: Uint8Array[];
+  /**
+   * Each column's key, `{"name":` for the first and `,"name":` for the rest, with the opening quote of a string value:
+   * as words (keyWords from keyAt[i], keyLength[i] bytes).
+   */
+  keyWords: Int32Array;
+  keyAt: Int32Array;
+  keyLength: Int32Array;
   keysBytes: number;
+  /** 1 for a number column. */
+  numericFlags: Uint8Array;
   /** Column of each spec field, or -1. */
   ts: number;
   index: number;
   sourceIp: number;
   destinationIp: number;
   /** Per array field: its key (`,"tp_ips":[`) and its columns (-1 for a field this layout lacks). */
-  arrays: { key: Uint8Array; cols: number[] }[];
+  arrays: { key: Fragment; cols: number[] }[];
 }
 
 /** The tp_* array fields, in the order the enricher writes them. */
@@ -106,8 +121,8 @@ const ARRAY_FIELDS = [
   ["tags", "tp_tags"],
 ] as const;
 
-const SOURCE_IP_KEY = utf8(',"tp_source_ip":');
-const DESTINATION_IP_KEY = utf8(',"tp_destination_ip":');
+const SOURCE_IP_KEY = frag(',"tp_source_ip":');
+const DESTINATION_IP_KEY = frag(',"tp_destination_ip":');
 
 /**
  * A table whose files hold one row per line of delimited fields (VPC flow logs, ELB and S3 access logs, Zeek TSV):
@@ -224,20 +239,27 @@ class DelimitedFormat implements LineFormat {
     const plain = new Set(names).size === names.length && names.every((n) => PLAIN_KEY.test(n) && n !== "__proto__" && !n.startsWith("tp_"));
     const at = (f: string | undefined): number => (f === undefined ? -1 : names.indexOf(f));
     const numeric = columns.map((c) => numbers.has(c));
-    const keys = names.map((n, i) => utf8(`${i === 0 ? "{" : ","}${JSON.stringify(n)}:`));
+    const keys = names.map((n, i) => new Fragment(utf8(`${i === 0 ? "{" : ","}${JSON.stringify(n)}:${numeric[i] ? "" : '"'}`)));
+    const keyAt = new Int32Array(keys.length);
+    for (let i = 1; i < keys.length; i++) keyAt[i] = keyAt[i - 1]! + keys[i - 1]!.words.length;
+    const keyWords = new Int32Array(keys.reduce((n, k) => n + k.words.length, 0));
+    keys.forEach((k, i) => keyWords.set(k.words, keyAt[i]));
     const ts = at(e.timestamp.field);
     const typed = (i: number, wantNumber: boolean): boolean => i === -1 || numeric[i] === wantNumber;
     const l: Layout = {
       columns,
       names,
       numeric,
-      keys,
+      keyWords,
+      keyAt,
+      keyLength: Int32Array.from(keys, (k) => k.length),
       keysBytes: keys.reduce((n, k) => n + k.length, 0),
+      numericFlags: Uint8Array.from(numeric, (x) => (x ? 1 : 0)),
       ts,
       index: at(e.index?.field),
       sourceIp: at(e.sourceIp),
       destinationIp: at(e.destinationIp),
-      arrays: ARRAY_FIELDS.filter(([k]) => e[k] !== undefined).map(([k, tp]) => ({ key: utf8(`,"${tp}":[`), cols: e[k]!.map(at) })),
+      arrays: ARRAY_FIELDS.filter(([k]) => e[k] !== undefined).map(([k, tp]) => ({ key: frag(`,"${tp}":[`), cols: e[k]!.map(at) })),
       fast: false,
     };
     // A header may give a spec field another type than the default columns do: the reference path copes, bytes do not.
@@ -260,7 +282,16 @@ class DelimitedReader implements LineReader {
   private ends = new Int32Array(0);
   readonly mapperName: string;
   private readonly sep: number;
+  /** The separator in each byte of a word. */
+  private readonly sepWord: number;
+  /** Seconds or milliseconds to milliseconds. */
+  private readonly msPerUnit: number;
   private readonly nullBytes: Uint8Array;
+  /** The buffer of the lines being written, and a view of it, for reading a word at a time. */
+  private input: Uint8Array = new Uint8Array(0);
+  private inputView: DataView = new DataView(new ArrayBuffer(0));
+  /** A line near its buffer's end is copied here, so that every word read stays inside a buffer. */
+  private scratch = new Uint8Array(0);
   private readonly nullText: string;
   /** "space-separated" and the like, for errors. */
   private readonly separatorName: string;
@@ -268,6 +299,8 @@ class DelimitedReader implements LineReader {
   constructor(private readonly f: DelimitedFormat) {
     this.mapperName = f.o.mapperName;
     this.sep = f.o.separator.charCodeAt(0);
+    this.sepWord = Math.imul(this.sep, ONES);
+    this.msPerUnit = f.o.enrich.timestamp.unit === "s" ? 1000 : 1;
     this.nullBytes = utf8(f.o.nullValue);
     this.nullText = f.o.nullValue;
     const sep = f.o.separator;
@@ -328,105 +361,116 @@ class DelimitedReader implements LineReader {
     return true;
   }
 
-  write(b: Uint8Array, s: number, e: number, position: number, out: ByteBatch, tail: RowTail): LineOutcome {
-    if (s === e) return LineOutcome.Skip;
-    if (this.headerAt(b, s, e)) {
-      this.map(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8", s, e));
+  write(b0: Uint8Array, s0: number, e0: number, position: number, out: ByteBatch, tail: RowTail): LineOutcome {
+    if (s0 === e0) return LineOutcome.Skip;
+    if (this.headerAt(b0, s0, e0)) {
+      this.map(Buffer.from(b0.buffer, b0.byteOffset, b0.byteLength).toString("utf8", s0, e0));
       return LineOutcome.Skip;
     }
     const l = this.l;
     if (!l.fast) return LineOutcome.Decline;
-    // Split: a wrong count is the reference path's error to report.
+    // The line is read a word at a time, up to 4 bytes past its end (into the line end and the next line, ignored).
+    let b = b0;
+    let s = s0;
+    let e = e0;
+    if (e0 + 4 > b0.length) {
+      if (this.scratch.length < e0 - s0 + 4) this.scratch = new Uint8Array(2 * (e0 - s0) + 64);
+      this.scratch.set(b0.subarray(s0, e0));
+      b = this.scratch;
+      s = 0;
+      e = e0 - s0;
+    }
+    if (b !== this.input) {
+      this.input = b;
+      this.inputView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const iv = this.inputView;
     const n = l.columns.length;
+    out.ensure(e - s + l.keysBytes + 8 * n + tail.room + 64);
+    const ov = out.view;
+    const rowStart = out.pos;
+    let p = rowStart;
+    const { keyWords, keyAt, keyLength, numericFlags } = l;
     const starts = this.starts;
     const ends = this.ends;
-    const sep = this.sep;
-    let f = 0;
-    let st = s;
-    for (let i = s; i < e; i++) {
-      if (b[i] === sep) {
-        if (f === n - 1) return LineOutcome.Decline;
-        starts[f] = st;
-        ends[f++] = i;
-        st = i + 1;
-      }
-    }
-    if (f !== n - 1) return LineOutcome.Decline;
-    starts[f] = st;
-    ends[f] = e;
-
-    // The time first: a row without one, or with one a Date cannot hold, is the reference path's error.
-    const ts = l.ts;
-    if (this.isNull(b, starts[ts]!, ends[ts]!)) return LineOutcome.Decline;
-    const t = canonicalInt(b, starts[ts]!, ends[ts]!);
-    if (t < 0) return LineOutcome.Decline;
-    const ms = this.f.o.enrich.timestamp.unit === "s" ? t * 1000 : t;
-    if (ms > MAX_TIME_MS) return LineOutcome.Decline;
-
-    out.ensure(4 * (e - s) + l.keysBytes + 8 * n + tail.room + 64);
-    const rowStart = out.pos;
-    const numeric = l.numeric;
-    const keys = l.keys;
-    // Keys and values straight into the buffer, each value checked as it is copied: one pass over its bytes.
-    const buf = out.buf;
-    let p = out.pos;
+    const sepWord = this.sepWord;
     const nb = this.nullBytes;
     const nullLen = nb.length;
-    const null0 = nullLen > 0 ? nb[0]! : -1;
+    let j = s;
+    // Each column: its key, then its value copied a word at a time while the word is searched for the separator and
+    // checked (printable ASCII that JSON writes as is, or digits); a value that is not is the reference path's.
     for (let i = 0; i < n; i++) {
-      const fs = starts[i]!;
-      const fe = ends[i]!;
-      const key = keys[i]!;
-      for (let k = 0; k < key.length; k++) buf[p++] = key[k]!;
-      if (fe - fs === nullLen && (nullLen === 0 || (b[fs] === null0 && (nullLen === 1 || this.isNull(b, fs, fe))))) {
-        buf[p++] = 0x6e; // null
-        buf[p++] = 0x75;
-        buf[p++] = 0x6c;
-        buf[p++] = 0x6c;
-      } else if (numeric[i]) {
-        // A plain decimal integer that JSON.stringify(Number(text)) writes back unchanged: no sign, no leading zero, ≤ 15 digits.
-        const len = fe - fs;
-        if (len === 0 || len > 15 || (b[fs] === 0x30 && len > 1)) {
-          out.pos = rowStart;
-          return LineOutcome.Decline;
+      const ka = keyAt[i]!;
+      const kl = keyLength[i]!;
+      for (let k = 0, words = (kl + 3) >> 2; k < words; k++) ov.setInt32(p + 4 * k, keyWords[ka + k]!, true);
+      p += kl;
+      const numeric = numericFlags[i] === 1;
+      const fs = j;
+      const vs = p;
+      let bad = 0;
+      for (;;) {
+        const w = iv.getInt32(j, true);
+        const x = w ^ sepWord;
+        const z = (x - ONES) & ~x & HI;
+        // Bytes before the first separator in the word (the lowest flagged byte is exact), or before the line's end.
+        let r = z === 0 ? 4 : (31 - Math.clz32(z & (-z | 0))) >> 3;
+        if (j + r > e) r = e - j;
+        ov.setInt32(p, w, true);
+        if (numeric) {
+          // Bytes past the value count as "0".
+          const v = r === 4 ? w : (w & KEEP[r]!) | (0x30303030 & ~KEEP[r]!);
+          bad |= ((v - 0x30303030) & ~v) | (v + 0x46464646) | v;
+        } else {
+          // Bytes past the value count as "A". Flags a byte < 0x20, ≥ 0x7f, '"' or '\\'.
+          const v = r === 4 ? w : (w & KEEP[r]!) | (0x41414141 & ~KEEP[r]!);
+          const q = v ^ 0x22222222;
+          const bs = v ^ 0x5c5c5c5c;
+          bad |= ((v - 0x20202020) & ~v) | (v + ONES) | v | ((q - ONES) & ~q) | ((bs - ONES) & ~bs);
         }
-        for (let j = fs; j < fe; j++) {
-          const c = b[j]!;
-          if (c < 0x30 || c > 0x39) {
-            out.pos = rowStart;
-            return LineOutcome.Decline;
-          }
-          buf[p++] = c;
-        }
-      } else {
-        buf[p++] = QUOTE;
-        for (let j = fs; j < fe; j++) {
-          const c = b[j]!;
-          // Printable ASCII that JSON writes as is; anything else is the reference path's to escape or decode.
-          if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
-            out.pos = rowStart;
-            return LineOutcome.Decline;
-          }
-          buf[p++] = c;
-        }
-        buf[p++] = QUOTE;
+        j += r;
+        p += r;
+        if (r < 4) break;
       }
+      starts[i] = fs;
+      ends[i] = j;
+      const len = j - fs;
+      if (len === nullLen && (nullLen === 0 || (b[fs] === nb[0] && (nullLen === 1 || this.isNull(b, fs, j))))) {
+        // The key's opening quote, if any, goes too.
+        p = numeric ? vs : vs - 1;
+        ov.setInt32(p, NULL_WORD, true);
+        p += 4;
+      } else if (numeric) {
+        // A plain decimal integer that JSON.stringify(Number(text)) writes back unchanged: no sign, no leading zero, ≤ 15 digits.
+        if ((bad & HI) !== 0 || len === 0 || len > 15 || (b[fs] === 0x30 && len > 1)) return LineOutcome.Decline;
+      } else {
+        if ((bad & HI) !== 0) return LineOutcome.Decline;
+        out.buf[p++] = QUOTE;
+      }
+      // A wrong count is the reference path's error to report.
+      if (j < e) {
+        if (i === n - 1) return LineOutcome.Decline;
+        j++;
+      } else if (i < n - 1) return LineOutcome.Decline;
     }
-    out.pos = p;
+
+    // A row without a time, or with one a Date cannot hold, is the reference path's error.
+    const ts = l.ts;
+    const t = this.isNull(b, starts[ts]!, ends[ts]!) ? -1 : canonicalInt(b, starts[ts]!, ends[ts]!);
+    if (t < 0) return LineOutcome.Decline;
+    const ms = t * this.msPerUnit;
+    if (ms > MAX_TIME_MS) return LineOutcome.Decline;
     // Filtered only once the row is known to be good, as the reference path would have failed it first.
-    if (!tail.inRange(ms)) {
-      out.pos = rowStart;
-      return LineOutcome.Filtered;
-    }
+    if (!tail.inRange(ms)) return LineOutcome.Filtered;
+    out.pos = p;
     tail.head(out, position, ms);
     const ix = l.index;
-    if (ix !== -1 && !this.isNull(b, starts[ix]!, ends[ix]!)) this.quoted(out, b, starts[ix]!, ends[ix]!);
-    else out.bytes(tail.indexFallback);
+    if (ix !== -1 && !this.isNull(b, starts[ix]!, ends[ix]!)) this.quoted(out, iv, starts[ix]!, ends[ix]!);
+    else out.frag(tail.indexFallback);
     tail.afterIndex(out);
-    if (this.f.o.enrich.sourceIp !== undefined) this.optional(out, SOURCE_IP_KEY, b, l.sourceIp);
-    if (this.f.o.enrich.destinationIp !== undefined) this.optional(out, DESTINATION_IP_KEY, b, l.destinationIp);
+    if (this.f.o.enrich.sourceIp !== undefined) this.optional(out, SOURCE_IP_KEY, iv, b, l.sourceIp);
+    if (this.f.o.enrich.destinationIp !== undefined) this.optional(out, DESTINATION_IP_KEY, iv, b, l.destinationIp);
     for (const a of l.arrays) {
-      out.bytes(a.key);
+      out.frag(a.key);
       const first = out.pos;
       for (let k = 0; k < a.cols.length; k++) {
         const c = a.cols[k]!;
@@ -435,7 +479,7 @@ class DelimitedReader implements LineReader {
         const fe = ends[c]!;
         if (fs === fe || this.isNull(b, fs, fe) || this.seenBefore(b, fs, fe, a.cols, k)) continue;
         if (out.pos !== first) out.byte(0x2c);
-        this.quoted(out, b, fs, fe);
+        this.quoted(out, iv, fs, fe);
       }
       out.byte(0x5d);
     }
@@ -444,16 +488,21 @@ class DelimitedReader implements LineReader {
     return LineOutcome.Row;
   }
 
-  private quoted(out: ByteBatch, b: Uint8Array, s: number, e: number): void {
-    out.byte(QUOTE);
-    out.copy(b, s, e);
-    out.byte(QUOTE);
+  /** Writes "value" of a checked string column, a word at a time (the line can be read 4 bytes past its end). */
+  private quoted(out: ByteBatch, iv: DataView, s: number, e: number): void {
+    const ov = out.view;
+    let p = out.pos;
+    out.buf[p++] = QUOTE;
+    for (let j = s; j < e; j += 4) ov.setInt32(p + j - s, iv.getInt32(j, true), true);
+    p += e - s;
+    out.buf[p++] = QUOTE;
+    out.pos = p;
   }
 
-  private optional(out: ByteBatch, key: Uint8Array, b: Uint8Array, c: number): void {
-    out.bytes(key);
-    if (c === -1 || this.isNull(b, this.starts[c]!, this.ends[c]!)) out.bytes(NULL);
-    else this.quoted(out, b, this.starts[c]!, this.ends[c]!);
+  private optional(out: ByteBatch, key: Fragment, iv: DataView, b: Uint8Array, c: number): void {
+    out.frag(key);
+    if (c === -1 || this.isNull(b, this.starts[c]!, this.ends[c]!)) out.frag(NULL);
+    else this.quoted(out, iv, this.starts[c]!, this.ends[c]!);
   }
 
   /** True when an earlier listed column (k' < k) holds the same non-empty, non-null value. */

@@ -20,7 +20,7 @@ describe("RowTail", () => {
       const out = new ByteBatch();
       out.ensure(tail.room);
       tail.head(out, 35, ms);
-      out.bytes(tail.indexFallback);
+      out.frag(tail.indexFallback);
       tail.afterIndex(out);
       const text = out.buf.toString("utf8", 0, out.pos);
       const iso = new Date(ms).toISOString();

@@ -54,6 +54,66 @@ describe("defineDelimitedTable", () => {
     expect(out.errors).toEqual(["5 map record 7: app_log: expected 3 tab-separated fields, found 2"]);
   });
 
+  it("agrees with the reference path byte for byte on fields of every length and byte class, wherever a word boundary falls", async () => {
+    // The line format reads a line four bytes at a time; this puts separators, nulls, escapes, control bytes, DEL,
+    // non-ASCII and invalid UTF-8 at every offset of a word, in fields of 0 to 11 bytes, including the line's last.
+    let seed = 0x9e3779b9 | 0;
+    const rand = (n: number) => {
+      // xorshift32: successive draws are independent enough to mix every byte class into every field.
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const variants: [string, string][] = [
+      [" ", "-"],
+      ["\t", ""],
+      [",", "NA"],
+    ];
+    for (const [separator, nullValue] of variants) {
+      const table = defineDelimitedTable({
+        ...base,
+        separator,
+        nullValue,
+        columns: ["ts", "user", "alias", "host", "bytes", "note"],
+        numbers: ["ts", "bytes"],
+        enrich: { timestamp: { field: "ts", unit: "s" }, index: { field: "host" }, sourceIp: "alias", ips: ["user", "host"], tags: ["note"] },
+      });
+      const sep = separator.charCodeAt(0);
+      const odd = [0x00, 0x01, 0x09, 0x1f, 0x20, 0x22, 0x2c, 0x5c, 0x7f, 0x80, 0xc3, 0xa9, 0xe2, 0xff].filter((c) => c !== sep);
+      const text = (len: number, allowOdd: boolean): number[] =>
+        Array.from({ length: len }, () => (allowOdd && rand(12) === 0 ? odd[rand(odd.length)]! : 0x61 + rand(26)));
+      const digits = (len: number): number[] => Array.from({ length: len }, (_, k) => 0x30 + (k === 0 && len > 1 ? 1 + rand(9) : rand(10)));
+      const field = (numeric: boolean): number[] => {
+        const r = rand(20);
+        if (r === 0) return [...Buffer.from(nullValue)];
+        if (numeric) {
+          if (r === 1) return [0x30, ...digits(rand(3))]; // leading zero
+          if (r === 2) return [...digits(1 + rand(5)), rand(2) === 0 ? odd[rand(odd.length)]! : 0x3a + rand(40)]; // a non-digit at the end
+          if (r === 3) return digits(16 + rand(3)); // too long
+          return digits(rand(12));
+        }
+        return text(rand(12), true);
+      };
+      const lines: Buffer[] = [];
+      for (let i = 0; i < 4000; i++) {
+        const ts = rand(30) === 0 ? field(true) : [...Buffer.from(String(1700000000 + rand(100000)))];
+        const fields = [ts, field(false), field(false), field(false), field(true), field(false)];
+        if (rand(40) === 0) fields.pop();
+        if (rand(40) === 0) fields.push(text(rand(4), false));
+        const bytes: number[] = [];
+        fields.forEach((f, k) => bytes.push(...(k > 0 ? [sep] : []), ...f));
+        lines.push(Buffer.from(bytes.filter((c) => c !== 0x0a && c !== 0x0d)));
+      }
+      const file = path.join(dir, `bytes-${sep}.log`);
+      // No final newline: the last line ends at the file's last byte, with no room for a word after it.
+      fs.writeFileSync(file, Buffer.concat(lines.flatMap((l, k) => (k > 0 ? [Buffer.from("\n"), l] : [l]))));
+      const out = await bothPaths(table, file, { loader: { batchSize: 97 } });
+      expect(out.lines.length).toBeGreaterThan(1500);
+      expect(out.errors.length).toBeGreaterThan(100);
+    }
+  });
+
   it("refuses options it cannot compile, naming the option", () => {
     const bad: [Partial<DelimitedTableOptions>, RegExp][] = [
       [{ columns: [] }, /^columns: /],

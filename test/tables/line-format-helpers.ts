@@ -9,6 +9,8 @@ import type { TableDefinition } from "../../src/tables/types.js";
 
 export interface Outcome {
   lines: string[];
+  /** The same lines as bytes (latin1), so that bytes a UTF-8 decoder would replace still count. */
+  raw: string[];
   indexes: number[];
   errors: string[];
   /** Where the last batch ended; batches are checked to be adjacent from 0. */
@@ -28,16 +30,19 @@ export async function runExtract(table: TableDefinition, file: string, opts: Run
   const info = opts.info ?? { name: file, location: file, properties: {} };
   const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
   const spec: ExtractSpec = { table, tableConfig: {}, partition: "p", sourceType: "file", sourceName: "s", loaderOptions: opts.loader, from: opts.from, to: opts.to };
-  const out: Outcome = { lines: [], indexes: [], errors: [], end: 0, rowsReceived: 0 };
+  const out: Outcome = { lines: [], raw: [], indexes: [], errors: [], end: 0, rowsReceived: 0 };
+  const constantIngest = (l: string) => l.replace(/"tp_ingest_timestamp":"[^"]+"/, '"tp_ingest_timestamp":"X"');
   let failure: string | undefined;
   try {
     for await (const b of extractArtifact(local, spec)) {
       expect(b.batch.from).toBe(out.end);
       out.end = b.batch.to;
-      const text = Buffer.from((b.batch.lines as { bytes: Uint8Array }).bytes).toString("utf8");
-      const lines = text === "" ? [] : text.slice(0, -1).split("\n");
+      const bytes = Buffer.from((b.batch.lines as { bytes: Uint8Array }).bytes);
+      const split = (text: string) => (text === "" ? [] : text.slice(0, -1).split("\n"));
+      const lines = split(bytes.toString("utf8"));
       expect(lines).toHaveLength(b.batch.lines.length);
-      out.lines.push(...lines.map((l) => l.replace(/"tp_ingest_timestamp":"[^"]+"/, '"tp_ingest_timestamp":"X"')));
+      out.lines.push(...lines.map(constantIngest));
+      out.raw.push(...split(bytes.toString("latin1")).map(constantIngest));
       out.indexes.push(...b.batch.indexes);
       out.errors.push(...b.rowErrors.map((e) => `${e.position} ${e.operation} ${e.message}`));
       out.rowsReceived += b.rowsReceived;
