@@ -11,6 +11,12 @@ export interface ChunkWriterOptions {
   executionId: string;
   /** Most rows in one chunk. Default 10,000. */
   rowsPerChunk?: number;
+  /**
+   * Most full chunks being made durable (fsync, rename, announce) at once while the next one fills. A disk flushes
+   * several files at once much faster than one after another (here: 840 MB in 10 MB files took 1.3–2.0 s one at a
+   * time, 0.4–0.8 s three at a time). They hold no memory of the writer's, only their files. Default 3.
+   */
+  maxChunksFinishing?: number;
   /** Told about each chunk once it is durable under its final name; awaited before the writer goes on. Default: none. */
   onChunk?: (chunk: WrittenChunk) => void | Promise<void>;
   /**
@@ -35,10 +41,10 @@ export interface ChunkWriterSummary {
 export interface ChunkWriter {
   /**
    * Adds a batch; resolves when the writer can take more, which is the backpressure. A chunk that fills up is made
-   * durable and announced (fsync, rename, onChunk) while the next one fills, so that the disk and the CPU work at
-   * once; but only one: a write that fills another chunk waits until the previous one is announced. Chunks are
-   * announced in order. Once the promise settles the writer holds nothing of the batch: the caller may overwrite or
-   * reuse its bytes (a pooled buffer).
+   * durable and announced (fsync, rename, onChunk) while the next ones fill, so that the disk and the CPU work at
+   * once; but only maxChunksFinishing at a time: a write that fills one more waits until the oldest is announced.
+   * Chunks are announced in order. Once the promise settles the writer holds nothing of the batch: the caller may
+   * overwrite or reuse its bytes (a pooled buffer).
    */
   write(batch: RowBatch): Promise<void>;
   /**
@@ -54,6 +60,9 @@ export interface ChunkWriter {
 
 /** Default most rows in one chunk. */
 export const DEFAULT_ROWS_PER_CHUNK = 10_000;
+
+/** Default most full chunks being made durable at once. */
+export const DEFAULT_MAX_CHUNKS_FINISHING = 3;
 
 /** Pending bytes are written once they reach this size, so a big chunk costs a few large writes. */
 const FLUSH_BYTES = 1024 * 1024;
@@ -80,6 +89,10 @@ export function validateChunkWriterOptions(options: ChunkWriterOptions): void {
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
     throw invalidArgument("rowsPerChunk", `must be a positive integer, got ${n}`);
   }
+  const f = options.maxChunksFinishing;
+  if (f !== undefined && (!Number.isInteger(f) || f < 1)) {
+    throw invalidArgument("maxChunksFinishing", `must be a positive integer, got ${f}`);
+  }
 }
 
 /** Creates a chunk writer: `<dir>/<executionId>-<seq>.jsonl`, seq from 1, at most rowsPerChunk rows each. */
@@ -92,15 +105,20 @@ class JsonlChunkWriter implements ChunkWriter {
   private readonly dir: string;
   private readonly executionId: string;
   private readonly rowsPerChunk: number;
+  private readonly maxChunksFinishing: number;
   private readonly onChunk: ChunkWriterOptions["onChunk"];
   private readonly beforeVisible: ChunkWriterOptions["beforeVisible"];
 
   /** Operations run one after another in call order, even when callers do not await. */
   private tail: Promise<unknown> = Promise.resolve();
   private state: "open" | "closed" | "aborted" | "failed" = "open";
-  /** The chunk being made durable and announced in the background, if any; settles after it is announced. */
+  /** The last chunk handed to the background; settles once it (and so every chunk before it) is announced. */
   private finishing: Promise<void> = Promise.resolve();
+  /** Chunks handed to the background and not yet announced, oldest first; each settles once announced. */
+  private inFlight: Promise<void>[] = [];
   private failure: unknown;
+  /** The first chunk that could not be finished in the background: the next operation fails with it. */
+  private backgroundFailure: { error: unknown } | undefined;
   private dirReady = false;
 
   private sequence = 0;
@@ -124,6 +142,7 @@ class JsonlChunkWriter implements ChunkWriter {
     this.dir = path.resolve(options.dir);
     this.executionId = options.executionId;
     this.rowsPerChunk = options.rowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK;
+    this.maxChunksFinishing = options.maxChunksFinishing ?? DEFAULT_MAX_CHUNKS_FINISHING;
     this.onChunk = options.onChunk;
     this.beforeVisible = options.beforeVisible;
   }
@@ -169,11 +188,14 @@ class JsonlChunkWriter implements ChunkWriter {
         });
       }
       try {
+        if (this.backgroundFailure !== undefined) throw this.backgroundFailure.error;
         return await op();
       } catch (err) {
         // A half-written chunk cannot be trusted, so the writer stops rather than skip rows silently.
         this.state = "failed";
         this.failure = TailkitError.from(err, Code.Internal, { operation: "write" });
+        // Chunks in the background settle first: those after a failed one remove their temp files.
+        await this.finishing.catch(() => {});
         await this.discardChunk();
         throw this.failure;
       }
@@ -276,9 +298,9 @@ class JsonlChunkWriter implements ChunkWriter {
   }
 
   /**
-   * Hands the full chunk to the background: fsync under the temp name, then (after the previous chunk is announced)
-   * beforeVisible, rename, fsync of the directory, onChunk. Returns once the previous chunk is announced, so that at
-   * most one chunk is being finished while the next fills.
+   * Hands the full chunk to the background: fsync under the temp name (at the same time as the chunks before it),
+   * then, after the previous chunk is announced, beforeVisible, rename, fsync of the directory, onChunk. Returns once
+   * at most maxChunksFinishing chunks are in the background.
    */
   private async finishChunk(): Promise<void> {
     await this.flushPending();
@@ -312,13 +334,16 @@ class JsonlChunkWriter implements ChunkWriter {
       await this.onChunk?.(chunk);
     })();
     this.finishing = finished.catch(async (err: unknown) => {
+      this.backgroundFailure ??= { error: err };
       // A chunk that could not be finished is not announced; its temp file goes (a later run would remove it too).
       await fs.promises.rm(tempPath, { force: true }).catch(() => {});
       throw err;
     });
     // The writer fails with it even if no other operation comes to see it.
     this.finishing.catch(() => {});
-    await previous;
+    this.inFlight.push(this.finishing);
+    // Chunks are announced in order, so the oldest in flight settles first; a failure rejects it and every later one.
+    while (this.inFlight.length > this.maxChunksFinishing) await this.inFlight.shift();
   }
 
   private async discardChunk(): Promise<void> {

@@ -145,7 +145,7 @@ describe("createChunkWriter", () => {
     expect(rows).toEqual(range(0, 9).map((i) => ({ artifact: "a", i })));
   });
 
-  it("finishes one chunk while the next fills, and holds the write that fills another until onChunk is done", async () => {
+  it("finishes up to maxChunksFinishing chunks while the next fills, and holds the write that fills one more until the oldest is announced", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const announced: number[] = [];
@@ -153,46 +153,61 @@ describe("createChunkWriter", () => {
       dir,
       executionId: "e",
       rowsPerChunk: 2,
+      maxChunksFinishing: 2,
       onChunk: async (c) => {
         await gate;
         announced.push(c.sequence);
       },
     });
-    // Chunk 1 is full: it is finished in the background and the write resolves.
+    // Chunks 1 and 2 are full: they are finished in the background and their writes resolve.
     await writer.write(batch("a", 0, 2));
-    // Chunk 2 fills too: that write waits for chunk 1's onChunk, the backpressure a slow consumer gives.
+    await writer.write(batch("a", 2, 4));
+    // Chunk 3 fills too: that write waits for chunk 1's onChunk, the backpressure a slow consumer gives.
     let settled = false;
-    const w = writer.write(batch("a", 2, 4)).then(() => (settled = true));
+    const w = writer.write(batch("a", 4, 6)).then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 50));
     expect(settled).toBe(false);
     expect(announced).toEqual([]);
     release();
     await w;
-    expect(announced).toEqual([1]);
+    expect(announced[0]).toBe(1);
     const summary = await writer.close();
-    expect(announced).toEqual([1, 2]);
-    expect(summary).toMatchObject({ chunks: 2, rows: 4 });
+    // In order, whichever fsync ended first.
+    expect(announced).toEqual([1, 2, 3]);
+    expect(summary).toMatchObject({ chunks: 3, rows: 6 });
   });
 
-  it("fails the writer when a chunk finished in the background cannot be announced, and leaves no temp file of it", async () => {
-    const writer = createChunkWriter({
-      dir,
-      executionId: "e",
-      rowsPerChunk: 2,
-      beforeVisible: (c) => {
-        if (c.sequence === 1) throw new Error("state is gone");
-      },
-    });
-    await writer.write(batch("a", 0, 2));
-    await expect(writer.write(batch("a", 2, 4))).rejects.toThrow(/state is gone/);
-    await expect(writer.close()).rejects.toThrow(/state is gone/);
-    expect(fs.readdirSync(dir).filter((f) => f.startsWith(".e-1."))).toEqual([]);
-    expect(fs.readdirSync(dir).filter((f) => /^e-\d+\.jsonl$/.test(f))).toEqual([]);
+  it("fails the writer when a chunk finished in the background cannot be announced, and leaves no temp file of it or of the chunks after it", async () => {
+    for (const maxChunksFinishing of [1, 3]) {
+      const sub = path.join(dir, `k${maxChunksFinishing}`);
+      const writer = createChunkWriter({
+        dir: sub,
+        executionId: "e",
+        rowsPerChunk: 2,
+        maxChunksFinishing,
+        beforeVisible: (c) => {
+          if (c.sequence === 1) throw new Error("state is gone");
+        },
+      });
+      await writer.write(batch("a", 0, 2));
+      if (maxChunksFinishing === 1) {
+        // The write that fills chunk 2 waits for chunk 1, and sees it fail.
+        await expect(writer.write(batch("a", 2, 4))).rejects.toThrow(/state is gone/);
+      } else {
+        // Chunk 2 is handed to the background too; it is never announced, as chunk 1 is not.
+        await writer.write(batch("a", 2, 4));
+      }
+      await expect(writer.close()).rejects.toThrow(/state is gone/);
+      await expect(writer.write(batch("a", 4, 6))).rejects.toThrow(/state is gone/);
+      expect(fs.readdirSync(sub).filter((f) => f.startsWith("."))).toEqual([]);
+      expect(fs.readdirSync(sub).filter((f) => /^e-\d+\.jsonl$/.test(f))).toEqual([]);
+    }
   });
 
   it("refuses bad options and inconsistent batches with INVALID_ARGUMENT", async () => {
     expect(() => createChunkWriter({ dir, executionId: "../x" })).toThrow(expect.objectContaining({ code: Code.InvalidArgument }));
     expect(() => createChunkWriter({ dir, executionId: "e", rowsPerChunk: 0 })).toThrow(/rowsPerChunk/);
+    expect(() => createChunkWriter({ dir, executionId: "e", maxChunksFinishing: 0 })).toThrow(/maxChunksFinishing/);
     const writer = createChunkWriter({ dir, executionId: "e" });
     await expect(writer.write({ artifact: "a", from: 0, to: 2, lines: ["{}"], indexes: [] })).rejects.toMatchObject({
       code: Code.InvalidArgument,
