@@ -244,8 +244,8 @@ export async function connectPlugin(spawned: SpawnedPlugin, options: LaunchOptio
   const address = hs.network === "unix" ? `unix://${hs.address}` : hs.address;
   const client = new PluginClient(child, address, tail, exited, options.shutdownGraceMs ?? 5000);
   try {
-    await checkHealth(address);
-    await client.startObserving();
+    // Both on the same connection, at once: the observer must be open before any Collect, not after the health check.
+    await Promise.all([checkHealth(address), client.startObserving()]);
   } catch (err) {
     child.kill("SIGKILL");
     throw new TailkitError(Code.Unavailable, `plugin ${command} is not serving at ${hs.address}: ${(err as Error).message}${stderrText()}`);

@@ -8,7 +8,8 @@ import { Subject } from "rxjs/internal/Subject";
 import { runExecution } from "../collection/execution.js";
 import type { CollectionEvent, CompleteEvent, StartedEvent, StatusEvent } from "../collection/events.js";
 import { Code, TailkitError, invalidArgument } from "../errors/index.js";
-import { validateConfig, type JSONSchema } from "../schema/index.js";
+import { validateConfig, warmSchemas, type JSONSchema } from "../schema/index.js";
+import { loadSqliteDriver } from "../storage/backends/sqlite.js";
 import { createFileSystemSourceFactory } from "../sources/filesystem/index.js";
 import type { ArtifactSourceFactory } from "../sources/types.js";
 import { parseStateLocation } from "../state/index.js";
@@ -65,6 +66,16 @@ export class PluginRuntime {
         if (!this.sources.has(s)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} names unknown source type ${s}`);
       }
     }
+  }
+
+  /**
+   * Does ahead what the first Collect would otherwise do on its way: compiles the config schemas and loads the SQLite
+   * driver of the default state, as steps that a plugin executable runs one per turn of the event loop right after
+   * its handshake, so that the host's first calls are answered in between.
+   */
+  warmSteps(): (() => void)[] {
+    const schemas = [...[...this.sources.values()].map((s) => s.configSchema), ...this.plugin.tables.map((t) => t.configSchema ?? EMPTY_OBJECT_SCHEMA)];
+    return [...schemas.map((schema) => () => warmSchemas([schema])), loadSqliteDriver];
   }
 
   /** The plugin's catalogue. */

@@ -99,4 +99,17 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
       process.stderr.write(`${plugin.name}: extraction workers not started ahead: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
+  // Schemas and the SQLite driver load while the host connects, not when its Collect comes.
+  const steps = runtime.warmSteps();
+  const next = () => {
+    const step = steps.shift();
+    if (step === undefined) return;
+    try {
+      step();
+      setImmediate(next);
+    } catch (err) {
+      process.stderr.write(`${plugin.name}: could not prepare ahead (the first collection will): ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  };
+  setImmediate(next);
 }

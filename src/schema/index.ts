@@ -1,14 +1,30 @@
-import { Ajv, type ErrorObject } from "ajv";
+import { createRequire } from "node:module";
+import type * as AjvModule from "ajv";
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
 import { Code, TailkitError } from "../errors/index.js";
 
 /** A JSON Schema document (draft 2020-12 subset that Ajv understands). */
 export type JSONSchema = Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
+// Ajv is loaded at the first schema compiled, not at import: a plugin prints its handshake without it, and compiles
+// its config schemas while the host connects (warmSchemas).
+const require = createRequire(import.meta.url);
+let ajv: AjvClass | undefined;
+
+/** Compiles a schema (Ajv caches it by content, so compiling again is cheap). */
+function compile(schema: JSONSchema): ValidateFunction {
+  ajv ??= new (require("ajv") as typeof AjvModule).Ajv({ allErrors: false, useDefaults: true, strict: false });
+  return ajv.compile(schema);
+}
+
+/** Compiles schemas ahead of their first validateConfig. */
+export function warmSchemas(schemas: readonly JSONSchema[]): void {
+  for (const s of schemas) compile(s);
+}
 
 /** Validates `value` against `schema`, applying defaults; throws INVALID_ARGUMENT naming the bad field under `prefix`. */
 export function validateConfig<T>(schema: JSONSchema, value: unknown, prefix: string): T {
-  const validate = ajv.compile(schema);
+  const validate = compile(schema);
   if (!validate(value)) {
     const err = (validate.errors ?? [])[0];
     throw new TailkitError(Code.InvalidArgument, describe(err, prefix), { field: fieldOf(err, prefix) });

@@ -1,4 +1,6 @@
-import { Ajv, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type * as AjvModule from "ajv";
+import type { Ajv, ValidateFunction } from "ajv";
 
 /**
  * A runtime type of keys or values. `check` returns undefined when `value` conforms, otherwise a
@@ -230,7 +232,7 @@ export const t = {
 
   /** A value valid under a JSON Schema (compiled once, with Ajv); use when the schema already exists, e.g. from Describe. */
   jsonSchema: <T = unknown>(schema: Record<string, unknown>): TypeDescriptor<T> => {
-    ajv ??= new Ajv({ allErrors: false, strict: false });
+    ajv ??= new (createRequire(import.meta.url)("ajv") as typeof AjvModule).Ajv({ allErrors: false, strict: false });
     const validate: ValidateFunction = ajv.compile(schema);
     const name = typeof schema["title"] === "string" ? schema["title"] : "JSON Schema";
     return descriptor(name, (value, path) => {

@@ -291,7 +291,7 @@ class DelimitedReader implements LineReader {
   private input: Uint8Array = new Uint8Array(0);
   private inputView: DataView = new DataView(new ArrayBuffer(0));
   /** A line near its buffer's end is copied here, so that every word read stays inside a buffer. */
-  private scratch = new Uint8Array(0);
+  private scratch: Uint8Array = Buffer.alloc(0);
   private readonly nullText: string;
   /** "space-separated" and the like, for errors. */
   private readonly separatorName: string;
@@ -374,7 +374,7 @@ class DelimitedReader implements LineReader {
     let s = s0;
     let e = e0;
     if (e0 + 4 > b0.length) {
-      if (this.scratch.length < e0 - s0 + 4) this.scratch = new Uint8Array(2 * (e0 - s0) + 64);
+      if (this.scratch.length < e0 - s0 + 4) this.scratch = Buffer.allocUnsafe(2 * (e0 - s0) + 64);
       this.scratch.set(b0.subarray(s0, e0));
       b = this.scratch;
       s = 0;

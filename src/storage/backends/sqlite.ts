@@ -8,6 +8,11 @@ function loadDatabase(): typeof BetterSqlite3 {
   databaseClass ??= require("better-sqlite3") as typeof BetterSqlite3;
   return databaseClass;
 }
+
+/** Loads the SQLite driver now, ahead of the first database opened (a plugin does it while its host connects). */
+export function loadSqliteDriver(): void {
+  loadDatabase();
+}
 import { ReturnCode, fail, messageOf, ok, type OperationResult } from "../codes.js";
 import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
 import type { BackendDefinition } from "../registry-types.js";
