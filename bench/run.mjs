@@ -7,7 +7,8 @@
 //   BENCH_DATASETS     comma list of cloudtrail,vpc (default both)
 //   BENCH_CONTENDERS   comma list of names to run (default all that can run here)
 //   BENCH_SCALING      0 skips tailkit's 1x-vs-4x run (default 1)
-//   BENCH_RUNS         runs per contender; the run with the median wall time is reported (default 1)
+//   BENCH_RUNS         rounds; each runs every contender once, in turn, and the run with the median wall time is
+//                      reported (default 1)
 //   BENCH_TIMEOUT_S    a contender still running after this is killed and reported (default max(60, 600 × scale))
 //
 // Each contender runs alone as a child process under GNU time (CPU user+sys of the whole tree that was
@@ -378,10 +379,22 @@ async function runContender(c, dataDir, manifest, multiplier = 1) {
   for (let i = 0; i < RUNS; i++) {
     const r = await runContenderOnce(c, dataDir, manifest, multiplier);
     runs.push(r);
-    if (!r.ok) return { ...r, runs: runs.length, wallSAll: runs.map((x) => x.wallS) };
+    if (!r.ok) break;
   }
+  return medianRun(runs);
+}
+
+/**
+ * The run with the median wall time, with every run's wall time; a failed run, if any, instead.
+ * @template {{ ok: boolean, wallS: number }} R
+ * @param {R[]} runs
+ */
+function medianRun(runs) {
+  const failed = runs.find((r) => !r.ok);
+  const wallSAll = runs.map((x) => x.wallS);
+  if (failed) return { ...failed, runs: runs.length, wallSAll };
   const sorted = [...runs].sort((a, b) => a.wallS - b.wallS);
-  return { ...sorted[Math.floor((sorted.length - 1) / 2)], runs: runs.length, wallSAll: runs.map((x) => x.wallS) };
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], runs: runs.length, wallSAll };
 }
 
 /**
@@ -490,18 +503,31 @@ async function main() {
     const { dir, manifest } = await ensureData(spec, 1);
     await warm(dir);
     console.log(`\n== ${spec.name}: ${manifest.files} files, ${fmtInt(manifest.records)} records, ${mb(manifest.rawBytes)} uncompressed, ${mb(manifest.gzBytes)} gz (${relative(ROOT, dir)})`);
+    /** @type {any[]} */
     const results = [];
+    const available = [];
     for (const c of contendersFor(spec)) {
       if (c.unavailable) {
         console.log(`  skip ${c.name}: ${c.unavailable}`);
         results.push({ name: c.name, role: c.role, skipped: c.unavailable });
-        continue;
-      }
-      process.stdout.write(`  running ${c.name} ... `);
-      const r = await runContender(c, dir, manifest);
-      console.log(`${fmt(r.wallS)} s${r.timedOut ? " (timed out)" : r.ok ? "" : ` (exit ${r.exitCode})`}`);
-      results.push(r);
+      } else available.push(c);
     }
+    // Round robin (each round runs every contender once), so that a slow spell of this machine (its page cache, the
+    // host under it) falls on all contenders alike rather than on whichever ran during it.
+    /** @type {Map<string, any[]>} */
+    const runsOf = new Map(available.map((c) => [c.name, []]));
+    for (let round = 1; round <= RUNS; round++) {
+      process.stdout.write(`  round ${round}/${RUNS}:`);
+      for (const c of available) {
+        const runs = /** @type {any[]} */ (runsOf.get(c.name));
+        if (runs.some((x) => !x.ok)) continue;
+        const r = await runContenderOnce(c, dir, manifest, 1);
+        runs.push(r);
+        process.stdout.write(` ${c.name} ${fmt(r.wallS)} s${r.timedOut ? " (timed out)" : r.ok ? "" : ` (exit ${r.exitCode})`}`);
+      }
+      console.log("");
+    }
+    for (const c of available) results.push(medianRun(/** @type {any[]} */ (runsOf.get(c.name))));
     const ran = /** @type {Awaited<ReturnType<typeof runContender>>[]} */ (results.filter((r) => !("skipped" in r)));
     console.log("");
     printResults(ran);
