@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
-import { isRawRow } from "../mappers/raw-row.js";
+import { isRawRow, type RawRow } from "../mappers/raw-row.js";
 import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
 
@@ -59,6 +59,8 @@ export interface BatchEnricher {
 export interface LineSink {
   /** Appends one line's text; the text ends with "\n". */
   push(line: string): void;
+  /** Appends one line made of src[start, end) (UTF-8) and then `rest`, which ends with "\n". */
+  pushBytes(src: Uint8Array, start: number, end: number, rest: string): void;
 }
 
 /** addOne outcomes. */
@@ -117,6 +119,15 @@ class LineEncoder implements LineSink {
     if (this.text.length >= ENCODE_CHARS) this.flush();
   }
 
+  pushBytes(src: Uint8Array, start: number, end: number, rest: string): void {
+    this.flush();
+    const n = end - start;
+    if (this.used + n > this.buf.length) this.grow(this.used + n + ENCODE_CHARS * 3);
+    this.buf.set(src.subarray(start, end), this.used);
+    this.used += n;
+    this.push(rest);
+  }
+
   /**
    * The batch's bytes; the encoder starts afresh and takes a buffer when more lines come (an encoder usually makes one
    * batch, and a buffer taken for nothing would be lost to the pool).
@@ -136,14 +147,16 @@ class LineEncoder implements LineSink {
     this.text = "";
     // A UTF-16 unit never takes more than 3 bytes of UTF-8.
     const need = this.used + text.length * 3;
-    if (need > this.buf.length) {
-      const bigger = takeBuffer(Math.max(need, this.buf === NO_BYTES ? LineEncoder.initialSize() : this.buf.length * 2));
-      this.buf.copy(bigger, 0, 0, this.used);
-      // None of the old buffer's bytes were handed out (finish() leaves NO_BYTES), so it can serve another batch.
-      if (this.buf !== NO_BYTES) giveBack(this.buf.buffer as ArrayBuffer);
-      this.buf = bigger;
-    }
+    if (need > this.buf.length) this.grow(need);
     this.used += this.buf.write(text, this.used, "utf8");
+  }
+
+  private grow(need: number): void {
+    const bigger = takeBuffer(Math.max(need, this.buf === NO_BYTES ? LineEncoder.initialSize() : this.buf.length * 2));
+    this.buf.copy(bigger, 0, 0, this.used);
+    // None of the old buffer's bytes were handed out (finish() leaves NO_BYTES), so it can serve another batch.
+    if (this.buf !== NO_BYTES) giveBack(this.buf.buffer as ArrayBuffer);
+    this.buf = bigger;
   }
 }
 
@@ -302,8 +315,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
           tsMiddleOf = middle;
           tsMiddle = flat(`","tp_timestamp":"${ts}"${middle}`);
         }
-        out.push(
-          (isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") +
+        const tail =
           `"tp_id":"${prefix}${position.toString(36)}` +
           tsMiddle +
           optionalField("tp_source_ip", extra.tp_source_ip) +
@@ -314,8 +326,14 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
           optionalField("tp_domains", extra.tp_domains) +
           optionalField("tp_emails", extra.tp_emails) +
           optionalField("tp_tags", extra.tp_tags) +
-          "}\n",
-        );
+          "}\n";
+        if (isEmptyObject(json)) out.push("{" + tail);
+        // The row's own bytes (all but its closing brace) are copied, not encoded again.
+        else if (raw !== undefined && hasBytes(item as RawRow)) {
+          const r = item as RawRow;
+          out.pushBytes(r.bytes!, r.start, r.end - 1, "," + tail);
+        }
+        else out.push(json.slice(0, -1) + "," + tail);
       }
       return WRITTEN;
     };
@@ -333,6 +351,12 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   }) as Enricher;
   enrich.begin = begin;
   return enrich;
+}
+
+/** True when a raw row carries its bytes, and they end as its text does, with the closing brace. */
+function hasBytes(r: RawRow): boolean {
+  const b = r.bytes;
+  return b !== undefined && r.end > r.start && r.end <= b.length && b[r.end - 1] === 0x7d;
 }
 
 /** The same text as one flat string, so that every line that reuses it copies it rather than walking a rope. */

@@ -18,8 +18,10 @@ export {
   DEFAULT_MAX_DOCUMENT_BYTES,
   DEFAULT_SPLIT_SIZE,
   describeJsonError,
+  documentElementBytes,
   documentElementTexts,
   documentText,
+  type DocumentElementBytes,
   type JsonDocumentLoaderOptions,
 } from "./json-document.js";
 export { findTopLevelArray, topLevelArraySpans, type TopLevelArray } from "./json-slices.js";

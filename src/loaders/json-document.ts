@@ -43,6 +43,25 @@ export function documentElementTexts(doc: unknown): readonly string[] | undefine
   return doc !== null && typeof doc === "object" ? elementTexts.get(doc) : undefined;
 }
 
+/** Where a split document's elements are in the file's bytes, when the file is ASCII (its text is its UTF-8). */
+export interface DocumentElementBytes {
+  /** The decompressed file. */
+  bytes: Uint8Array;
+  /** [start, end) of each element of this piece, as [start0, end0, start1, end1, ...]; -1 for an element without text. */
+  spans: Int32Array;
+}
+
+const elementBytes = new WeakMap<object, DocumentElementBytes>();
+
+/**
+ * For a document yielded by a json-document loader with `splitArray` from an ASCII file, where each element of its
+ * array is in the file's bytes (which are then exactly the UTF-8 of documentElementTexts): a mapper may pass them to
+ * rawRow so that the row is copied rather than encoded. Undefined otherwise.
+ */
+export function documentElementBytes(doc: unknown): DocumentElementBytes | undefined {
+  return doc !== null && typeof doc === "object" ? elementBytes.get(doc) : undefined;
+}
+
 /** Options of createJsonDocumentLoader. */
 export interface JsonDocumentLoaderOptions {
   /**
@@ -91,6 +110,7 @@ async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions, sp
     const end = Math.min(n, k + splitSize);
     const elements: unknown[] = new Array<unknown>(end - k);
     const texts: string[] = new Array<string>(end - k);
+    const where = encoding === "latin1" ? new Int32Array(2 * (end - k)).fill(-1) : undefined;
     for (let i = k; i < end; i++) {
       const start = spans[2 * i]!;
       // Each element is decoded on its own: a small string that dies with its row, not a slice of one huge string.
@@ -108,10 +128,15 @@ async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions, sp
       }
       elements[i - k] = value;
       texts[i - k] = start < 0 ? "" : elementText;
+      if (where !== undefined && start >= 0) {
+        where[2 * (i - k)] = start;
+        where[2 * (i - k) + 1] = spans[2 * i + 1]!;
+      }
     }
     const doc: Record<string, unknown> = { ...base };
     Object.defineProperty(doc, key, { value: elements, writable: true, enumerable: true, configurable: true });
     elementTexts.set(doc, texts);
+    if (where !== undefined) elementBytes.set(doc, { bytes, spans: where });
     yield [doc];
   }
 }

@@ -15,6 +15,13 @@ export class RawRow {
     readonly json: string,
     /** What `TableDefinition.enrich` receives for this row. */
     readonly fields: Row,
+    /**
+     * Optional: bytes[start, end) are json's exact UTF-8, e.g. the record in the file it came from. The enricher then
+     * copies them instead of encoding json again.
+     */
+    readonly bytes?: Uint8Array,
+    readonly start = 0,
+    readonly end = 0,
   ) {}
 
   /** The brand isRawRow checks; on the prototype, so it costs a row nothing. */
@@ -23,9 +30,12 @@ export class RawRow {
   }
 }
 
-/** Makes a pre-serialized row: `json` is the row's JSON object text, `fields` what the table's enrich needs of it. */
-export function rawRow(json: string, fields: Row): RawRow {
-  return new RawRow(json, fields);
+/**
+ * Makes a pre-serialized row: `json` is the row's JSON object text, `fields` what the table's enrich needs of it, and
+ * optionally `source`, bytes whose [start, end) are exactly json's UTF-8 (then copied rather than encoded again).
+ */
+export function rawRow(json: string, fields: Row, source?: { bytes: Uint8Array; start: number; end: number }): RawRow {
+  return source === undefined ? new RawRow(json, fields) : new RawRow(json, fields, source.bytes, source.start, source.end);
 }
 
 /** True when a mapped value is a RawRow. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { topLevelArraySpans } from "../../src/loaders/json-slices.js";
+import { findTopLevelArrayBytes, topLevelArraySpans } from "../../src/loaders/json-slices.js";
 
 function elements(text: string, key = "Records"): (string | null)[] | undefined {
   const spans = topLevelArraySpans(text, key);
@@ -36,5 +36,24 @@ describe("topLevelArraySpans", () => {
     expect(elements('{"other":[1]}')).toBeUndefined();
     expect(elements("[1]")).toBeUndefined();
     expect(elements("{}")).toBeUndefined();
+  });
+
+  it("finds the same spans in bytes as in text, with quotes and backslashes at every offset of a word", () => {
+    // The byte scanner looks for a string's closing quote four bytes at a time.
+    const records: unknown[] = [];
+    for (let len = 0; len < 14; len++) {
+      for (let at = 0; at <= len; at++) {
+        const plain = "abcdefghijklmn".slice(0, len);
+        records.push({ s: plain.slice(0, at) + '"' + plain.slice(at), t: plain.slice(0, at) + "\\" + plain.slice(at), u: plain + '\\"' });
+      }
+    }
+    // And plain strings of every length, whose closing quote falls at every offset of a word.
+    for (let len = 0; len < 24; len++) records.push({ v: "abcdefghijklmnopqrstuvwx".slice(0, len), [`k${"y".repeat(len)}`]: len });
+    for (const pad of ["", " ", "  ", "   "]) {
+      const text = `{${pad}"Records":${JSON.stringify(records)},"after":"x\\""}`;
+      const bytes = Buffer.from(text, "latin1");
+      expect(findTopLevelArrayBytes(bytes, "Records")?.spans).toEqual(topLevelArraySpans(text, "Records"));
+      expect(elements(text)).toEqual(records.map((r) => JSON.stringify(r)));
+    }
   });
 });

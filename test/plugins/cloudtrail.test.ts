@@ -17,7 +17,11 @@ const info = { name: "AWSLogs/123456789012/CloudTrail/x.json.gz", location: "/d/
 
 const ingest = (s: string): string => s.replace(/"tp_ingest_timestamp":"[^"]+"/g, '"tp_ingest_timestamp":"X"');
 
-async function collect(text: string, gzip: boolean, loader = cloudTrailTable.loader({})): Promise<{ lines: string[]; raw: number; records: unknown[]; reference: string[] }> {
+async function collect(
+  text: string,
+  gzip: boolean,
+  loader = cloudTrailTable.loader({}),
+): Promise<{ lines: string[]; raw: number; withBytes: number; records: unknown[]; reference: string[] }> {
   const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
   const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
@@ -25,12 +29,14 @@ async function collect(text: string, gzip: boolean, loader = cloudTrailTable.loa
   const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];
   let raw = 0;
+  let withBytes = 0;
   const records: unknown[] = [];
   const reference: string[] = [];
   for await (const items of loader.load(local)) {
     records.push(...structuredClone((items[0] as { Records: unknown[] }).Records));
     const mapped = chain.map(items);
     raw += mapped.rows.filter(isRawRow).length;
+    withBytes += mapped.rows.filter((r) => isRawRow(r) && r.bytes !== undefined).length;
     const out = enrich(mapped.rows, mapped.positions);
     lines.push(...ingest(out.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
     // The reference: the parsed records enriched as objects.
@@ -38,7 +44,7 @@ async function collect(text: string, gzip: boolean, loader = cloudTrailTable.loa
     const ref = plain(structuredClone((items[0] as { Records: unknown[] }).Records), mapped.positions);
     reference.push(...ingest(ref.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
   }
-  return { lines, raw, records, reference };
+  return { lines, raw, withBytes, records, reference };
 }
 
 const TP_KEYS = ["tp_id", "tp_timestamp", "tp_ingest_timestamp", "tp_table", "tp_partition", "tp_index", "tp_date", "tp_source_type", "tp_source_name", "tp_source_location", "tp_source_ip", "tp_ips", "tp_usernames", "tp_akas"];
@@ -66,6 +72,17 @@ describe("aws_cloudtrail_log rows from the document text", () => {
     expect(got.lines).toEqual(got.reference);
     expect(JSON.parse(got.lines[0]!)).toMatchObject({ tp_source_ip: "10.0.0.1", tp_usernames: ["u"], tp_akas: ["arn:x"], tp_index: "123456789012" });
     expect(JSON.parse(got.lines[3]!)).toMatchObject({ tp_index: "123456789012" });
+  });
+
+  it("copies each record's bytes from an ASCII file instead of encoding its text again: the same lines", async () => {
+    const ascii = [records[0]!, { ...records[1]!, eventName: 'B "quoted" \\ back ]}' }, records[2]!, records[3]!];
+    const got = await collect(JSON.stringify({ Records: ascii }), true);
+    // The record with a tp_ field of its own takes the plain path; the others are copied.
+    expect(got.withBytes).toBe(ascii.length);
+    expect(got.lines).toEqual(got.reference);
+    expect(got.lines[1]).toContain('"eventName":"B \\"quoted\\" \\\\ back ]}"');
+    // A file with non-ASCII text is encoded from its text.
+    expect((await collect(JSON.stringify({ Records: records }), true)).withBytes).toBe(0);
   });
 
   it("keeps a line per record for pretty-printed documents, escapes and number formats, each parsing to the source record", async () => {

@@ -1,6 +1,6 @@
-import { createJsonDocumentLoader, documentElementTexts, documentText } from "../../../src/loaders/index.js";
+import { createJsonDocumentLoader, documentElementBytes, documentElementTexts, documentText } from "../../../src/loaders/index.js";
 import { topLevelArraySpans } from "../../../src/loaders/json-slices.js";
-import { rawRow, type RawRow } from "../../../src/mappers/raw-row.js";
+import { RawRow, rawRow } from "../../../src/mappers/raw-row.js";
 import type { Mapper } from "../../../src/mappers/types.js";
 import type { Row, TableDefinition } from "../../../src/tables/types.js";
 import { isIp, uniqueStrings } from "./util.js";
@@ -23,11 +23,15 @@ export const cloudTrailRecordsExtractor: Mapper<unknown, Row | RawRow> = {
     // A document split by the loader: each record's text is at hand.
     const texts = documentElementTexts(doc);
     if (texts !== undefined && texts.length === records.length) {
+      // And, in an ASCII file, its bytes: copied into the output instead of encoded.
+      const where = documentElementBytes(doc);
       const rows: (Row | RawRow)[] = new Array<Row | RawRow>(records.length);
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as unknown;
         const t = texts[i]!;
-        rows[i] = t !== "" && record !== null && typeof record === "object" && !Array.isArray(record) ? rawRow(t, record as Row) : (record as Row);
+        if (t === "" || record === null || typeof record !== "object" || Array.isArray(record)) rows[i] = record as Row;
+        else if (where === undefined || where.spans[2 * i]! < 0) rows[i] = rawRow(t, record as Row);
+        else rows[i] = new RawRow(t, record as Row, where.bytes, where.spans[2 * i]!, where.spans[2 * i + 1]!);
       }
       return rows;
     }
