@@ -7,8 +7,10 @@ import type { LocalArtifact } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
 import { encodedLines, type RowBatch } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
-import { createEnricher } from "./enrich.js";
+import { ByteBatch } from "./byte-batch.js";
+import { createEnricher, type ArtifactEnrichContext } from "./enrich.js";
 import { extractLines } from "./fast-lines.js";
+import { RowTail } from "./row-tail.js";
 import { createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
 
 /** What extraction needs to know besides the artifact: the same for every artifact of an execution. */
@@ -60,7 +62,7 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   }
   const info = local.info;
   const chain = new MapperChain(spec.table.mappers(spec.tableConfig), info);
-  const enrich = createEnricher({
+  const ctx: ArtifactEnrichContext = {
     table: spec.table,
     partition: spec.partition,
     sourceType: spec.sourceType,
@@ -68,7 +70,11 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     artifact: info,
     from: spec.from,
     to: spec.to,
-  });
+  };
+  const enrich = createEnricher(ctx);
+  // Rows go straight into a batch buffer; those that carry their bytes get their tp_* fields from fragments.
+  const tail = new RowTail(ctx, "default");
+  const out = new ByteBatch();
   const loader = spec.table.loader(spec.tableConfig);
   // A batch gathers the rows of several loaded pieces (a split document comes in pieces of 100 records, so that few
   // parsed records are alive at once) up to the batch size, so that batches stay few and large.
@@ -76,13 +82,14 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   let from = chain.position;
   let rowErrors: RowErrorReport[] = [];
   let rowsReceived = 0;
-  let batch = enrich.begin();
+  let batch = enrich.begin(out, undefined, tail);
   const finish = (): ExtractedBatch => {
     const enriched = batch.finish();
     for (const f of enriched.failures) rowErrors.push(f);
-    let buffer: ArrayBuffer | undefined = enriched.bytes.buffer as ArrayBuffer;
-    const out: ExtractedBatch = {
-      batch: { artifact: info.name, from, to: chain.position, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes },
+    const bytes = out.take();
+    let buffer: ArrayBuffer | undefined = bytes.length > 0 ? (bytes.buffer as ArrayBuffer) : undefined;
+    const extracted: ExtractedBatch = {
+      batch: { artifact: info.name, from, to: chain.position, lines: encodedLines(bytes, enriched.count), indexes: enriched.indexes },
       rowErrors,
       rowsReceived,
       release: () => {
@@ -93,8 +100,8 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     from = chain.position;
     rowErrors = [];
     rowsReceived = 0;
-    batch = enrich.begin();
-    return out;
+    batch = enrich.begin(out, undefined, tail);
+    return extracted;
   };
   try {
     for await (let items of loader.load(local, { ...spec.loaderOptions, ...(signal ? { signal } : {}) })) {
@@ -112,14 +119,16 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
         rowsReceived += mapped.rows.length;
         batch.add(mapped.rows, mapped.positions);
       }
-      if (chain.position - from >= batchPositions || batch.size() >= BATCH_BYTES) yield finish();
+      if (chain.position - from >= batchPositions || out.pos >= BATCH_BYTES) yield finish();
     }
   } catch (err) {
     // Rows made before the fault are good; deliver them, then report it.
     if (chain.position > from) yield finish();
+    out.dispose();
     throw TailkitError.from(err, Code.DataLoss, { artifact: info.name, operation: "load" });
   }
   if (chain.position > from) yield finish();
+  out.dispose();
 }
 
 /** What an extractor has done so far, for status and for tests of its bounds. */

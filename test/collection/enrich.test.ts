@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { artifactIdPrefix, createEnricher } from "../../src/collection/enrich.js";
+import { artifactIdPrefix, createEnricher, toMs } from "../../src/collection/enrich.js";
 import { rawRow } from "../../src/mappers/raw-row.js";
 import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
 
@@ -113,5 +113,25 @@ describe("createEnricher", () => {
       [2, "validate"],
       [3, "validate"],
     ]);
+  });
+
+  it("reads tp_timestamp text as new Date does, on its hand-read ISO path and off it", () => {
+    let seed = 0x2545f491;
+    const rand = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const two = (n: number) => String(n).padStart(2, "0");
+    const texts = ["2024-01-32T00:00:00Z", "2024-01-31T00:00:00Z", "2024-12-31T23:59:59.999Z", "2024-01-01T00:00:60Z", "2024-01-01T00:60:00Z", "2024-02-30T00:00:00Z", "0999-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.5Z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00+01:00", "2024-1-01T00:00:00Z", "x", ""];
+    for (let i = 0; i < 5000; i++) {
+      // Mostly in range, sometimes one field out of it or not a digit.
+      const f = [1000 + rand(9000), 1 + rand(12), 1 + rand(31), rand(24), rand(60), rand(60)];
+      if (rand(4) === 0) f[rand(6)] = rand(4) === 0 ? -1 : rand(100);
+      const base = `${String(f[0]).padStart(4, "0")}-${two(f[1]!)}-${two(f[2]!)}T${two(f[3]!)}:${two(f[4]!)}:${two(f[5]!)}`.replace("-1", "x1");
+      texts.push(rand(2) === 0 ? `${base}Z` : `${base}.${String(rand(1000)).padStart(3, "0")}Z`);
+    }
+    for (const t of texts) expect([t, toMs(t)]).toEqual([t, new Date(t).getTime()]);
   });
 });

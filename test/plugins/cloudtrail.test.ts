@@ -4,6 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEnricher } from "../../src/collection/enrich.js";
+import { extractArtifact } from "../../src/collection/extract.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
@@ -83,6 +84,33 @@ describe("aws_cloudtrail_log rows from the document text", () => {
     expect(got.lines[1]).toContain('"eventName":"B \\"quoted\\" \\\\ back ]}"');
     // A file with non-ASCII text is encoded from its text.
     expect((await collect(JSON.stringify({ Records: records }), true)).withBytes).toBe(0);
+  });
+
+  it("writes copied records and their tp_* fields as bytes in extraction: the lines enriching the parsed records gives", async () => {
+    const many = Array.from({ length: 2500 }, (_, i) => ({
+      ...records[i % 3]!,
+      eventName: `E${i}`,
+      eventTime: new Date(Date.UTC(2024, 0, 1 + (i % 40), i % 24, i % 60, i % 60, i % 7 === 0 ? i % 1000 : 0)).toISOString().replace(/\.000Z$/, "Z"),
+      recipientAccountId: i % 5 === 0 ? undefined : `12345678901${i % 3}`,
+    }));
+    const text = JSON.stringify({ Records: many });
+    const file = path.join(dir, "extract.json.gz");
+    fs.writeFileSync(file, zlib.gzipSync(text));
+    const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
+    const spec = { table: cloudTrailTable as never, tableConfig: {}, partition: "p", sourceType: "file", sourceName: "s" };
+    const lines: string[] = [];
+    const positions: number[] = [];
+    for await (const b of extractArtifact(local, spec)) {
+      const bytes = Buffer.from((b.batch.lines as unknown as { bytes: Uint8Array }).bytes);
+      lines.push(...ingest(bytes.toString("latin1")).split("\n").filter((l) => l !== ""));
+      positions.push(...b.batch.indexes);
+      b.release?.();
+    }
+    const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+    const ref = plain(structuredClone(JSON.parse(text) as { Records: unknown[] }).Records, many.map((_, i) => i));
+    expect(lines).toHaveLength(2500);
+    expect(positions).toEqual(ref.indexes);
+    expect(lines).toEqual(ingest(ref.bytes.toString("latin1")).split("\n").filter((l) => l !== ""));
   });
 
   it("keeps a line per record for pretty-printed documents, escapes and number formats, each parsing to the source record", async () => {
