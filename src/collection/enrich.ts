@@ -277,6 +277,14 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   let lastMs = Number.NaN;
   let lastTs = "";
 
+  // The ISO text of a time, made only for rows written as text (the bytes path writes it from its digits).
+  const isoText = (ms: number): string => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTs = new Date(ms).toISOString();
+    }
+    return lastTs;
+  };
   // tp_index as bytes, for the last value.
   let lastIndexFrag: Fragment | undefined;
   let lastIndexFragOf: unknown = undefined;
@@ -332,14 +340,6 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         return { position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
       }
       if (ms < fromMs || ms >= toMs_) return FILTERED;
-      // The ISO text of the time, made only when a line is written as text (the bytes path writes it from its digits).
-      const isoOf = (): string => {
-        if (ms !== lastMs) {
-          lastMs = ms;
-          lastTs = new Date(ms).toISOString();
-        }
-        return lastTs;
-      };
       const tpIndex = extra.tp_index ?? "default";
       if (tpIndex !== lastIndex) {
         lastIndex = tpIndex;
@@ -355,7 +355,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
           }
           obj = parsed;
         }
-        out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, isoOf(), ingest, ctx) + "\n");
+        out.push(enrichSlow(obj, extra, `${prefix}${position.toString(36)}`, isoText(ms), ingest, ctx) + "\n");
       } else if (bytesOut !== undefined && raw !== undefined && !isEmptyObject(json) && hasBytes(item as RawRow)) {
         // The row's bytes but its closing brace, then the tp_* fields as the text path below writes them.
         const r = item as RawRow;
@@ -382,7 +382,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
             "}\n",
         );
       } else {
-        const ts = isoOf();
+        const ts = isoText(ms);
         if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {
           middleIndex = lastIndexJson;
           middleDate = ts.slice(0, 10);
