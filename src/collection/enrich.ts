@@ -245,6 +245,21 @@ function optionalField(key: string, value: unknown): string {
   return jsonField(key, value);
 }
 
+/** The optional tp_* fields a table's enrich gave, in the order the reference writes them, and the line's end. */
+function optionalFields(extra: TableEnrichment): string {
+  return (
+    optionalField("tp_source_ip", extra.tp_source_ip) +
+    optionalField("tp_destination_ip", extra.tp_destination_ip) +
+    optionalField("tp_ips", extra.tp_ips) +
+    optionalField("tp_usernames", extra.tp_usernames) +
+    optionalField("tp_akas", extra.tp_akas) +
+    optionalField("tp_domains", extra.tp_domains) +
+    optionalField("tp_emails", extra.tp_emails) +
+    optionalField("tp_tags", extra.tp_tags) +
+    "}\n"
+  );
+}
+
 function jsonField(key: string, value: unknown): string {
   const json = JSON.stringify(value) as string | undefined;
   return json === undefined ? "" : `,"${key}":${json}`;
@@ -370,17 +385,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         rowTail!.head(bytesOut, position, ms);
         bytesOut.frag(lastIndexFrag);
         rowTail!.afterIndex(bytesOut);
-        bytesOut.push(
-          optionalField("tp_source_ip", extra.tp_source_ip) +
-            optionalField("tp_destination_ip", extra.tp_destination_ip) +
-            optionalField("tp_ips", extra.tp_ips) +
-            optionalField("tp_usernames", extra.tp_usernames) +
-            optionalField("tp_akas", extra.tp_akas) +
-            optionalField("tp_domains", extra.tp_domains) +
-            optionalField("tp_emails", extra.tp_emails) +
-            optionalField("tp_tags", extra.tp_tags) +
-            "}\n",
-        );
+        bytesOut.push(optionalFields(extra));
       } else {
         const ts = isoText(ms);
         if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {
@@ -396,15 +401,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         const tail =
           `"tp_id":"${prefix}${position.toString(36)}` +
           tsMiddle +
-          optionalField("tp_source_ip", extra.tp_source_ip) +
-          optionalField("tp_destination_ip", extra.tp_destination_ip) +
-          optionalField("tp_ips", extra.tp_ips) +
-          optionalField("tp_usernames", extra.tp_usernames) +
-          optionalField("tp_akas", extra.tp_akas) +
-          optionalField("tp_domains", extra.tp_domains) +
-          optionalField("tp_emails", extra.tp_emails) +
-          optionalField("tp_tags", extra.tp_tags) +
-          "}\n";
+          optionalFields(extra);
         if (isEmptyObject(json)) out.push("{" + tail);
         // The row's own bytes (all but its closing brace) are copied, not encoded again.
         else if (raw !== undefined && hasBytes(item as RawRow)) {
