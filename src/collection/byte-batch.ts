@@ -84,14 +84,6 @@ export class ByteBatch implements LineSink {
     this.pos += this.buf.write(line, this.pos, "utf8");
   }
 
-  /** Appends src[start, end) and then the text rest (UTF-8); makes its own room. */
-  pushBytes(src: Uint8Array, start: number, end: number, rest: string): void {
-    this.ensure(end - start + rest.length * 3);
-    this.buf.set(src.subarray(start, end), this.pos);
-    this.pos += end - start;
-    this.pos += this.buf.write(rest, this.pos, "utf8");
-  }
-
   /** The bytes written; the batch starts afresh with a buffer of its own. */
   take(): Buffer {
     if (this.pos === 0) return Buffer.alloc(0);

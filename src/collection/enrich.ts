@@ -61,8 +61,6 @@ export interface BatchEnricher {
 export interface LineSink {
   /** Appends one line's text; the text ends with "\n". */
   push(line: string): void;
-  /** Appends one line made of src[start, end) (UTF-8) and then `rest`, which ends with "\n". */
-  pushBytes(src: Uint8Array, start: number, end: number, rest: string): void;
 }
 
 /** addOne outcomes. */
@@ -122,15 +120,6 @@ class LineEncoder implements LineSink {
     if (this.text.length >= ENCODE_CHARS) this.flush();
   }
 
-  pushBytes(src: Uint8Array, start: number, end: number, rest: string): void {
-    this.flush();
-    const n = end - start;
-    if (this.used + n > this.buf.length) this.grow(this.used + n + ENCODE_CHARS * 3);
-    this.buf.set(src.subarray(start, end), this.used);
-    this.used += n;
-    this.push(rest);
-  }
-
   /**
    * The batch's bytes; the encoder starts afresh and takes a buffer when more lines come (an encoder usually makes one
    * batch, and a buffer taken for nothing would be lost to the pool).
@@ -150,16 +139,14 @@ class LineEncoder implements LineSink {
     this.text = "";
     // A UTF-16 unit never takes more than 3 bytes of UTF-8.
     const need = this.used + text.length * 3;
-    if (need > this.buf.length) this.grow(need);
+    if (need > this.buf.length) {
+      const bigger = takeBuffer(Math.max(need, this.buf === NO_BYTES ? LineEncoder.initialSize() : this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.used);
+      // None of the old buffer's bytes were handed out (finish() leaves NO_BYTES), so it can serve another batch.
+      if (this.buf !== NO_BYTES) giveBack(this.buf.buffer as ArrayBuffer);
+      this.buf = bigger;
+    }
     this.used += this.buf.write(text, this.used, "utf8");
-  }
-
-  private grow(need: number): void {
-    const bigger = takeBuffer(Math.max(need, this.buf === NO_BYTES ? LineEncoder.initialSize() : this.buf.length * 2));
-    this.buf.copy(bigger, 0, 0, this.used);
-    // None of the old buffer's bytes were handed out (finish() leaves NO_BYTES), so it can serve another batch.
-    if (this.buf !== NO_BYTES) giveBack(this.buf.buffer as ArrayBuffer);
-    this.buf = bigger;
   }
 }
 
@@ -402,12 +389,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
           `"tp_id":"${prefix}${position.toString(36)}` +
           tsMiddle +
           optionalFields(extra);
-        if (isEmptyObject(json)) out.push("{" + tail);
-        // The row's own bytes (all but its closing brace) are copied, not encoded again.
-        else if (raw !== undefined && hasBytes(item as RawRow)) {
-          const r = item as RawRow;
-          out.pushBytes(r.bytes!, r.start, r.end - 1, "," + tail);
-        } else out.push(json.slice(0, -1) + "," + tail);
+        out.push((isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") + tail);
       }
       return WRITTEN;
     };

@@ -16,8 +16,8 @@ export class RawRow {
     /** What `TableDefinition.enrich` receives for this row. */
     readonly fields: Row,
     /**
-     * Optional: bytes[start, end) are json's exact UTF-8, e.g. the record in the file it came from. The enricher then
-     * copies them instead of encoding json again.
+     * Optional: bytes[start, end) are json's exact UTF-8, e.g. the record in the file it came from. Extraction then
+     * copies them and appends the tp_* fields as bytes instead of encoding json again.
      */
     readonly bytes?: Uint8Array,
     readonly start = 0,
@@ -31,11 +31,11 @@ export class RawRow {
 }
 
 /**
- * Makes a pre-serialized row: `json` is the row's JSON object text, `fields` what the table's enrich needs of it, and
- * optionally `source`, bytes whose [start, end) are exactly json's UTF-8 (then copied rather than encoded again).
+ * Makes a pre-serialized row: `json` is the row's JSON object text, `fields` what the table's enrich needs of it. A
+ * mapper that also has json's exact UTF-8 bytes passes them to the RawRow constructor.
  */
-export function rawRow(json: string, fields: Row, source?: { bytes: Uint8Array; start: number; end: number }): RawRow {
-  return source === undefined ? new RawRow(json, fields) : new RawRow(json, fields, source.bytes, source.start, source.end);
+export function rawRow(json: string, fields: Row): RawRow {
+  return new RawRow(json, fields);
 }
 
 /** True when a mapped value is a RawRow. */

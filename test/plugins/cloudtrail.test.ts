@@ -75,7 +75,7 @@ describe("aws_cloudtrail_log rows from the document text", () => {
     expect(JSON.parse(got.lines[3]!)).toMatchObject({ tp_index: "123456789012" });
   });
 
-  it("copies each record's bytes from an ASCII file instead of encoding its text again: the same lines", async () => {
+  it("gives each record's bytes with its text for an ASCII file, not for a non-ASCII one: the same lines", async () => {
     const ascii = [records[0]!, { ...records[1]!, eventName: 'B "quoted" \\ back ]}' }, records[2]!, records[3]!];
     const got = await collect(JSON.stringify({ Records: ascii }), true);
     // The record with a tp_ field of its own takes the plain path; the others are copied.
