@@ -5,7 +5,7 @@ import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import { detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
-import { findTopLevelArrayBytes } from "./json-slices.js";
+import { arraySpansFrom, findTopLevelArrayBytes } from "./json-slices.js";
 import type { Loader, LoaderOptions } from "./types.js";
 
 /** Default largest decompressed document, in bytes. */
@@ -37,7 +37,7 @@ const elementTexts = new WeakMap<object, string[]>();
 /**
  * For a document yielded by a json-document loader with `splitArray`, the JSON text of each element of its (partial)
  * array, in order, as in the file: a mapper may reuse them as pre-serialized rows (rawRow). Undefined otherwise. An
- * element whose text has whitespace between its tokens (pretty-printed) has "" instead.
+ * element whose text has a line break between its tokens (pretty-printed) has "" instead.
  */
 export function documentElementTexts(doc: unknown): readonly string[] | undefined {
   return doc !== null && typeof doc === "object" ? elementTexts.get(doc) : undefined;
@@ -49,6 +49,8 @@ export interface DocumentElementBytes {
   bytes: Uint8Array;
   /** [start, end) of each element of this piece, as [start0, end0, start1, end1, ...]; -1 for an element without text. */
   spans: Int32Array;
+  /** True when no element's text holds `"tp_` (the file has none): see RawRow's noTpText. */
+  noTpText: boolean;
 }
 
 const elementBytes = new WeakMap<object, DocumentElementBytes>();
@@ -72,8 +74,17 @@ export interface JsonDocumentLoaderOptions {
    * that is not valid JSON, is read whole as without this option (and fails the same way). Default: none.
    */
   splitArray?: string;
-  /** Elements per item when splitting. Default 500. */
+  /** Elements per item when splitting. Default 100. */
   splitSize?: number;
+  /**
+   * With splitArray: each item holds only the members before the array (and its piece of the array); the members after
+   * it are checked as JSON but not delivered, and the first member named splitArray is the one split. In exchange the
+   * loader finds elements by searching for the text between the first two (`},{"eventVersion":` in a CloudTrail file)
+   * rather than reading every byte, and checks each guess by parsing the element, which it does anyway. For documents
+   * made of one big array (CloudTrail's `{"Records":[...]}`). A malformed document still fails with the parser's
+   * message, but a fault after the array is found once the array's rows are out. Default false.
+   */
+  leadingMembersOnly?: boolean;
 }
 
 /** Default elements per item of a split document. */
@@ -87,26 +98,35 @@ export function createJsonDocumentLoader(opts: JsonDocumentLoaderOptions = {}): 
   }
   return {
     name: "json-document",
-    load: (artifact, options) => loadDocument(artifact, options ?? {}, opts.splitArray, splitSize),
+    load: (artifact, options) => loadDocument(artifact, options ?? {}, opts.splitArray, splitSize, opts.leadingMembersOnly === true),
   };
 }
 
-async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions, splitArray: string | undefined, splitSize: number): AsyncGenerator<unknown[]> {
+async function* loadDocument(
+  artifact: LocalArtifact,
+  options: LoaderOptions,
+  splitArray: string | undefined,
+  splitSize: number,
+  leadingOnly: boolean,
+): AsyncGenerator<unknown[]> {
   const maxBytes = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   let bytes = await readBytes(artifact, maxBytes, options.signal);
   // Most logs are plain ASCII: then a Latin-1 decode gives the same string and is a copy rather than a UTF-8 decode.
   const encoding = isAscii(bytes) ? "latin1" : "utf8";
   // A UTF-8 byte order mark, which some Windows tools write, is not part of the document (JSON.parse rejects it).
   if (encoding === "utf8" && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  const split = splitArray === undefined ? undefined : splitDocument(bytes, encoding, splitArray);
+  const split = splitArray === undefined ? undefined : splitDocument(bytes, encoding, splitArray, leadingOnly);
   if (split === undefined) {
     yield [parseDocument(artifact, bytes.toString(encoding))];
     return;
   }
-  const { base, key, spans } = split;
-  const n = spans.length / 2;
+  const { base, key } = split;
+  let { spans, guessedFrom } = split;
+  let n = spans.length / 2;
+  // One search of the file, rather than one of each row's text in the enricher.
+  const noTpText = encoding === "latin1" && bytes.indexOf('"tp_') === -1;
   // An empty array still yields the document once, as reading it whole does.
-  for (let k = 0; k === 0 || k < n; k += splitSize) {
+  piece: for (let k = 0; k === 0 || k < n; k += splitSize) {
     const end = Math.min(n, k + splitSize);
     const elements: unknown[] = new Array<unknown>(end - k);
     const texts: string[] = new Array<string>(end - k);
@@ -119,12 +139,21 @@ async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions, sp
       try {
         value = JSON.parse(elementText) as unknown;
       } catch {
+        if (i >= guessedFrom) {
+          // A guessed span that does not parse was a wrong guess (or the element is bad): read on byte by byte.
+          const exact = arraySpansFrom(bytes, start);
+          if (exact !== undefined) {
+            spans = spans.slice(0, 2 * i).concat(exact.spans);
+            split.end = exact.end;
+            guessedFrom = Infinity;
+            n = spans.length / 2;
+            // This piece again, with the spans read.
+            k -= splitSize;
+            continue piece;
+          }
+        }
         // A bad element fails the artifact with the parser's own error for the whole text, as without splitting.
-        parseDocument(artifact, bytes.toString(encoding));
-        throw new TailkitError(Code.Internal, `${artifact.info.name}: an element of ${key} did not parse but the document did`, {
-          artifact: artifact.info.name,
-          operation: "load",
-        });
+        throw badElement(artifact, bytes.toString(encoding), key);
       }
       elements[i - k] = value;
       texts[i - k] = start < 0 ? "" : elementText;
@@ -136,8 +165,40 @@ async function* loadDocument(artifact: LocalArtifact, options: LoaderOptions, sp
     const doc: Record<string, unknown> = { ...base };
     Object.defineProperty(doc, key, { value: elements, writable: true, enumerable: true, configurable: true });
     elementTexts.set(doc, texts);
-    if (where !== undefined) elementBytes.set(doc, { bytes, spans: where });
+    if (where !== undefined) elementBytes.set(doc, { bytes, spans: where, noTpText });
     yield [doc];
+  }
+  // What follows a guessed array is checked once the guesses are.
+  if (split.restUnchecked) {
+    const rest = parseRest(bytes, encoding, split.end);
+    if (rest === undefined) throw badElement(artifact, bytes.toString(encoding), key);
+    if (Object.hasOwn(rest, key)) {
+      throw new TailkitError(Code.InvalidArgument, `${artifact.info.name}: the document has a second "${key}" member after the one read; its elements were not read`, {
+        artifact: artifact.info.name,
+        operation: "load",
+      });
+    }
+  }
+}
+
+/** The whole document's parse error, or an internal error when it parses after all. */
+function badElement(artifact: LocalArtifact, text: string, key: string): TailkitError {
+  parseDocument(artifact, text);
+  return new TailkitError(Code.Internal, `${artifact.info.name}: an element of ${key} did not parse but the document did`, {
+    artifact: artifact.info.name,
+    operation: "load",
+  });
+}
+
+/**
+ * The members after an array that ends at `end` (a top-level member's value), parsed as an object (with a member named
+ * "" first); undefined when they and the object's end are not valid JSON.
+ */
+function parseRest(bytes: Buffer, encoding: BufferEncoding, end: number): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(`{"":0${bytes.toString(encoding, end)}`) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 
@@ -170,18 +231,41 @@ async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: Abo
  * Parsing the rest and each element on its own accepts exactly the texts JSON.parse accepts, and gives the same values,
  * since the scanner found the array at a value position of the same tokens the parser reads.
  */
-function splitDocument(bytes: Buffer, encoding: BufferEncoding, key: string): { base: Record<string, unknown>; key: string; spans: number[] } | undefined {
-  const found = findTopLevelArrayBytes(bytes, key);
+function splitDocument(bytes: Buffer, encoding: BufferEncoding, key: string, leadingOnly: boolean): SplitDocument | undefined {
+  const found = findTopLevelArrayBytes(bytes, key, { guess: leadingOnly });
   if (found === undefined) return undefined;
+  const guessedFrom = found.guessedFrom ?? Infinity;
+  // Only the members before the array, or all the others; a guessed array's end is checked after its elements.
+  const rest = leadingOnly ? "}" : bytes.toString(encoding, found.end);
+  if (leadingOnly && guessedFrom === Infinity) {
+    // Read whole when the rest is malformed (for the parser's message) or names the array again (the last one wins).
+    const after = parseRest(bytes, encoding, found.end);
+    if (after === undefined || Object.hasOwn(after, key)) return undefined;
+  }
   let base: unknown;
   try {
-    base = JSON.parse(bytes.toString(encoding, 0, found.start) + "[]" + bytes.toString(encoding, found.end)) as unknown;
+    base = JSON.parse(bytes.toString(encoding, 0, found.start) + "[]" + rest) as unknown;
   } catch {
     return undefined;
   }
   if (base === null || typeof base !== "object" || Array.isArray(base) || !Array.isArray((base as Record<string, unknown>)[key])) return undefined;
-  // Elements with whitespace between their tokens are marked -(start + 1): parsed, but not offered as text.
-  return { base: base as Record<string, unknown>, key, spans: found.spans };
+  // Elements with a line break between their tokens are marked -(start + 1): parsed, but not offered as text.
+  return { base: base as Record<string, unknown>, key, spans: found.spans, guessedFrom, end: found.end, restUnchecked: guessedFrom !== Infinity };
+}
+
+/** A document cut at its split array. */
+interface SplitDocument {
+  /** The other members (with leadingMembersOnly, those before the array), the array left empty. */
+  base: Record<string, unknown>;
+  key: string;
+  /** The elements' byte spans, as TopLevelArray.spans. */
+  spans: number[];
+  /** The index of the first element whose span is a guess, or Infinity. */
+  guessedFrom: number;
+  /** Just past the array's closing bracket. */
+  end: number;
+  /** Whether what follows the array is still to be checked (its end was a guess). */
+  restUnchecked: boolean;
 }
 
 function parseDocument(artifact: LocalArtifact, text: string): unknown {

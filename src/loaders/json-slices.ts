@@ -1,7 +1,7 @@
 /**
  * Finds the elements of one array in a JSON text without parsing it, so that a mapper can reuse each element's text
- * (as a rawRow) instead of serializing the parsed element again. The text must be valid JSON (it was parsed already);
- * the scanner tracks only string, escape and bracket state.
+ * (as a rawRow) instead of serializing the parsed element again. The scanner tracks only string, escape and bracket
+ * state, so what it finds is right for valid JSON: the caller parses the text, or the elements, as well.
  */
 
 const QUOTE = 0x22;
@@ -36,7 +36,7 @@ function skipWs(text: string, i: number): number {
   return i;
 }
 
-/** Set by skipValue: whether the value it skipped has whitespace between its tokens. */
+/** Set by skipValue: whether the value it skipped has a line break between its tokens (it could not be a JSON line). */
 let sawWhitespace = false;
 
 /** Index just past the value that starts at i (no leading whitespace); sets sawWhitespace. */
@@ -68,7 +68,7 @@ function skipValue(text: string, i: number): number {
         sawWhitespace = ws;
         return i + 1;
       }
-    } else if (!ws && isWs(c)) ws = true;
+    } else if (c === 0x0a || c === 0x0d) ws = true;
     i++;
   }
   sawWhitespace = ws;
@@ -77,8 +77,8 @@ function skipValue(text: string, i: number): number {
 
 /**
  * The spans of the elements of the array that is the value of `key` in the top-level object of `text`, as
- * [start0, end0, start1, end1, ...] with ends exclusive. An element with whitespace between its tokens (a pretty-printed
- * record, whose text would break a JSON line) gets -(start + 1) instead of start. Undefined when the top level is not an object, has no
+ * [start0, end0, start1, end1, ...] with ends exclusive. An element with a line break between its tokens (a pretty-printed
+ * record, whose text would break a JSON line) gets -(start + 1) instead of start; spaces and tabs are kept. Undefined when the top level is not an object, has no
  * such member, the member is not an array, or a top-level key is written with escapes (JSON.parse's last-wins rule could
  * then pick a member the scanner did not match). The last member of that name wins, as in JSON.parse.
  */
@@ -207,25 +207,59 @@ function skipValueBytes(b: Uint8Array, i: number): number {
         sawWhitespace = ws;
         return i + 1;
       }
-    } else if (!ws && isWs(c)) ws = true;
+    } else if (c === 0x0a || c === 0x0d) ws = true;
     i++;
   }
   sawWhitespace = ws;
   return i;
 }
 
+/** Options of findTopLevelArrayBytes. */
+export interface ArrayScanOptions {
+  /**
+   * Find the elements after the first by searching for the text that separates the first two (such as `},{"eventVersion":`
+   * in a compact file whose elements all start with the same key) instead of reading every byte, and stop at the end
+   * of the array: the members after it are not read, and the first member named `key` is taken. The spans from
+   * `guessedFrom` on are right only where each one parses on its own as JSON: the caller must parse each (json-document
+   * does) and, from the first that does not parse, take the spans arraySpansFrom gives. Default false.
+   */
+  guess?: boolean;
+}
+
+/** Where findTopLevelArrayBytes found the array. */
+export interface TopLevelArrayBytes extends TopLevelArray {
+  /** With `guess`: the index of the first element whose span is a guess; absent when none is. */
+  guessedFrom?: number;
+}
+
 /** findTopLevelArray over UTF-8 (or ASCII) bytes: spans are byte offsets. */
-export function findTopLevelArrayBytes(b: Uint8Array, key: string): TopLevelArray | undefined {
+export function findTopLevelArrayBytes(b: Uint8Array, key: string, opts: ArrayScanOptions = {}): TopLevelArrayBytes | undefined {
   view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   try {
-    return scanTopLevelArrayBytes(b, key);
+    return scanTopLevelArrayBytes(b, key, opts.guess === true);
   } finally {
     view = new DataView(new ArrayBuffer(0));
   }
 }
 
-function scanTopLevelArrayBytes(b: Uint8Array, key: string): TopLevelArray | undefined {
-  let found: TopLevelArray | undefined;
+/**
+ * The spans of the elements of an array from the element that starts at `start` (an element's first byte) to the
+ * array's end, read byte by byte, and the index just past the array's closing bracket; undefined when the bytes there
+ * are not such elements. How a caller goes on when a guessed span (findTopLevelArrayBytes with `guess`) did not parse.
+ */
+export function arraySpansFrom(b: Uint8Array, start: number): { spans: number[]; end: number } | undefined {
+  view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  try {
+    const spans: number[] = [];
+    const end = scanElements(b, start, spans, false);
+    return end < 0 ? undefined : { spans, end };
+  } finally {
+    view = new DataView(new ArrayBuffer(0));
+  }
+}
+
+function scanTopLevelArrayBytes(b: Uint8Array, key: string, guess: boolean): TopLevelArrayBytes | undefined {
+  let found: TopLevelArrayBytes | undefined;
   let i = skipWsBytes(b, 0);
   if (b[i]! !== OPEN_BRACE) return undefined;
   i = skipWsBytes(b, i + 1);
@@ -250,18 +284,13 @@ function scanTopLevelArrayBytes(b: Uint8Array, key: string): TopLevelArray | und
         i = skipWsBytes(b, i + 1);
         if (b[i]! === CLOSE_BRACKET) i++;
         else {
-          for (;;) {
-            const start = i;
-            i = skipValueBytes(b, i);
-            spans.push(sawWhitespace ? -1 - start : start, i);
-            i = skipWsBytes(b, i);
-            const c = b[i++]!;
-            if (c === CLOSE_BRACKET) break;
-            if (c !== COMMA) return undefined;
-            i = skipWsBytes(b, i);
-          }
+          i = scanElements(b, i, spans, guess);
+          if (i < 0) return undefined;
         }
         found = { start: arrayStart, end: i, spans };
+        if (guessedFrom >= 0) found.guessedFrom = guessedFrom;
+        // A guess may have run past the array: what follows is for the caller to check.
+        if (guess) return found;
       }
     } else {
       i = skipValueBytes(b, i);
@@ -272,4 +301,60 @@ function scanTopLevelArrayBytes(b: Uint8Array, key: string): TopLevelArray | und
     if (c !== COMMA) return undefined;
     i = skipWsBytes(b, i);
   }
+}
+
+/** Set by scanElements: the index of the first element it guessed, or -1. */
+let guessedFrom = -1;
+
+/**
+ * Appends the spans of the array elements from the one at i, and returns the index just past the closing bracket,
+ * or -1 when the bytes are not elements of an array. With `guess`, guesses once, after the first element.
+ */
+function scanElements(b: Uint8Array, i: number, spans: number[], guess: boolean): number {
+  guessedFrom = -1;
+  for (;;) {
+    const start = i;
+    i = skipValueBytes(b, i);
+    spans.push(sawWhitespace ? -1 - start : start, i);
+    i = skipWsBytes(b, i);
+    const c = b[i++]!;
+    if (c === CLOSE_BRACKET) return i;
+    if (c !== COMMA) return -1;
+    i = skipWsBytes(b, i);
+    if (guess && guessedFrom < 0 && spans.length === 2) {
+      const n = spans.length / 2;
+      i = guessElements(b, i, spans);
+      if (spans.length / 2 > n) guessedFrom = n;
+    }
+  }
+}
+
+/**
+ * After the first element, which ended at `next - 1` or before, and the second, which starts at `next`: pushes the
+ * spans that searching for the separator of the two finds, and returns where the element after them starts (the
+ * last one, which the caller reads byte by byte). Guesses nothing when the separator is not `},{"key":` or an element
+ * would have a line break.
+ */
+function guessElements(b: Uint8Array, next: number, spans: number[]): number {
+  if (b[next - 1] !== COMMA || b[next - 2] !== CLOSE_BRACE || b[next] !== OPEN_BRACE || b[next + 1] !== QUOTE) return next;
+  const keyEnd = skipStringBytes(b, next + 1);
+  if (b[keyEnd] !== COLON) return next;
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const separator = buf.subarray(next - 2, keyEnd + 1);
+  let s = next;
+  const from = spans.length;
+  for (;;) {
+    const at = buf.indexOf(separator, s);
+    if (at < 0) break;
+    spans.push(s, at + 1);
+    s = at + 2;
+  }
+  // A line break outside strings is whitespace between tokens, which elements here must not have.
+  const lf = buf.indexOf(0x0a, next);
+  const cr = buf.indexOf(0x0d, next);
+  if ((lf >= 0 && lf < s) || (cr >= 0 && cr < s)) {
+    spans.length = from;
+    return next;
+  }
+  return s;
 }

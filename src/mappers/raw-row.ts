@@ -22,6 +22,11 @@ export class RawRow {
     readonly bytes?: Uint8Array,
     readonly start = 0,
     readonly end = 0,
+    /**
+     * Optional: true when the producer knows that json holds no `"tp_` text (say, the file it came from has none), so
+     * that the enricher need not look for it.
+     */
+    readonly noTpText = false,
   ) {}
 
   /** The brand isRawRow checks; on the prototype, so it costs a row nothing. */

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { createJsonDocumentLoader, documentElementTexts } from "../../src/loaders/json-document.js";
+import { createJsonDocumentLoader, documentElementBytes, documentElementTexts } from "../../src/loaders/json-document.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailkit-split-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -15,14 +15,14 @@ function artifact(text: string, gzip = false) {
   return { info: { name: `doc${n}.json`, location: file, properties: {} }, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
 }
 
-async function items(text: string, size: number): Promise<unknown[]> {
+async function items(text: string, size: number, leadingMembersOnly = false): Promise<unknown[]> {
   const out: unknown[] = [];
-  for await (const batch of createJsonDocumentLoader({ splitArray: "Records", splitSize: size }).load(artifact(text, true))) out.push(...batch);
+  for await (const batch of createJsonDocumentLoader({ splitArray: "Records", splitSize: size, leadingMembersOnly }).load(artifact(text, true))) out.push(...batch);
   return out;
 }
 
-async function error(text: string, split: boolean): Promise<string> {
-  const loader = split ? createJsonDocumentLoader({ splitArray: "Records", splitSize: 2 }) : createJsonDocumentLoader();
+async function error(text: string, split: boolean, leadingMembersOnly = false): Promise<string> {
+  const loader = split ? createJsonDocumentLoader({ splitArray: "Records", splitSize: 2, leadingMembersOnly }) : createJsonDocumentLoader();
   try {
     for await (const _ of loader.load(artifact(text))) void _;
   } catch (err) {
@@ -55,8 +55,8 @@ describe("json-document loader with splitArray", () => {
       }
     }
     // Pretty-printed elements are parsed but have no text.
-    const pretty = (await items('{"Records":[{"a":1},\n{\n"b":2}]}', 10))[0];
-    expect(documentElementTexts(pretty)).toEqual(['{"a":1}', ""]);
+    const pretty = (await items('{"Records":[{"a":1},\n{\n"b":2}, {"c": 3}]}', 10))[0];
+    expect(documentElementTexts(pretty)).toEqual(['{"a":1}', "", '{"c": 3}']);
   });
 
   it("reads documents it cannot split whole, and fails malformed ones with the parser's error", async () => {
@@ -67,6 +67,77 @@ describe("json-document loader with splitArray", () => {
       expect(message).toMatch(/malformed JSON/);
       expect(message).toBe(await error(bad, false));
     }
+  });
+
+  describe("and leadingMembersOnly", () => {
+    // Elements that start alike are found by their separator, which also turns up inside elements and after the array.
+    const nested = { K: 2, n: [{ z: 1 }, { K: 3 }], s: '},{"K":' };
+    const docs = [
+      { v: 1, Records: Array.from({ length: 7 }, (_, i) => ({ K: i, tp: "x".repeat(i) })) },
+      { Records: [{ K: 1 }, nested, { K: 4 }, nested, { K: 5 }] },
+      { Records: [{ K: 1 }, { K: 2 }], after: [{ K: 5 }, { K: 6 }], last: { K: 7 } },
+      { Records: [{ K: 1 }, { K: 2, n: [{ z: 1 }, { K: 3 }] }], after: [{ K: 5 }, { K: 6 }] },
+      { Records: [{ K: 1 }, 2, "s", null, { K: 3 }] },
+      { Records: [{ K: 1 }] },
+      { a: "b", Records: [] },
+    ];
+
+    it("gives each element as JSON.parse does, and the members before the array in every item", async () => {
+      for (const d of docs) {
+        const text = JSON.stringify(d);
+        const parsed = JSON.parse(text) as { Records: unknown[] } & Record<string, unknown>;
+        const before: Record<string, unknown> = {};
+        for (const k of Object.keys(parsed)) {
+          if (k === "Records") break;
+          before[k] = parsed[k];
+        }
+        for (const size of [1, 2, 500]) {
+          const got = (await items(text, size, true)) as ({ Records: unknown[] } & Record<string, unknown>)[];
+          expect(got.flatMap((doc) => doc.Records)).toEqual(parsed.Records);
+          expect(got.length).toBe(Math.max(1, Math.ceil(parsed.Records.length / size)));
+          for (const doc of got) {
+            expect(doc).toEqual({ ...before, Records: doc.Records });
+            const texts = documentElementTexts(doc)!;
+            const where = documentElementBytes(doc)!;
+            texts.forEach((t, i) => {
+              expect(JSON.parse(t)).toEqual(doc.Records[i]);
+              expect(Buffer.from(text).subarray(where.spans[2 * i], where.spans[2 * i + 1]).toString()).toBe(t);
+            });
+          }
+        }
+      }
+    });
+
+    it("says whether the file holds \"tp_ text, so that rows need not be searched", async () => {
+      const plain = (await items('{"Records":[{"a":"x tp_"},{"a":2}]}', 10, true))[0];
+      expect(documentElementBytes(plain)?.noTpText).toBe(true);
+      const tp = (await items('{"Records":[{"a":1},{"tp_x":2}]}', 10, true))[0];
+      expect(documentElementBytes(tp)?.noTpText).toBe(false);
+    });
+
+    it("fails a malformed document with the parser's error, wherever the fault is", async () => {
+      const bad = [
+        '{"Records":[{"K":1},{"K":2},{"K":tru},{"K":4}]}',
+        '{"Records":[{"K":1},{"K":2},{"K":3}],"after":tru}',
+        '{"Records":[{"K":1},{"K":2},{"K":3}]',
+        '{"Records":[{"K":1},{"K":2},{"K":3}]}x',
+        '{"x":[1,],"Records":[{"K":1},{"K":2}]}',
+        '{"Records":[{"K":1},{"K":2},{"K":3}],"after":[{"K":1},{"K":2]}',
+      ];
+      for (const text of bad) {
+        const message = await error(text, true, true);
+        expect(message).toMatch(/malformed JSON/);
+        expect(message).toBe(await error(text, false));
+      }
+    });
+
+    it("reads a document that names the array twice as JSON.parse does, or says so when the first was already read", async () => {
+      // One element: nothing to guess, the rest is read first, and the whole document is parsed (the last one wins).
+      expect(await items('{"Records":[{"K":1}],"Record\\u0073":[{"K":2}]}', 10, true)).toEqual([{ Records: [{ K: 2 }] }]);
+      expect(await error('{"Records":[{"K":1},{"K":2},{"K":3}],"Record\\u0073":[{"K":4}]}', true, true)).toBe(
+          'the document has a second "Records" member after the one read; its elements were not read',
+      );
+    });
   });
 
   it("rejects a bad splitSize", () => {

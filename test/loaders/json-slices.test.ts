@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findTopLevelArrayBytes, topLevelArraySpans } from "../../src/loaders/json-slices.js";
+import { arraySpansFrom, findTopLevelArrayBytes, topLevelArraySpans } from "../../src/loaders/json-slices.js";
 
 function elements(text: string, key = "Records"): (string | null)[] | undefined {
   const spans = topLevelArraySpans(text, key);
@@ -24,9 +24,10 @@ describe("topLevelArraySpans", () => {
     expect(elements(JSON.stringify({ Records: [] }))).toEqual([]);
   });
 
-  it("marks elements with whitespace between tokens, and tolerates whitespace around them", () => {
-    const text = '\n{ "x" : 1 ,\r\n "Records" : [ {"a":1} ,\n{\n"b": 2}, {"c":"s p a c e"} ] }\n';
-    expect(elements(text)).toEqual(['{"a":1}', null, '{"c":"s p a c e"}']);
+  it("marks elements with a line break between tokens, keeps those with spaces, and tolerates whitespace around them", () => {
+    const text = '\n{ "x" : 1 ,\r\n "Records" : [ {"a":1} ,\n{\n"b": 2}, {"c":"s p a c e"}, { "d" :\t[1, 2] },{\r"e":1} ] }\n';
+    expect(elements(text)).toEqual(['{"a":1}', null, '{"c":"s p a c e"}', '{ "d" :\t[1, 2] }', null]);
+    expect(findTopLevelArrayBytes(Buffer.from(text), "Records")?.spans).toEqual(topLevelArraySpans(text, "Records"));
   });
 
   it("takes the last member of that name, and gives up on escaped keys, missing members and non-arrays", () => {
@@ -55,5 +56,48 @@ describe("topLevelArraySpans", () => {
       expect(findTopLevelArrayBytes(bytes, "Records")?.spans).toEqual(topLevelArraySpans(text, "Records"));
       expect(elements(text)).toEqual(records.map((r) => JSON.stringify(r)));
     }
+  });
+
+  describe("with guess", () => {
+    const slices = (text: string, spans: number[]) => {
+      const out: string[] = [];
+      for (let i = 0; i < spans.length; i += 2) out.push(text.slice(spans[i], spans[i + 1]));
+      return out;
+    };
+
+    it("finds the elements of a compact array whose elements start alike by their separator, as reading every byte does", () => {
+      const records = Array.from({ length: 50 }, (_, i) => ({ eventVersion: "1.09", n: i, s: "},{\"x\":" + "y".repeat(i % 7), a: [{ b: i }] }));
+      const text = JSON.stringify({ Records: records });
+      const bytes = Buffer.from(text);
+      const exact = findTopLevelArrayBytes(bytes, "Records")!;
+      const guessed = findTopLevelArrayBytes(bytes, "Records", { guess: true })!;
+      expect(guessed.guessedFrom).toBe(1);
+      expect(guessed.spans).toEqual(exact.spans);
+      expect(guessed.end).toBe(exact.end);
+      expect(slices(text, guessed.spans).map((t) => JSON.parse(t) as unknown)).toEqual(records);
+    });
+
+    it("leaves a separator inside an element, or past the array, to the caller, who reads on from there with arraySpansFrom", () => {
+      const text = '{"Records":[{"K":1},{"K":2,"n":[{"z":1},{"K":3}]},{"K":4}],"after":[{"K":5},{"K":6}]}';
+      const bytes = Buffer.from(text);
+      const guessed = findTopLevelArrayBytes(bytes, "Records", { guess: true })!;
+      const got = slices(text, guessed.spans);
+      // The second span ends inside the second element: it does not parse, and the caller reads on byte by byte.
+      expect(got[0]).toBe('{"K":1}');
+      expect(() => JSON.parse(got[1]!) as unknown).toThrow();
+      const rest = arraySpansFrom(bytes, guessed.spans[2]!)!;
+      expect(slices(text, rest.spans)).toEqual(['{"K":2,"n":[{"z":1},{"K":3}]}', '{"K":4}']);
+      expect(text.slice(rest.end)).toBe(',"after":[{"K":5},{"K":6}]}');
+      expect(arraySpansFrom(Buffer.from('{"K":1},{"K":'), 0)).toBeUndefined();
+    });
+
+    it("guesses nothing when the separator has whitespace or the elements have line breaks, and reads them as without guess", () => {
+      for (const text of ['{"Records":[{"K":1}, {"K":2},{"K":3}]}', '{"Records":[{"K":1},{"K":2},{"K":\n3},{"K":4}]}', '{"Records":[1,2,3]}', '{"Records":[{"K":1}]}']) {
+        const bytes = Buffer.from(text);
+        const guessed = findTopLevelArrayBytes(bytes, "Records", { guess: true })!;
+        expect(guessed.guessedFrom).toBeUndefined();
+        expect(guessed.spans).toEqual(findTopLevelArrayBytes(bytes, "Records")!.spans);
+      }
+    });
   });
 });

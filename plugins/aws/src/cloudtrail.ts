@@ -13,7 +13,7 @@ export const CLOUDTRAIL_FILE_LAYOUT =
  * Extracts CloudTrail's `Records[]`: one log file document in, one row per record out.
  * When the document came from the json-document loader, each record's own text in the file is reused as the row's
  * JSON (rawRow, with the parsed record as the fields enrich reads) instead of serializing the record again. A
- * record whose text has whitespace between tokens (a pretty-printed file) is serialized as before.
+ * record whose text has a line break between tokens (a pretty-printed file) is serialized as before.
  */
 export const cloudTrailRecordsExtractor: Mapper<unknown, Row | RawRow> = {
   name: "cloudtrail_records",
@@ -31,7 +31,7 @@ export const cloudTrailRecordsExtractor: Mapper<unknown, Row | RawRow> = {
         const t = texts[i]!;
         if (t === "" || record === null || typeof record !== "object" || Array.isArray(record)) rows[i] = record as Row;
         else if (where === undefined || where.spans[2 * i]! < 0) rows[i] = rawRow(t, record as Row);
-        else rows[i] = new RawRow(t, record as Row, where.bytes, where.spans[2 * i]!, where.spans[2 * i + 1]!);
+        else rows[i] = new RawRow(t, record as Row, where.bytes, where.spans[2 * i]!, where.spans[2 * i + 1]!, where.noTpText);
       }
       return rows;
     }
@@ -94,8 +94,9 @@ export const cloudTrailTable: TableDefinition = {
       tp_akas: { type: "array", items: { type: "string" } },
     },
   },
-  // Records are parsed and delivered 500 at a time, each with its own text: see JsonDocumentLoaderOptions.splitArray.
-  loader: () => createJsonDocumentLoader({ splitArray: "Records" }),
+  // Records are parsed and delivered 100 at a time, each with its own text, and found by the text between them (a
+  // CloudTrail file holds nothing but Records): see JsonDocumentLoaderOptions.splitArray and leadingMembersOnly.
+  loader: () => createJsonDocumentLoader({ splitArray: "Records", leadingMembersOnly: true }),
   mappers: () => [cloudTrailRecordsExtractor],
   enrich(row, ctx) {
     const identity = (row["userIdentity"] ?? {}) as UserIdentity;
