@@ -247,6 +247,84 @@ function optionalFields(extra: TableEnrichment): string {
   );
 }
 
+/** The optional tp_* fields, in the order optionalFields writes them. */
+const OPTIONAL_KEYS = ["tp_source_ip", "tp_destination_ip", "tp_ips", "tp_usernames", "tp_akas", "tp_domains", "tp_emails", "tp_tags"] as const;
+
+/** `,"<key>":` of each optional field, as bytes. */
+const OPTIONAL_KEY_BYTES = OPTIONAL_KEYS.map((k) => new Fragment(Buffer.from(`,"${k}":`, "latin1")));
+
+/**
+ * Writes what optionalFields gives as text straight into a batch's bytes: the same bytes, without building a string
+ * and encoding it. A string of printable ASCII is copied; any other string, and any other value, goes through the
+ * text path.
+ */
+function writeOptionalFields(out: ByteBatch, extra: TableEnrichment): void {
+  writeOptionalField(out, 0, extra.tp_source_ip);
+  writeOptionalField(out, 1, extra.tp_destination_ip);
+  writeOptionalField(out, 2, extra.tp_ips);
+  writeOptionalField(out, 3, extra.tp_usernames);
+  writeOptionalField(out, 4, extra.tp_akas);
+  writeOptionalField(out, 5, extra.tp_domains);
+  writeOptionalField(out, 6, extra.tp_emails);
+  writeOptionalField(out, 7, extra.tp_tags);
+  out.ensure(2);
+  out.buf[out.pos++] = 0x7d; // }
+  out.buf[out.pos++] = 0x0a; // \n
+}
+
+function writeOptionalField(out: ByteBatch, k: number, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== "string" && value !== null && !isStringArray(value)) {
+    out.push(optionalField(OPTIONAL_KEYS[k]!, value));
+    return;
+  }
+  const key = OPTIONAL_KEY_BYTES[k]!;
+  out.ensure(key.length + 4);
+  out.frag(key);
+  if (value === null) {
+    out.view.setInt32(out.pos, 0x6c6c756e, true); // null
+    out.pos += 4;
+  } else if (typeof value === "string") {
+    writeString(out, value);
+  } else {
+    out.byte(0x5b); // [
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) {
+        out.ensure(1);
+        out.byte(0x2c); // ,
+      }
+      writeString(out, value[i]!);
+    }
+    out.ensure(1);
+    out.byte(0x5d); // ]
+  }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== "string") return false;
+  return true;
+}
+
+/** A JSON string: printable ASCII copied between quotes, anything else as jsonString writes it. */
+function writeString(out: ByteBatch, s: string): void {
+  out.ensure(s.length + 2);
+  const buf = out.buf;
+  let p = out.pos;
+  buf[p++] = 0x22;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+      // Nothing written counts until pos moves: the text path writes this one from the start.
+      out.push(jsonString(s));
+      return;
+    }
+    buf[p++] = c;
+  }
+  buf[p++] = 0x22;
+  out.pos = p;
+}
+
 function jsonField(key: string, value: unknown): string {
   const json = JSON.stringify(value) as string | undefined;
   return json === undefined ? "" : `,"${key}":${json}`;
@@ -374,7 +452,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         rowTail!.head(bytesOut, position, ms);
         bytesOut.frag(lastIndexFrag);
         rowTail!.afterIndex(bytesOut);
-        bytesOut.push(optionalFields(extra));
+        writeOptionalFields(bytesOut, extra);
       } else {
         const ts = isoText(ms);
         if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {

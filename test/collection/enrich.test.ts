@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { artifactIdPrefix, createEnricher, toMs } from "../../src/collection/enrich.js";
-import { rawRow } from "../../src/mappers/raw-row.js";
+import { ByteBatch } from "../../src/collection/byte-batch.js";
+import { RowTail } from "../../src/collection/row-tail.js";
+import { RawRow, rawRow } from "../../src/mappers/raw-row.js";
 import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
 
 const artifact = { name: "a/b.log", location: "/data/a/b.log", properties: {} };
@@ -133,5 +135,52 @@ describe("createEnricher", () => {
       texts.push(rand(2) === 0 ? `${base}Z` : `${base}.${String(rand(1000)).padStart(3, "0")}Z`);
     }
     for (const t of texts) expect([t, toMs(t)]).toEqual([t, new Date(t).getTime()]);
+  });
+
+  it("writes a raw row's optional tp_* fields as bytes exactly as the text path writes them, whatever their values", () => {
+    const values: unknown[] = [
+      "10.0.0.1",
+      "",
+      'q"uote',
+      "back\\slash",
+      "line\nbreak",
+      "tab\t",
+      "del\u007f",
+      "é ✓",
+      "\ud800 lone",
+      null,
+      [],
+      ["a", "b c", "é", 'x"y'],
+      ["a", 1, null],
+      [{ o: 1 }],
+      7,
+      { k: "v" },
+      undefined,
+    ];
+    const keys = ["tp_source_ip", "tp_destination_ip", "tp_ips", "tp_usernames", "tp_akas", "tp_domains", "tp_emails", "tp_tags"] as const;
+    // Each row gives every key a value, turn by turn, so that each value lands in each place and beside the others.
+    const extras = (row: Row): TableEnrichment => {
+      const n = row["n"] as number;
+      const extra: TableEnrichment = { tp_timestamp: "2024-01-02T03:04:05Z", tp_index: "acct" };
+      keys.forEach((k, j) => {
+        (extra as Record<string, unknown>)[k] = values[(n + j * 5) % values.length];
+      });
+      return extra;
+    };
+    const ctx = { table: table(extras), partition: "p", sourceType: "file", sourceName: "src", artifact };
+    const rows: Row[] = Array.from({ length: values.length * 3 }, (_, n) => ({ n, t: "x" }));
+    const positions = rows.map((_, i) => i);
+    const ingest = "2024-05-06T07:08:09.010Z";
+    const text = createEnricher(ctx).begin(undefined, ingest);
+    text.add(structuredClone(rows), positions);
+    const out = new ByteBatch();
+    const bytes = createEnricher(ctx).begin(out, ingest, new RowTail(ctx, "default"));
+    const raws = rows.map((r) => {
+      const b = Buffer.from(JSON.stringify(r), "latin1");
+      return new RawRow(JSON.stringify(r), r, b, 0, b.length, true);
+    });
+    bytes.add(raws, positions);
+    expect(bytes.finish().count).toBe(rows.length);
+    expect(out.take().toString("utf8")).toBe(text.finish().bytes.toString("utf8"));
   });
 });
