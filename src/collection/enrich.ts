@@ -401,11 +401,11 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       let row: Row;
       // A pre-serialized row (rawRow): its text is the row, its fields are what enrich reads.
       let raw: string | undefined;
-      let noTpText = false;
+      let noTpKeys = false;
       if (isRawRow(item)) {
         row = item.fields;
         raw = item.json;
-        noTpText = item.noTpText;
+        noTpKeys = item.noTpKeys;
       } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
         return { position, operation: "validate", message: `row ${position} is not an object` };
       } else {
@@ -428,7 +428,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
       }
       const json = raw ?? (JSON.stringify(row) as string | undefined);
-      if (json === undefined || (!noTpText && json.includes(SDK_FIELDS)) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
+      if (json === undefined || (!noTpKeys && json.includes(SDK_FIELDS)) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
         let obj = row;
         if (raw !== undefined) {
           const parsed = parseRawRow(raw);

@@ -49,8 +49,6 @@ export interface DocumentElementBytes {
   bytes: Uint8Array;
   /** [start, end) of each element of this piece, as [start0, end0, start1, end1, ...]; -1 for an element without text. */
   spans: Int32Array;
-  /** True when no element's text holds `"tp_` (the file has none): see RawRow's noTpText. */
-  noTpText: boolean;
 }
 
 const elementBytes = new WeakMap<object, DocumentElementBytes>();
@@ -123,8 +121,6 @@ async function* loadDocument(
   const { base, key } = split;
   let { spans, guessedFrom } = split;
   let n = spans.length / 2;
-  // One search of the file, rather than one of each row's text in the enricher.
-  const noTpText = encoding === "latin1" && bytes.indexOf('"tp_') === -1;
   // An empty array still yields the document once, as reading it whole does.
   piece: for (let k = 0; k === 0 || k < n; k += splitSize) {
     const end = Math.min(n, k + splitSize);
@@ -165,7 +161,7 @@ async function* loadDocument(
     const doc: Record<string, unknown> = { ...base };
     Object.defineProperty(doc, key, { value: elements, writable: true, enumerable: true, configurable: true });
     elementTexts.set(doc, texts);
-    if (where !== undefined) elementBytes.set(doc, { bytes, spans: where, noTpText });
+    if (where !== undefined) elementBytes.set(doc, { bytes, spans: where });
     yield [doc];
   }
   // What follows a guessed array is checked once the guesses are.

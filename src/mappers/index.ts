@@ -8,4 +8,4 @@ export {
 } from "./delimited.js";
 export { createRegexMapper, type RegexMapperOptions } from "./regex.js";
 export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./json-lines.js";
-export { rawRow, isRawRow, RawRow } from "./raw-row.js";
+export { rawRow, isRawRow, hasTpKey, RawRow } from "./raw-row.js";

@@ -23,10 +23,10 @@ export class RawRow {
     readonly start = 0,
     readonly end = 0,
     /**
-     * Optional: true when the producer knows that json holds no `"tp_` text (say, the file it came from has none), so
-     * that the enricher need not look for it.
+     * Optional: true when the producer knows that no top-level key of json starts with `tp_` (it parsed json and looked:
+     * hasTpKey), so that the enricher need not search the text for one.
      */
-    readonly noTpText = false,
+    readonly noTpKeys = false,
   ) {}
 
   /** The brand isRawRow checks; on the prototype, so it costs a row nothing. */
@@ -41,6 +41,14 @@ export class RawRow {
  */
 export function rawRow(json: string, fields: Row): RawRow {
   return new RawRow(json, fields);
+}
+
+/** Whether an object (a parsed row) has an own key that starts with `tp_`, which the SDK's fields would collide with. */
+export function hasTpKey(row: object): boolean {
+  for (const key in row) {
+    if (key.charCodeAt(0) === 0x74 && key.startsWith("tp_") && Object.hasOwn(row, key)) return true;
+  }
+  return false;
 }
 
 /** True when a mapped value is a RawRow. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { artifactIdPrefix, createEnricher, toMs } from "../../src/collection/enrich.js";
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { RowTail } from "../../src/collection/row-tail.js";
-import { RawRow, rawRow } from "../../src/mappers/raw-row.js";
+import { hasTpKey, RawRow, rawRow } from "../../src/mappers/raw-row.js";
 import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
 
 const artifact = { name: "a/b.log", location: "/data/a/b.log", properties: {} };
@@ -163,7 +163,7 @@ describe("createEnricher", () => {
       const n = row["n"] as number;
       const extra: TableEnrichment = { tp_timestamp: "2024-01-02T03:04:05Z", tp_index: "acct" };
       keys.forEach((k, j) => {
-        (extra as Record<string, unknown>)[k] = values[(n + j * 5) % values.length];
+        (extra as unknown as Record<string, unknown>)[k] = values[(n + j * 5) % values.length];
       });
       return extra;
     };
@@ -182,5 +182,22 @@ describe("createEnricher", () => {
     bytes.add(raws, positions);
     expect(bytes.finish().count).toBe(rows.length);
     expect(out.take().toString("utf8")).toBe(text.finish().bytes.toString("utf8"));
+  });
+
+  it("trusts a raw row that says it has no tp_ key (hasTpKey): tp_ text deeper down stays, and the line is the reference's", () => {
+    expect(hasTpKey({ a: 1, n: { tp_x: 1 }, s: '"tp_' })).toBe(false);
+    expect(hasTpKey(JSON.parse('{"a":1,"tp\\u005fx":2}') as object)).toBe(true);
+    expect(hasTpKey(Object.create({ tp_inherited: 1 }) as object)).toBe(false);
+    const extras = (): TableEnrichment => ({ tp_timestamp: "2024-01-02T03:04:05Z", tp_index: "acct" });
+    const ctx = { table: table(extras), partition: "p", sourceType: "file", sourceName: "src", artifact };
+    const row: Row = { a: 1, n: { tp_x: 1 }, s: '"tp_' };
+    const json = JSON.stringify(row);
+    const b = Buffer.from(json, "latin1");
+    const ingest = "2024-05-06T07:08:09.010Z";
+    const out = new ByteBatch();
+    const batch = createEnricher(ctx).begin(out, ingest, new RowTail(ctx, "default"));
+    batch.add([new RawRow(json, row, b, 0, b.length, !hasTpKey(row))], [0]);
+    batch.finish();
+    expect(out.take().toString("utf8")).toBe(reference(structuredClone(row), extras(), 0, ingest) + "\n");
   });
 });

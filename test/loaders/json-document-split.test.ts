@@ -108,13 +108,6 @@ describe("json-document loader with splitArray", () => {
       }
     });
 
-    it("says whether the file holds \"tp_ text, so that rows need not be searched", async () => {
-      const plain = (await items('{"Records":[{"a":"x tp_"},{"a":2}]}', 10, true))[0];
-      expect(documentElementBytes(plain)?.noTpText).toBe(true);
-      const tp = (await items('{"Records":[{"a":1},{"tp_x":2}]}', 10, true))[0];
-      expect(documentElementBytes(tp)?.noTpText).toBe(false);
-    });
-
     it("fails a malformed document with the parser's error, wherever the fault is", async () => {
       const bad = [
         '{"Records":[{"K":1},{"K":2},{"K":tru},{"K":4}]}',

@@ -1,6 +1,6 @@
 import { createJsonDocumentLoader, documentElementBytes, documentElementTexts, documentText } from "../../../src/loaders/index.js";
 import { topLevelArraySpans } from "../../../src/loaders/json-slices.js";
-import { RawRow, rawRow } from "../../../src/mappers/raw-row.js";
+import { hasTpKey, RawRow, rawRow } from "../../../src/mappers/raw-row.js";
 import type { Mapper } from "../../../src/mappers/types.js";
 import type { Row, TableDefinition } from "../../../src/tables/types.js";
 import { isIp, uniqueStrings } from "./util.js";
@@ -31,7 +31,7 @@ export const cloudTrailRecordsExtractor: Mapper<unknown, Row | RawRow> = {
         const t = texts[i]!;
         if (t === "" || record === null || typeof record !== "object" || Array.isArray(record)) rows[i] = record as Row;
         else if (where === undefined || where.spans[2 * i]! < 0) rows[i] = rawRow(t, record as Row);
-        else rows[i] = new RawRow(t, record as Row, where.bytes, where.spans[2 * i]!, where.spans[2 * i + 1]!, where.noTpText);
+        else rows[i] = new RawRow(t, record as Row, where.bytes, where.spans[2 * i]!, where.spans[2 * i + 1]!, !hasTpKey(record));
       }
       return rows;
     }
