@@ -53,6 +53,7 @@ export class PluginRuntime {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly sources = new Map<string, ArtifactSourceFactory<any>>();
   private readonly options: RuntimeOptions;
+  private collectCalled = false;
 
   constructor(plugin: PluginDefinition, options: RuntimeOptions = {}) {
     this.plugin = plugin;
@@ -75,7 +76,12 @@ export class PluginRuntime {
    */
   warmSteps(): (() => void)[] {
     const schemas = [...[...this.sources.values()].map((s) => s.configSchema), ...this.plugin.tables.map((t) => t.configSchema ?? EMPTY_OBJECT_SCHEMA)];
-    return [...schemas.map((schema) => () => warmSchemas([schema])), loadSqliteDriver];
+    return [loadSqliteDriver, ...schemas.map((schema) => () => warmSchemas([schema]))];
+  }
+
+  /** Whether a Collect has come: steps still to warm are no longer worth their time (the collection did its own). */
+  get collecting(): boolean {
+    return this.collectCalled;
   }
 
   /** The plugin's catalogue. */
@@ -115,6 +121,7 @@ export class PluginRuntime {
 
   /** Validates the request and starts the execution; returns its id at once. Throws INVALID_ARGUMENT naming the bad field. */
   collect(req: CollectOptions): string {
+    this.collectCalled = true;
     const table = this.plugin.tables.find((t) => t.name === req.table) as TableDefinition<unknown> | undefined;
     if (!req.table) throw invalidArgument("table", "is required");
     if (!table) {

@@ -99,11 +99,12 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
       process.stderr.write(`${plugin.name}: extraction workers not started ahead: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
-  // Schemas and the SQLite driver load while the host connects, not when its Collect comes.
+  // Schemas and the SQLite driver load while the host connects, not when its Collect comes; the steps left when it
+  // comes would only take CPU from the collection.
   const steps = runtime.warmSteps();
   const next = () => {
     const step = steps.shift();
-    if (step === undefined) return;
+    if (step === undefined || runtime.collecting) return;
     try {
       step();
       setImmediate(next);
