@@ -8,7 +8,18 @@ export { LineOutcome } from "./tables/types.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
 export type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "./sources/types.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
-export { createLinesLoader, createJsonDocumentLoader, RowErrorItem, type Loader, type LoaderOptions, type JsonDocumentLoaderOptions } from "./loaders/index.js";
+export {
+  createLinesLoader,
+  createJsonDocumentLoader,
+  documentText,
+  documentElementTexts,
+  documentElementBytes,
+  RowErrorItem,
+  type DocumentElementBytes,
+  type Loader,
+  type LoaderOptions,
+  type JsonDocumentLoaderOptions,
+} from "./loaders/index.js";
 export {
   MapperChain,
   createDelimitedMapper,
@@ -16,6 +27,7 @@ export {
   createJsonLinesMapper,
   rawRow,
   isRawRow,
+  hasTpKey,
   RawRow,
   type Mapper,
   type MapContext,
