@@ -108,6 +108,47 @@ describe("json-document loader with splitArray", () => {
       }
     });
 
+    it("agrees with JSON.parse on generated documents built to mislead the separator search, and on broken copies", async () => {
+      let seed = 0x1234567;
+      const rand = (n: number) => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) % n;
+      };
+      // Values that hold the separator's text: in strings (escaped or not), in nested objects that start with the same
+      // key, in arrays of such objects, next to whitespace.
+      const leaf = (): unknown =>
+        [1, -2.5e3, true, null, "},{\"K\":", '},{"K":', "s p", "é", { K: 1 }, [{ K: 2 }, { K: 3 }], { z: [{ K: { K: 4 } }] }][rand(11)];
+      const element = (): unknown => {
+        if (rand(10) === 0) return leaf();
+        const o: Record<string, unknown> = { K: leaf() };
+        for (let i = rand(4); i > 0; i--) o[["a", "K2", "n", "tp_x"][rand(4)]!] = leaf();
+        return o;
+      };
+      for (let d = 0; d < 150; d++) {
+        const doc: Record<string, unknown> = {};
+        if (rand(3) === 0) doc["before"] = leaf();
+        doc["Records"] = Array.from({ length: rand(12) }, element);
+        if (rand(3) === 0) doc["after"] = [{ K: 1 }, { K: 2 }];
+        // Mostly compact, as CloudTrail writes; sometimes pretty-printed (line breaks between tokens).
+        const text = JSON.stringify(doc, null, [0, 0, 0, 1, "\t"][rand(5)]);
+        const parsed = JSON.parse(text) as { Records: unknown[] };
+        const got = (await items(text, 1 + rand(4), true)) as { Records: unknown[] }[];
+        expect(got.flatMap((x) => x.Records)).toEqual(parsed.Records);
+        // A broken copy (one byte dropped) fails as reading it whole does, or is still valid and read the same.
+        const at = rand(text.length);
+        const broken = text.slice(0, at) + text.slice(at + 1);
+        let valid = true;
+        try {
+          JSON.parse(broken);
+        } catch {
+          valid = false;
+        }
+        if (!valid) expect(await error(broken, true, true)).toBe(await error(broken, false));
+      }
+    });
+
     it("fails a malformed document with the parser's error, wherever the fault is", async () => {
       const bad = [
         '{"Records":[{"K":1},{"K":2},{"K":tru},{"K":4}]}',
