@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
-import { CollectionState, type StateLocation } from "../state/index.js";
+import { CollectionState, HEAD_PRINT_BYTES, type ArtifactState, type HeadPrint, type StateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
 import type { ChunkRange, RowBatch } from "../writer/types.js";
@@ -315,9 +315,38 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         await release(info.name);
         return "skip";
       }
-      st.begin(info);
-      start(info, override ? 0 : (current?.committed ?? 0));
+      const from = await startingPoint(info, current);
+      st.begin(info, from);
+      if (from.head !== undefined) await st.indexHead(info.name, from.head);
+      start(info, from.restartAt ?? (override ? 0 : (current?.committed ?? 0)));
       return "start";
+    };
+    /**
+     * Where an artifact's collection starts when it is not where its state says: a file that replaced the one collected
+     * under its name (a rotated or truncated log) starts over, and a file collected under another name (the rotated
+     * log) goes on from there. Both are told by the artifact's first bytes, where the source offers them.
+     */
+    const startingPoint = async (info: ArtifactInfo, current: ArtifactState | undefined): Promise<{ head?: HeadPrint; restartAt?: number }> => {
+      let head: Uint8Array | undefined;
+      if (opts.source.head !== undefined) {
+        try {
+          head = await opts.source.head(info, HEAD_PRINT_BYTES, ctx);
+        } catch {
+          // An artifact that cannot be read fails in download, with the source's own message.
+          head = undefined;
+        }
+      }
+      const print = head === undefined ? undefined : CollectionState.headPrint(head);
+      if (override) return { head: print, restartAt: 0 };
+      let fresh = current === undefined;
+      if (current !== undefined && CollectionState.replaced(current, info, head)) {
+        // What was collected under this name is kept for the name it moved to.
+        await st.moved(current);
+        fresh = true;
+      }
+      if (!fresh) return { head: print };
+      const earlier = head === undefined || print === undefined ? undefined : await st.findByHead(head, info.name);
+      return { head: print, restartAt: earlier?.committed ?? 0 };
     };
 
     const deferred: ArtifactInfo[] = [];

@@ -45,6 +45,13 @@ export interface ArtifactSource {
   discover(ctx: SourceContext): AsyncIterable<ArtifactInfo>;
   /** Makes one artifact available locally. */
   download(artifact: ArtifactInfo, ctx: SourceContext): Promise<LocalArtifact>;
+  /**
+   * Optional: up to `maxBytes` of the artifact's content from its start, as a loader reads it (a gzip file
+   * decompressed); fewer when the content is shorter. A source whose artifacts can change in place or move (local
+   * files: rotated, truncated, renamed) offers it, and collection state then tells a file that grew from one that was
+   * replaced, and a renamed file from a new one, by these bytes.
+   */
+  head?(artifact: ArtifactInfo, maxBytes: number, ctx: SourceContext): Promise<Uint8Array>;
   /** Releases connections and handles. */
   close?(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
@@ -20,6 +21,34 @@ export interface ArtifactState {
   /** Rows written, over all executions. */
   rows: number;
   execution: string;
+  /** The first bytes of the artifact's content when it was last collected (sources with ArtifactSource.head). */
+  head?: HeadPrint | undefined;
+}
+
+/** An artifact's first bytes, as their count and SHA-256: what tells the same file from another one. */
+export interface HeadPrint {
+  bytes: number;
+  sha256: string;
+  /** The count and SHA-256 of the first HEAD_KEY_BYTES of them: where the state finds the file again once it grew. */
+  key: string;
+}
+
+/** Bytes of an artifact's content its HeadPrint covers, at most. */
+export const HEAD_PRINT_BYTES = 4096;
+
+/** Bytes of an artifact's content its HeadPrint's key covers, at most. */
+const HEAD_KEY_BYTES = 128;
+
+/** How long the state of a file that moved away from its name is kept for the name it moved to, in seconds. */
+const MOVED_STATE_SECONDS = 90 * 24 * 3600;
+
+function headKey(head: Uint8Array): string {
+  const bytes = Math.min(head.length, HEAD_KEY_BYTES);
+  return `${bytes}:${sha256(head.subarray(0, bytes))}`;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Where collection state lives, parsed from a location string. */
@@ -158,17 +187,73 @@ export class CollectionState {
     return true;
   }
 
-  /** Starts tracking an artifact this execution will collect (after artifact()). */
-  begin(info: ArtifactInfo): ArtifactState {
+  /** The print of an artifact's first bytes (up to HEAD_PRINT_BYTES of them); undefined for no bytes. */
+  static headPrint(head: Uint8Array): HeadPrint | undefined {
+    if (head.length === 0) return undefined;
+    const bytes = Math.min(head.length, HEAD_PRINT_BYTES);
+    return { bytes, sha256: sha256(head.subarray(0, bytes)), key: headKey(head) };
+  }
+
+  /** Whether `head` starts with the bytes `print` was made of: the same file, perhaps grown since. */
+  static startsWith(print: HeadPrint, head: Uint8Array): boolean {
+    return head.length >= print.bytes && sha256(head.subarray(0, print.bytes)) === print.sha256;
+  }
+
+  /**
+   * Whether the artifact under a name is no longer the one collected under it: it is smaller than it was, or (with
+   * its first bytes at hand) does not start as it did. A log that was rotated, truncated or replaced; its content is
+   * then collected from its start rather than from where the old one ended.
+   */
+  static replaced(state: ArtifactState, info: ArtifactInfo, head: Uint8Array | undefined): boolean {
+    if (state.size !== undefined && info.size !== undefined && info.size < state.size) return true;
+    return head !== undefined && state.head !== undefined && !CollectionState.startsWith(state.head, head);
+  }
+
+  /** Keeps the state of an artifact that moved away from its name, for the name it shows up under (findByHead). */
+  async moved(state: ArtifactState): Promise<void> {
+    if (state.head === undefined) return;
+    const value = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined));
+    const key = this.key("moved", state.head.key);
+    this.check(await this.handle.put({ key, value, expireTime: MOVED_STATE_SECONDS }), `keeping the state of a moved artifact`);
+  }
+
+  /**
+   * The state of a file collected under another name that `head` starts with (a renamed or rotated log, perhaps grown
+   * since), or undefined.
+   */
+  async findByHead(head: Uint8Array, name: string): Promise<ArtifactState | undefined> {
+    const key = headKey(head);
+    const other = this.check(await this.handle.get(this.key("head", key)), `looking up ${name} by its first bytes`) as string | undefined;
+    if (other !== undefined && other !== name) {
+      const st = this.check(await this.handle.get(this.key("artifact", other)), `reading ${other}`) as ArtifactState | undefined;
+      if (st?.head !== undefined && st.pendingChunk === undefined && CollectionState.startsWith(st.head, head)) return st;
+    }
+    const moved = this.check(await this.handle.get(this.key("moved", key)), `looking up ${name} by its first bytes`) as ArtifactState | undefined;
+    return moved?.head !== undefined && CollectionState.startsWith(moved.head, head) ? moved : undefined;
+  }
+
+  /** Records which name holds the file with these first bytes. */
+  async indexHead(name: string, print: HeadPrint): Promise<void> {
+    this.check(await this.handle.put({ key: this.key("head", print.key), value: name }), `indexing ${name} by its first bytes`);
+  }
+
+  /**
+   * Starts tracking an artifact this execution will collect (after artifact()). `restartAt` starts it over at that
+   * position, as another file than the state's (one that replaced it under its name, or came from another name);
+   * `head` is the print of its first bytes now.
+   */
+  begin(info: ArtifactInfo, opts: { head?: HeadPrint | undefined; restartAt?: number } = {}): ArtifactState {
     const prev = this.cache.get(info.name);
+    const restart = opts.restartAt !== undefined;
     const st: ArtifactState = {
       size: info.size,
       etag: info.etag,
       mtimeMs: info.mtimeMs,
-      committed: prev?.committed ?? 0,
+      committed: restart ? opts.restartAt! : (prev?.committed ?? 0),
       complete: false,
-      rows: prev?.rows ?? 0,
+      rows: restart ? 0 : (prev?.rows ?? 0),
       execution: this.options.owner,
+      head: opts.head ?? (restart ? undefined : prev?.head),
     };
     this.cache.set(info.name, st);
     return st;

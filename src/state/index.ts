@@ -1,1 +1,10 @@
-export { CollectionState, parseStateLocation, defaultStatePath, type ArtifactState, type StateLocation, type CollectionStateOptions } from "./collection-state.js";
+export {
+  CollectionState,
+  parseStateLocation,
+  defaultStatePath,
+  HEAD_PRINT_BYTES,
+  type ArtifactState,
+  type HeadPrint,
+  type StateLocation,
+  type CollectionStateOptions,
+} from "./collection-state.js";

@@ -82,4 +82,44 @@ describe("collection state", () => {
     await a.close();
     await b.close();
   });
+
+  it("tells a grown file from a replaced one by its first bytes, and finds a renamed one under its old state", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const st = await open(t.dir, "exec1");
+    const text = Buffer.from("x".repeat(5000));
+    const print = CollectionState.headPrint(text.subarray(0, 300))!;
+    expect(print.bytes).toBe(300);
+    expect(CollectionState.headPrint(text)!.bytes).toBe(4096);
+    expect(CollectionState.headPrint(Buffer.alloc(0))).toBeUndefined();
+    expect(CollectionState.startsWith(print, text)).toBe(true);
+    expect(CollectionState.startsWith(print, text.subarray(0, 299))).toBe(false);
+    expect(CollectionState.startsWith(print, Buffer.concat([Buffer.from("y"), text]))).toBe(false);
+
+    // a.log collected: 7 rows, its first 300 bytes printed.
+    await st.artifact("a.log");
+    st.begin(info, { head: print, restartAt: 0 });
+    await st.indexHead("a.log", print);
+    await st.complete("a.log", 7, 7);
+    const collected = (await st.artifact("a.log"))!;
+    expect(collected).toMatchObject({ committed: 7, complete: true, head: print });
+    // Grown: starts the same. Replaced: starts otherwise, or is smaller.
+    expect(CollectionState.replaced(collected, { ...info, size: 50 }, text)).toBe(true);
+    expect(CollectionState.replaced(collected, { ...info, size: 150 }, text)).toBe(false);
+    expect(CollectionState.replaced(collected, { ...info, size: 150 }, Buffer.from("z".repeat(400)))).toBe(true);
+    expect(CollectionState.replaced(collected, { ...info, size: 150 }, undefined)).toBe(false);
+    // Renamed and grown: found by its first bytes, under its name or, once another file took the name, as moved.
+    expect(await st.findByHead(text, "a.log.1")).toMatchObject({ committed: 7 });
+    expect(await st.findByHead(text, "a.log")).toBeUndefined();
+    expect(await st.findByHead(Buffer.from("z".repeat(400)), "a.log.1")).toBeUndefined();
+    await st.moved(collected);
+    await st.artifact("a.log");
+    const other = CollectionState.headPrint(Buffer.from("z".repeat(400)))!;
+    st.begin({ ...info, size: 400 }, { head: other, restartAt: 0 });
+    await st.indexHead("a.log", other);
+    await st.complete("a.log", 2, 2);
+    expect(await st.artifact("a.log")).toMatchObject({ committed: 2, rows: 2, head: other });
+    expect(await st.findByHead(text, "a.log.1")).toMatchObject({ committed: 7, head: print });
+    await st.close();
+  });
 });

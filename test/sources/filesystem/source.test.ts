@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Code, TailkitError } from "../../../src/errors/index.js";
 import { validateConfig } from "../../../src/schema/index.js";
@@ -211,5 +212,29 @@ describe("file source", () => {
     expect(fs.existsSync(local.path)).toBe(true);
     await fs.promises.rm(local.path);
     await expect(source.download(info!, context())).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
+  it("gives an artifact's first bytes as a loader reads them: plain, gzip inflated, short, or what a broken gzip gives", async () => {
+    const text = Array.from({ length: 400 }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`).join("\n");
+    await touch("plain.log", text);
+    await touch("packed.log.gz", zlib.gzipSync(text) as unknown as string);
+    await touch("short.log", "abc");
+    // Incompressible text: the first read of the gzip file inflates to less than asked, and more is read.
+    let x = 1;
+    const noise = Buffer.from(Array.from({ length: 8000 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24));
+    await touch("noise.log.gz", zlib.gzipSync(noise) as unknown as string);
+    const packed = zlib.gzipSync(text);
+    await touch("broken.log.gz", packed.subarray(0, 20) as unknown as string);
+    await touch("garbage.log.gz", Buffer.concat([packed.subarray(0, 10), Buffer.alloc(50, 0xff)]) as unknown as string);
+    const source = createFileSystemSourceFactory().create({ paths: [root] });
+    const found = new Map((await discover({ paths: [root] })).map((a) => [path.basename(a.location), a]));
+    const head = async (name: string, n = 1024) => Buffer.from(await source.head!(found.get(name)!, n, context())).toString("latin1");
+    expect(await head("plain.log")).toBe(text.slice(0, 1024));
+    expect(await head("packed.log.gz")).toBe(text.slice(0, 1024));
+    expect(await head("packed.log.gz", 4096)).toBe(text.slice(0, 4096));
+    expect(await head("short.log")).toBe("abc");
+    expect(await head("noise.log.gz", 4096)).toBe(noise.subarray(0, 4096).toString("latin1"));
+    expect(text.startsWith(await head("broken.log.gz"))).toBe(true);
+    expect(await head("garbage.log.gz")).toBe("");
   });
 });
