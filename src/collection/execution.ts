@@ -144,6 +144,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const completed = new Set<string>();
   let state: CollectionState | undefined;
   const held = new Set<string>();
+  /** Aborts an artifact's extraction when its claim is found taken by another collector. */
+  const lostClaims = new Map<string, AbortController>();
   let renewTimer: NodeJS.Timeout | undefined;
   const release = async (name: string) => {
     held.delete(name);
@@ -222,12 +224,25 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     // Claims are held until an artifact is complete (its rows may wait in the writer long after extraction), so one
     // timer renews them all.
     renewTimer = setInterval(() => {
-      for (const name of held) void st.renew(name).catch(() => undefined);
+      for (const name of held) {
+        void st
+          .renew(name)
+          .then((holds) => {
+            if (holds || !held.has(name)) return;
+            // This collector stalled past its lease and another one took the artifact: it stops reading it, so that
+            // the rows both would write stay few (those of the last renewal period, at most).
+            held.delete(name);
+            lostClaims.get(name)?.abort();
+          })
+          .catch(() => undefined);
+      }
     }, Math.max(200, leaseMs / 3));
     renewTimer.unref();
 
     const processArtifact = async (info: ArtifactInfo, skip: number): Promise<void> => {
-      {
+      const claim = new AbortController();
+      lostClaims.set(info.name, claim);
+      try {
         const t0 = Date.now();
         let local;
         try {
@@ -242,7 +257,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           let rows = 0;
           let errors = 0;
           let end = skip;
-          for await (const raw of active.extract(local, opts.signal)) {
+          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal]))) {
             end = Math.max(end, raw.batch.to);
             const out = dropCommitted(raw, skip);
             if (!out) {
@@ -272,6 +287,15 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         } finally {
           await local.release();
         }
+      } catch (err) {
+        if (!claim.signal.aborted || opts.signal.aborted) throw err;
+        throw new TailkitError(
+          Code.Aborted,
+          `${info.name}: this collector was held up past its ${st.leaseSeconds} s claim and another collector took the artifact; it stopped reading it there`,
+          { artifact: info.name, operation: "claim" },
+        );
+      } finally {
+        lostClaims.delete(info.name);
       }
     };
 

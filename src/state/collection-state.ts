@@ -270,14 +270,27 @@ export class CollectionState {
     return holder === this.options.owner;
   }
 
-  /** Extends this collector's claim on an artifact. */
-  async renew(name: string): Promise<void> {
-    this.check(await this.handle.put({ key: this.key("claim", name), value: this.options.owner, expireTime: this.leaseSeconds }), `renewing claim of ${name}`);
+  /**
+   * Extends this collector's claim on an artifact: true while it holds it, false when its claim lapsed and another
+   * collector took the artifact (which keeps it: nothing is written then). A lapsed claim nobody took is taken again.
+   * Reading before writing leaves a window of one round trip in which a claim that lapses can be taken and then
+   * overwritten; the storage framework has no compare-and-set to close it.
+   */
+  async renew(name: string): Promise<boolean> {
+    const key = this.key("claim", name);
+    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
+    if (holder === undefined) return this.claim(name);
+    if (holder !== this.options.owner) return false;
+    this.check(await this.handle.put({ key, value: this.options.owner, expireTime: this.leaseSeconds }), `renewing claim of ${name}`);
+    return true;
   }
 
-  /** Gives a claim up. */
+  /** Gives this collector's claim up; a claim another collector took meanwhile stays. */
   async release(name: string): Promise<void> {
-    this.check(await this.handle.erase(this.key("claim", name)), `releasing claim of ${name}`);
+    const key = this.key("claim", name);
+    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
+    if (holder !== this.options.owner) return;
+    this.check(await this.handle.erase(key), `releasing claim of ${name}`);
   }
 
   /** Before a chunk becomes visible: record, per artifact, the chunk that would move it forward. */

@@ -122,4 +122,28 @@ describe("collection state", () => {
     expect(await st.findByHead(text, "a.log.1")).toMatchObject({ committed: 7, head: print });
     await st.close();
   });
+
+  it("renews only a claim it still holds, takes a lapsed one back, and releases only its own", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const a = await open(t.dir, "A", 1);
+    const b = await open(t.dir, "B", 1);
+    expect(await a.claim("x.log")).toBe(true);
+    expect(await a.renew("x.log")).toBe(true);
+    // A is held up past its lease; B takes the artifact. A's renewal then changes nothing, nor does its release.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await b.claim("x.log")).toBe(true);
+    expect(await a.renew("x.log")).toBe(false);
+    await a.release("x.log");
+    expect(await a.claim("x.log")).toBe(false);
+    expect(await b.renew("x.log")).toBe(true);
+    // B's claim lapses with nobody taking it: B's renewal takes it back.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await b.renew("x.log")).toBe(true);
+    expect(await a.claim("x.log")).toBe(false);
+    await b.release("x.log");
+    expect(await a.claim("x.log")).toBe(true);
+    await a.close();
+    await b.close();
+  });
 });
