@@ -272,25 +272,22 @@ export class CollectionState {
 
   /**
    * Extends this collector's claim on an artifact: true while it holds it, false when its claim lapsed and another
-   * collector took the artifact (which keeps it: nothing is written then). A lapsed claim nobody took is taken again.
-   * Reading before writing leaves a window of one round trip in which a claim that lapses can be taken and then
-   * overwritten; the storage framework has no compare-and-set to close it.
+   * collector took the artifact (which keeps it: the renewal is a compare-and-set). A lapsed claim nobody took is
+   * taken again.
    */
   async renew(name: string): Promise<boolean> {
-    const key = this.key("claim", name);
-    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
-    if (holder === undefined) return this.claim(name);
-    if (holder !== this.options.owner) return false;
-    this.check(await this.handle.put({ key, value: this.options.owner, expireTime: this.leaseSeconds }), `renewing claim of ${name}`);
-    return true;
+    const owner = this.options.owner;
+    const res = await this.handle.put({ key: this.key("claim", name), value: owner, expireTime: this.leaseSeconds, ifValue: owner });
+    if (res.code === ReturnCode.SUCCESS) return true;
+    if (res.code === ReturnCode.KEY_NOT_FOUND) return this.claim(name);
+    if (res.code !== ReturnCode.KEY_EXISTS) this.check(res, `renewing claim of ${name}`);
+    return false;
   }
 
-  /** Gives this collector's claim up; a claim another collector took meanwhile stays. */
+  /** Gives this collector's claim up; a claim another collector took meanwhile stays (compare-and-delete). */
   async release(name: string): Promise<void> {
-    const key = this.key("claim", name);
-    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
-    if (holder !== this.options.owner) return;
-    this.check(await this.handle.erase(key), `releasing claim of ${name}`);
+    const res = await this.handle.erase(this.key("claim", name), this.options.owner);
+    if (res.code !== ReturnCode.KEY_EXISTS && res.code !== ReturnCode.KEY_NOT_FOUND) this.check(res, `releasing claim of ${name}`);
   }
 
   /** Before a chunk becomes visible: record, per artifact, the chunk that would move it forward. */

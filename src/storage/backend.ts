@@ -18,6 +18,8 @@ export interface RawPut {
   expireAt: number;
   /** Relative expiry in milliseconds (for servers with native TTLs); 0 = never. */
   ttlMs: number;
+  /** Serialized PutArgs.ifValue: store only over a live entry with exactly this value (see PutArgs). */
+  ifValue?: string;
 }
 
 /** What open() hands a backend besides its own options. */
@@ -60,7 +62,8 @@ export interface StorageBackend {
   open(): MaybePromise<OperationResult>;
   put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult>;
   get(key: unknown): MaybePromise<OperationResult<unknown>>;
-  erase(key: unknown): MaybePromise<OperationResult>;
+  /** Removes the key; with `ifValue`, only when a live entry with that value holds it (else KEY_NOT_FOUND or KEY_EXISTS). */
+  erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult>;
   /** Deletes expired entries now; IN_PROGRESS if a sweep is already running. Value: entries deleted. */
   sweep(): MaybePromise<OperationResult<number>>;
   close(): MaybePromise<OperationResult>;
@@ -108,8 +111,13 @@ export abstract class StorageBackendBase implements StorageBackend {
   protected abstract doPut(put: RawPut): MaybePromise<OperationResult>;
   /** The stored string, or KEY_NOT_FOUND; must never return an entry whose expireAt has passed. */
   protected abstract doGet(key: string): MaybePromise<OperationResult<string>>;
-  /** Removes the key; SUCCESS whether or not it was there. */
-  protected abstract doErase(key: string): MaybePromise<OperationResult>;
+  /**
+   * Removes the key; SUCCESS whether or not it was there. With `ifValue` (serialized), only when a live entry with
+   * exactly that value holds it, in one step with the check: else KEY_NOT_FOUND (no live entry) or KEY_EXISTS.
+   */
+  protected abstract doErase(key: string, ifValue?: string): MaybePromise<OperationResult>;
+  /** Whether doPut and doErase honour `ifValue`; a backend that does not is refused such calls. */
+  protected readonly comparesValues: boolean = false;
   /** Releases the store; DISCONNECTION_FAILED if that fails. */
   protected abstract doClose(): MaybePromise<OperationResult>;
   /** Deletes entries with 0 < expireAt <= now; value: how many. Backends with native expiry keep the default. */
@@ -150,7 +158,7 @@ export abstract class StorageBackendBase implements StorageBackend {
   put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult> {
     if (this.#state !== "open") return this.#notConnected("put");
     if (typeof args !== "object" || args === null) return fail(ReturnCode.OPERATION_FAILED, "put: expected { key, value, overwrite?, expireTime? }");
-    const { key, value, overwrite = true, expireTime = 0 } = args;
+    const { key, value, overwrite = true, expireTime = 0, ifValue } = args;
     const keyError = this.#ctx.keyType.check(key);
     if (keyError !== undefined) return fail(ReturnCode.KEY_TYPE_MISMATCH, `key is not ${this.#ctx.keyType.name}: ${keyError}`);
     const valueError = this.#ctx.valueType.check(value);
@@ -163,10 +171,24 @@ export abstract class StorageBackendBase implements StorageBackend {
     if (k.code !== ReturnCode.SUCCESS) return fail(k.code, k.error ?? "key serialization failed");
     const v = this.#ctx.serializer.serialize(value, "value");
     if (v.code !== ReturnCode.SUCCESS) return fail(v.code, v.error ?? "value serialization failed");
+    const expected = ifValue === undefined ? undefined : this.#serializeCompared("put", ifValue);
+    if (expected !== undefined && typeof expected !== "string") return expected;
     // Round up so a tiny positive expireTime never becomes 0, which would mean "never".
     const ttlMs = expireTime > 0 ? Math.max(1, Math.ceil(expireTime * 1000)) : 0;
     const expireAt = ttlMs > 0 ? this.clock() + ttlMs : 0;
-    return this.#guard("put", () => this.doPut({ key: k.value!, value: v.value!, overwrite, expireAt, ttlMs }));
+    const raw: RawPut = { key: k.value!, value: v.value!, overwrite, expireAt, ttlMs };
+    if (expected !== undefined) raw.ifValue = expected;
+    return this.#guard("put", () => this.doPut(raw));
+  }
+
+  /** The serialized value a put or erase compares with, or the failure to give. */
+  #serializeCompared(op: string, value: unknown): string | OperationResult {
+    if (!this.comparesValues) return fail(ReturnCode.OPERATION_FAILED, `${op}: the ${this.name} backend cannot compare values (ifValue)`);
+    const mismatch = this.#ctx.valueType.check(value);
+    if (mismatch !== undefined) return fail(ReturnCode.VAL_TYPE_MISMATCH, `ifValue is not ${this.#ctx.valueType.name}: ${mismatch}`);
+    const v = this.#ctx.serializer.serialize(value, "value");
+    if (v.code !== ReturnCode.SUCCESS) return fail(v.code, v.error ?? "value serialization failed");
+    return v.value!;
   }
 
   get(key: unknown): MaybePromise<OperationResult<unknown>> {
@@ -185,11 +207,14 @@ export abstract class StorageBackendBase implements StorageBackend {
     });
   }
 
-  erase(key: unknown): MaybePromise<OperationResult> {
+  erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult> {
     if (this.#state !== "open") return this.#notConnected("erase");
     const k = this.#serializeKey(key);
     if (typeof k !== "string") return k;
-    return this.#guard("erase", () => this.doErase(k));
+    if (ifValue === undefined) return this.#guard("erase", () => this.doErase(k));
+    const expected = this.#serializeCompared("erase", ifValue);
+    if (typeof expected !== "string") return expected;
+    return this.#guard("erase", () => this.doErase(k, expected));
   }
 
   sweep(): MaybePromise<OperationResult<number>> {

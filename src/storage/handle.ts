@@ -45,9 +45,9 @@ export class Handle<K, V> extends HandleBase {
     return (await this.backend.get(key)) as OperationResult<V>;
   }
 
-  /** Removes `key`; SUCCESS whether or not it was there. */
-  async erase(key: K): Promise<OperationResult> {
-    return this.backend.erase(key);
+  /** Removes `key`; SUCCESS whether or not it was there. With `ifValue`, only while it holds that value (see PutArgs). */
+  async erase(key: K, ifValue?: V): Promise<OperationResult> {
+    return this.backend.erase(key, ifValue);
   }
 
   /** Deletes expired entries now; value: how many. */
@@ -85,9 +85,9 @@ export class SyncHandle<K, V> extends HandleBase {
     return now(this.backend.get(key), "get") as OperationResult<V>;
   }
 
-  /** Removes `key`; SUCCESS whether or not it was there. */
-  erase(key: K): OperationResult {
-    return now(this.backend.erase(key), "erase");
+  /** Removes `key`; SUCCESS whether or not it was there. With `ifValue`, only while it holds that value (see PutArgs). */
+  erase(key: K, ifValue?: V): OperationResult {
+    return now(this.backend.erase(key, ifValue), "erase");
   }
 
   /** Deletes expired entries now; value: how many. */

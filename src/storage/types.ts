@@ -73,6 +73,12 @@ export interface PutArgs<K, V> {
   overwrite?: boolean;
   /** Seconds from now until the entry expires (fractions allowed). 0 or undefined: never. */
   expireTime?: number;
+  /**
+   * Compare-and-set: store only when a live entry whose value serializes as this one does holds the key, in one step
+   * with the check. KEY_NOT_FOUND when no live entry holds it, KEY_EXISTS when one with another value does (nothing
+   * is stored either way); `overwrite` does not apply. Backends that cannot do it answer OPERATION_FAILED.
+   */
+  ifValue?: V;
 }
 
 /** Kind of storage event. */

@@ -66,6 +66,20 @@ describe("StorageBackendBase", () => {
     expect((await h.get("k")).code).toBe(ReturnCode.NOT_CONNECTED);
   });
 
+  it("refuses a compared put or erase on a backend that cannot compare, and checks the compared value's type", async () => {
+    const h = (await Async.open("throwing", {}, t.string(), t.string())).value!;
+    expect(await h.put({ key: "k", value: "v", ifValue: "w" })).toEqual({
+      code: ReturnCode.OPERATION_FAILED,
+      error: "put: the throwing backend cannot compare values (ifValue)",
+    });
+    expect((await h.erase("k", "w")).code).toBe(ReturnCode.OPERATION_FAILED);
+    await h.close();
+    const m = Sync.open("memory", {}, t.string(), t.integer()).value!;
+    expect(m.put({ key: "k", value: 1, ifValue: "1" as never }).code).toBe(ReturnCode.VAL_TYPE_MISMATCH);
+    expect(m.erase("k", "1" as never).code).toBe(ReturnCode.VAL_TYPE_MISMATCH);
+    m.close();
+  });
+
   it("gives ASYNC_ONLY when the sync module asks for an async-only backend", () => {
     const r = Sync.open("memory", { async: true } as never, t.string(), t.string());
     expect(r.code).toBe(ReturnCode.ASYNC_ONLY);

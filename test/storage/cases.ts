@@ -1,6 +1,6 @@
 import { ReturnCode, t, type PutArgs, type TypeDescriptor } from "../../src/storage/index.js";
 
-type Step = ["put", PutArgs<unknown, unknown>] | ["get", unknown] | ["erase", unknown] | ["close"];
+type Step = ["put", PutArgs<unknown, unknown>] | ["get", unknown] | ["erase", unknown, unknown?] | ["close"];
 
 /** One scenario run through every backend and both modules; all must give `expect`. */
 export interface StorageCase {
@@ -63,6 +63,43 @@ export const cases: StorageCase[] = [
     valueType: t.string(),
     steps: [["put", { key: "k", value: "v", overwrite: false }], ["get", "k"]],
     expect: [{ code: S }, { code: S, value: "v" }],
+  },
+  {
+    name: "put with ifValue replaces an entry that holds that value, and keeps one that holds another",
+    keyType: t.string(),
+    valueType: t.string(),
+    steps: [
+      ["put", { key: "k", value: "old" }],
+      ["put", { key: "k", value: "new", ifValue: "old" }],
+      ["get", "k"],
+      ["put", { key: "k", value: "newer", ifValue: "old" }],
+      ["get", "k"],
+      ["put", { key: "absent", value: "v", ifValue: "old" }],
+      ["get", "absent"],
+    ],
+    expect: [
+      { code: S },
+      { code: S },
+      { code: S, value: "new" },
+      { code: ReturnCode.KEY_EXISTS },
+      { code: S, value: "new" },
+      { code: ReturnCode.KEY_NOT_FOUND },
+      { code: ReturnCode.KEY_NOT_FOUND },
+    ],
+  },
+  {
+    name: "erase with ifValue removes only an entry that holds that value",
+    keyType: t.string(),
+    valueType: t.object({ owner: t.string() }),
+    steps: [
+      ["put", { key: "k", value: { owner: "a" } }],
+      ["erase", "k", { owner: "b" }],
+      ["get", "k"],
+      ["erase", "k", { owner: "a" }],
+      ["get", "k"],
+      ["erase", "k", { owner: "a" }],
+    ],
+    expect: [{ code: S }, { code: ReturnCode.KEY_EXISTS }, { code: S, value: { owner: "a" } }, { code: S }, { code: ReturnCode.KEY_NOT_FOUND }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
     name: "erase then get",
@@ -152,14 +189,14 @@ export async function runCase(
   ops: {
     put(a: PutArgs<unknown, unknown>): Promise<{ code: string; value?: unknown }>;
     get(k: unknown): Promise<{ code: string; value?: unknown }>;
-    erase(k: unknown): Promise<{ code: string; value?: unknown }>;
+    erase(k: unknown, ifValue?: unknown): Promise<{ code: string; value?: unknown }>;
     close(): Promise<{ code: string; value?: unknown }>;
   },
 ): Promise<Array<{ code: string; value?: unknown }>> {
   const out: Array<{ code: string; value?: unknown }> = [];
   for (const step of c.steps) {
     const r =
-      step[0] === "put" ? await ops.put(step[1]) : step[0] === "get" ? await ops.get(step[1]) : step[0] === "erase" ? await ops.erase(step[1]) : await ops.close();
+      step[0] === "put" ? await ops.put(step[1]) : step[0] === "get" ? await ops.get(step[1]) : step[0] === "erase" ? await (step.length > 2 ? ops.erase(step[1], step[2]) : ops.erase(step[1])) : await ops.close();
     out.push(r.value === undefined ? { code: r.code } : { code: r.code, value: r.value });
   }
   return out;

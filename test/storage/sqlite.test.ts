@@ -26,7 +26,7 @@ describe("sqlite: shared cases give the same results sync and async", () => {
       const syncOut = await runCase(c, {
         put: async (x) => sh.put(x),
         get: async (k) => sh.get(k),
-        erase: async (k) => sh.erase(k),
+        erase: async (k, v) => (v === undefined ? sh.erase(k) : sh.erase(k, v)),
         close: async () => sh.close(),
       });
       expect(asyncOut).toStrictEqual(c.expect);

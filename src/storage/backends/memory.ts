@@ -43,9 +43,14 @@ export class MemoryBackend extends StorageBackendBase {
     return this.answer(ok());
   }
 
+  protected override readonly comparesValues = true;
+
   protected doPut(put: RawPut): MaybePromise<OperationResult> {
     this.calls.put++;
-    if (!put.overwrite && this.live(put.key)) return this.answer(fail(ReturnCode.KEY_EXISTS, "key exists and overwrite is false"));
+    if (put.ifValue !== undefined) {
+      const differs = this.compare(put.key, put.ifValue);
+      if (differs) return this.answer(differs);
+    } else if (!put.overwrite && this.live(put.key)) return this.answer(fail(ReturnCode.KEY_EXISTS, "key exists and overwrite is false"));
     this.entries.set(put.key, { value: put.value, expireAt: put.expireAt });
     return this.answer(ok());
   }
@@ -56,10 +61,19 @@ export class MemoryBackend extends StorageBackendBase {
     return this.answer(entry ? ok(entry.value) : fail<string>(ReturnCode.KEY_NOT_FOUND, "key not found"));
   }
 
-  protected doErase(key: string): MaybePromise<OperationResult> {
+  protected doErase(key: string, ifValue?: string): MaybePromise<OperationResult> {
     this.calls.erase++;
+    const differs = ifValue === undefined ? undefined : this.compare(key, ifValue);
+    if (differs) return this.answer(differs);
     this.entries.delete(key);
     return this.answer(ok());
+  }
+
+  /** Why the live entry under key is not `value`, or undefined when it is. */
+  private compare(key: string, value: string): OperationResult | undefined {
+    const entry = this.live(key);
+    if (!entry) return fail(ReturnCode.KEY_NOT_FOUND, "key not found");
+    return entry.value === value ? undefined : fail(ReturnCode.KEY_EXISTS, "key holds another value");
   }
 
   protected override doExpire(now: number): MaybePromise<OperationResult<number>> {

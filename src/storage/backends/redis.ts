@@ -97,7 +97,12 @@ export class RedisBackend extends StorageBackendBase {
     });
   }
 
+  protected override readonly comparesValues = true;
+
   protected doPut(put: RawPut): MaybePromise<OperationResult> {
+    if (put.ifValue !== undefined) {
+      return this.call(["EVAL", PUT_IF_VALUE, "1", this.keyPrefix + put.key, put.ifValue, put.value, String(put.ttlMs)], compared);
+    }
     const args = ["SET", this.keyPrefix + put.key, put.value];
     if (put.ttlMs > 0) args.push("PX", String(put.ttlMs));
     if (!put.overwrite) args.push("NX");
@@ -110,7 +115,8 @@ export class RedisBackend extends StorageBackendBase {
     );
   }
 
-  protected doErase(key: string): MaybePromise<OperationResult> {
+  protected doErase(key: string, ifValue?: string): MaybePromise<OperationResult> {
+    if (ifValue !== undefined) return this.call(["EVAL", ERASE_IF_VALUE, "1", this.keyPrefix + key, ifValue], compared);
     return this.call(["DEL", this.keyPrefix + key], () => ok());
   }
 
@@ -158,3 +164,23 @@ export const redisBackend: BackendDefinition = {
   validateOptions: validateRedisOptions,
   create: (options, ctx, mode) => new RedisBackend(options as RedisOptions, ctx, mode),
 };
+
+// Compare-and-set and compare-and-delete run as Lua scripts, which Redis runs atomically. They answer 0 when no live
+// entry holds the key, 1 when one with another value does, 2 when they wrote.
+const PUT_IF_VALUE = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if v ~= ARGV[1] then return 1 end
+if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 2`;
+const ERASE_IF_VALUE = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if v ~= ARGV[1] then return 1 end
+redis.call('DEL', KEYS[1])
+return 2`;
+
+function compared(value: unknown): OperationResult {
+  if (value === 2) return ok();
+  if (value === 1) return fail(ReturnCode.KEY_EXISTS, "key holds another value");
+  if (value === 0) return fail(ReturnCode.KEY_NOT_FOUND, "key not found");
+  return fail(ReturnCode.OPERATION_FAILED, `unexpected answer from redis: ${JSON.stringify(value)}`);
+}

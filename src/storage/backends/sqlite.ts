@@ -42,6 +42,8 @@ interface Statements {
   insertUnlessLive: BetterSqlite3.Statement;
   select: BetterSqlite3.Statement;
   erase: BetterSqlite3.Statement;
+  updateIfValue: BetterSqlite3.Statement;
+  eraseIfValue: BetterSqlite3.Statement;
   expire: BetterSqlite3.Statement;
 }
 
@@ -57,6 +59,7 @@ export class SqliteBackend extends StorageBackendBase {
   private readonly table: string;
   private readonly busyTimeout: number;
   private db: BetterSqlite3.Database | undefined;
+  protected override readonly comparesValues = true;
   private stmts: Statements | undefined;
 
   constructor(options: SqliteOptions, ctx: BackendContext) {
@@ -93,6 +96,9 @@ export class SqliteBackend extends StorageBackendBase {
         ),
         select: db.prepare(`SELECT value FROM ${t} WHERE key = ? AND (expire_at = 0 OR expire_at > ?)`).pluck(),
         erase: db.prepare(`DELETE FROM ${t} WHERE key = ?`),
+        // ifValue: the row changes only while it is live and holds the expected value.
+        updateIfValue: db.prepare(`UPDATE ${t} SET value = ?, expire_at = ? WHERE key = ? AND value = ? AND (expire_at = 0 OR expire_at > ?)`),
+        eraseIfValue: db.prepare(`DELETE FROM ${t} WHERE key = ? AND value = ? AND (expire_at = 0 OR expire_at > ?)`),
         expire: db.prepare(`DELETE FROM ${t} WHERE expire_at > 0 AND expire_at <= ?`),
       };
     } catch (err) {
@@ -107,6 +113,11 @@ export class SqliteBackend extends StorageBackendBase {
   protected doPut(put: RawPut): OperationResult {
     return this.run("put", () => {
       const s = this.stmts!;
+      if (put.ifValue !== undefined) {
+        const now = this.clock();
+        const { changes } = s.updateIfValue.run(put.value, put.expireAt, put.key, put.ifValue, now);
+        return changes > 0 ? ok() : this.whyNot(put.key, now);
+      }
       if (put.overwrite) {
         s.upsert.run(put.key, put.value, put.expireAt);
         return ok();
@@ -116,6 +127,12 @@ export class SqliteBackend extends StorageBackendBase {
     });
   }
 
+  /** Why a compared put or erase changed nothing: no live entry, or one with another value. */
+  private whyNot(key: string, now: number): OperationResult {
+    const live = this.stmts!.select.get(key, now) as string | undefined;
+    return live === undefined ? fail(ReturnCode.KEY_NOT_FOUND, "key not found") : fail(ReturnCode.KEY_EXISTS, "key holds another value");
+  }
+
   protected doGet(key: string): OperationResult<string> {
     return this.run("get", () => {
       const value = this.stmts!.select.get(key, this.clock()) as string | undefined;
@@ -123,10 +140,15 @@ export class SqliteBackend extends StorageBackendBase {
     });
   }
 
-  protected doErase(key: string): OperationResult {
+  protected doErase(key: string, ifValue?: string): OperationResult {
     return this.run("erase", () => {
-      this.stmts!.erase.run(key);
-      return ok();
+      if (ifValue === undefined) {
+        this.stmts!.erase.run(key);
+        return ok();
+      }
+      const now = this.clock();
+      const { changes } = this.stmts!.eraseIfValue.run(key, ifValue, now);
+      return changes > 0 ? ok() : this.whyNot(key, now);
     });
   }
 
