@@ -321,10 +321,10 @@ function scanElements(b: Uint8Array, i: number, spans: number[], guess: boolean)
     if (c === CLOSE_BRACKET) return i;
     if (c !== COMMA) return -1;
     i = skipWsBytes(b, i);
-    if (guess && guessedFrom < 0 && spans.length === 2) {
-      const n = spans.length / 2;
+    // Right after the first element: the second one is the first that may be guessed.
+    if (guess && spans.length === 2) {
       i = guessElements(b, i, spans);
-      if (spans.length / 2 > n) guessedFrom = n;
+      if (spans.length > 2) guessedFrom = 1;
     }
   }
 }

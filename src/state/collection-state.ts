@@ -212,9 +212,8 @@ export class CollectionState {
   /** Keeps the state of an artifact that moved away from its name, for the name it shows up under (findByHead). */
   async moved(state: ArtifactState): Promise<void> {
     if (state.head === undefined) return;
-    const value = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined));
     const key = this.key("moved", state.head.key);
-    this.check(await this.handle.put({ key, value, expireTime: MOVED_STATE_SECONDS }), `keeping the state of a moved artifact`);
+    this.check(await this.handle.put({ key, value: stored(state), expireTime: MOVED_STATE_SECONDS }), `keeping the state of a moved artifact`);
   }
 
   /**
@@ -342,8 +341,11 @@ export class CollectionState {
   }
 
   private async save(name: string, st: ArtifactState): Promise<void> {
-    // JSON has no undefined: drop the unset fields rather than store nulls.
-    const value = Object.fromEntries(Object.entries(st).filter(([, v]) => v !== undefined));
-    this.check(await this.handle.put({ key: this.key("artifact", name), value }), `saving ${name}`);
+    this.check(await this.handle.put({ key: this.key("artifact", name), value: stored(st) }), `saving ${name}`);
   }
+}
+
+/** An artifact's state as stored: JSON has no undefined, so the unset fields are dropped rather than stored as nulls. */
+function stored(st: ArtifactState): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(st).filter(([, v]) => v !== undefined));
 }

@@ -120,8 +120,8 @@ class FileSystemSource implements ArtifactSource {
   }
 }
 
-/** Compressed bytes read to inflate the start of a gzip file: a little first (text inflates to several times that), more when that was not enough. */
-const HEAD_GZIP_READS = [2048, 64 * 1024];
+/** Compressed bytes read at most to inflate the start of a gzip file, when its first maxBytes inflate to too little. */
+const HEAD_GZIP_MAX_READ = 64 * 1024;
 
 /**
  * The first maxBytes of a file's content (decompressed when it is gzip, by magic bytes, as the loaders read it), or
@@ -131,22 +131,26 @@ const HEAD_GZIP_READS = [2048, 64 * 1024];
 export async function readHead(file: string, maxBytes: number): Promise<Uint8Array> {
   const fd = fs.openSync(file, "r");
   try {
-    const buf = Buffer.allocUnsafe(maxBytes);
-    const n = fs.readSync(fd, buf, 0, maxBytes, 0);
-    if (!isGzip(buf.subarray(0, n))) return buf.subarray(0, n);
+    const read = (size: number) => {
+      const buf = Buffer.allocUnsafe(size);
+      return buf.subarray(0, fs.readSync(fd, buf, 0, size, 0));
+    };
+    let size = maxBytes;
+    let raw = read(size);
+    if (!isGzip(raw)) return raw;
     let out: Uint8Array = new Uint8Array(0);
-    for (const size of HEAD_GZIP_READS) {
-      const raw = Buffer.allocUnsafe(size);
-      const got = fs.readSync(fd, raw, 0, size, 0);
+    for (;;) {
       try {
         // A sync flush gives what the bytes read so far inflate to, without asking for the rest of the stream.
-        out = zlib.gunzipSync(raw.subarray(0, got), { finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: Math.max(maxBytes, 1024) });
+        out = zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: Math.max(maxBytes, 1024) });
       } catch {
         return out.subarray(0, maxBytes);
       }
-      if (out.length >= maxBytes || got < size) break;
+      // Text inflates to several times its compressed size: one read of maxBytes is nearly always enough.
+      if (out.length >= maxBytes || raw.length < size || size >= HEAD_GZIP_MAX_READ) return out.subarray(0, maxBytes);
+      size = HEAD_GZIP_MAX_READ;
+      raw = read(size);
     }
-    return out.subarray(0, maxBytes);
   } finally {
     fs.closeSync(fd);
   }
