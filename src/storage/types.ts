@@ -9,7 +9,7 @@ export interface Serializer {
   readonly name: string;
   /**
    * Encodes `value`. For `purpose` "key" the encoding must be canonical (equal keys give equal
-   * strings, whatever their property order), since backends compare keys as strings.
+   * strings, whatever their property, Set member or Map entry order), since backends compare keys as strings.
    */
   serialize(value: unknown, purpose: "key" | "value"): OperationResult<string>;
   /** Decodes what `serialize` produced; UNSERIALIZATION_FAILED for anything else. */
