@@ -53,7 +53,7 @@ export interface RedisOptions extends StorageOptions {
   password?: string;
   /** Prepended to every key; handles with different prefixes stay apart. Default: "tailkit:". */
   keyPrefix?: string;
-  /** Milliseconds to wait for the server at open before CONNECTION_FAILED. Default: 2000. */
+  /** Milliseconds the whole open (connect, authentication, ready check) may take before CONNECTION_FAILED. Default: 2000. */
   connectTimeout?: number;
   /** Milliseconds to wait for one command's reply before TIMEOUT. Default: 5000. */
   operationTimeout?: number;
