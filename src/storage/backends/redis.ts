@@ -165,6 +165,7 @@ export class RedisBackend extends StorageBackendBase {
 /** Registry entry of the "redis" backend. */
 export const redisBackend: BackendDefinition = {
   validateOptions: validateRedisOptions,
+  optionNames: ["host", "port", "db", "username", "password", "keyPrefix", "connectTimeout", "operationTimeout"],
   create: (options, ctx, mode) => new RedisBackend(options as RedisOptions, ctx, mode),
 };
 

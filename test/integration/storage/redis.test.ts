@@ -135,6 +135,18 @@ describe("redis backend", () => {
     });
   }
 
+  it.each(["connectTimout", "hostname", "expireIntervall"])("refuses the unknown option name %s in both modules", async (name) => {
+    const o = { ...REDIS, keyPrefix: prefix, [name]: 500 };
+    const a = await Async.open("redis", o as never, t.string(), t.string());
+    const s = Sync.open("redis", o as never, t.string(), t.string());
+    for (const r of [a, s]) {
+      expect(r.code).toBe(ReturnCode.INITIALIZATION_FAILED);
+      expect(r.error).toBe(
+        `redis backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, host, port, db, username, password, keyPrefix, connectTimeout, operationTimeout)`,
+      );
+    }
+  });
+
   it("names an invalid option", () => {
     const r = Sync.open("redis", { port: 70_000 }, t.string(), t.string());
     expect(r).toEqual({ code: ReturnCode.INITIALIZATION_FAILED, error: "redis backend failed to open: options.port: must be an integer 1..65535, got 70000" });
