@@ -10,6 +10,19 @@ import type { Serializer, StorageOptions } from "./types.js";
 /** Default seconds between expiry sweeps. */
 export const DEFAULT_EXPIRE_INTERVAL = 15;
 
+/** Names of the options every backend takes (StorageOptions). */
+export const COMMON_OPTION_NAMES: readonly string[] = ["serializer", "clock", "expireInterval"];
+
+// An option set to undefined counts as not given, as it does for the known ones (the default applies).
+function findUnknownOption(options: Record<string, unknown>, own: readonly string[]): string | undefined {
+  for (const name of Object.keys(options)) {
+    if (options[name] !== undefined && !COMMON_OPTION_NAMES.includes(name) && !own.includes(name)) {
+      return `options.${name}: unknown option (known: ${[...COMMON_OPTION_NAMES, ...own].join(", ")})`;
+    }
+  }
+  return undefined;
+}
+
 function validateCommon(options: StorageOptions): string | undefined {
   const { serializer, clock, expireInterval } = options;
   if (serializer !== undefined) {
@@ -46,7 +59,8 @@ export function openBackend(
   if (!isTypeDescriptor(valueType)) return initFailed("valueType: must be a type descriptor such as t.json()");
   if (typeof options !== "object" || options === null || Array.isArray(options)) return initFailed("options: must be an object");
   const opts = options as StorageOptions & Record<string, unknown>;
-  const invalid = validateCommon(opts) ?? definition.validateOptions(opts);
+  const unknown = definition.optionNames === undefined ? undefined : findUnknownOption(opts, definition.optionNames);
+  const invalid = unknown ?? validateCommon(opts) ?? definition.validateOptions(opts);
   if (invalid !== undefined) return initFailed(invalid);
 
   const created = definition.create(

@@ -9,7 +9,7 @@ export interface Serializer {
   readonly name: string;
   /**
    * Encodes `value`. For `purpose` "key" the encoding must be canonical (equal keys give equal
-   * strings, whatever their property order), since backends compare keys as strings.
+   * strings, whatever their property, Set member or Map entry order), since backends compare keys as strings.
    */
   serialize(value: unknown, purpose: "key" | "value"): OperationResult<string>;
   /** Decodes what `serialize` produced; UNSERIALIZATION_FAILED for anything else. */
@@ -53,7 +53,7 @@ export interface RedisOptions extends StorageOptions {
   password?: string;
   /** Prepended to every key; handles with different prefixes stay apart. Default: "tailkit:". */
   keyPrefix?: string;
-  /** Milliseconds to wait for the server at open before CONNECTION_FAILED. Default: 2000. */
+  /** Milliseconds the whole open (connect, authentication, ready check) may take before CONNECTION_FAILED. Default: 2000. */
   connectTimeout?: number;
   /** Milliseconds to wait for one command's reply before TIMEOUT. Default: 5000. */
   operationTimeout?: number;

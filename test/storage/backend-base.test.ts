@@ -86,6 +86,17 @@ describe("StorageBackendBase", () => {
     expect(r.error).toBe("memory backend failed to open: it has no synchronous implementation; use the async module");
   });
 
+  it("refuses an unknown option name of the memory backend in both modules", async () => {
+    const s = Sync.open("memory", { asynch: true } as never, t.string(), t.string());
+    const a = await Async.open("memory", { sweepdelay: 5 } as never, t.string(), t.string());
+    expect(s).toEqual({
+      code: ReturnCode.INITIALIZATION_FAILED,
+      error: "memory backend failed to open: options.asynch: unknown option (known: serializer, clock, expireInterval, async, sweepDelay)",
+    });
+    expect(a.code).toBe(ReturnCode.INITIALIZATION_FAILED);
+    expect(a.error).toContain("options.sweepdelay: unknown option");
+  });
+
   it("never runs two sweeps at once", async () => {
     const clock = manualClock();
     const h = (await Async.open("memory", { async: true, sweepDelay: 60, expireInterval: 0.01, clock: clock.now } as never, t.string(), t.string())).value!;

@@ -144,6 +144,36 @@ export const cases: StorageCase[] = [
     expect: [{ code: S }, { code: S, value: [1, { z: null }] }],
   },
   {
+    name: "Set keys match whatever their member order",
+    keyType: t.set(t.string()),
+    valueType: t.string(),
+    steps: [["put", { key: new Set(["a", "b", "c"]), value: "v" }], ["get", new Set(["c", "a", "b"])], ["get", new Set(["a", "b"])]],
+    expect: [{ code: S }, { code: S, value: "v" }, { code: ReturnCode.KEY_NOT_FOUND }],
+  },
+  {
+    name: "Map keys match whatever their entry order",
+    keyType: t.map(t.string(), t.integer()),
+    valueType: t.string(),
+    steps: [
+      ["put", { key: new Map([["x", 1], ["y", 2]]), value: "v" }],
+      ["get", new Map([["y", 2], ["x", 1]])],
+      ["get", new Map([["x", 2], ["y", 1]])],
+    ],
+    expect: [{ code: S }, { code: S, value: "v" }, { code: ReturnCode.KEY_NOT_FOUND }],
+  },
+  {
+    name: "Sets and Maps nested in object and array keys match whatever their order",
+    keyType: t.object({ hosts: t.array(t.set(t.union(t.string(), t.object({ a: t.integer(), b: t.integer() })))), by: t.map(t.set(t.integer()), t.string()) }),
+    valueType: t.string(),
+    steps: [
+      ["put", { key: { hosts: [new Set(["h1", { a: 1, b: 2 }])], by: new Map([[new Set([1, 2]), "p"], [new Set([3]), "q"]]) }, value: "v" }],
+      ["get", { by: new Map([[new Set([3]), "q"], [new Set([2, 1]), "p"]]), hosts: [new Set([{ b: 2, a: 1 }, "h1"])] }],
+      ["erase", { by: new Map([[new Set([3]), "q"], [new Set([2, 1]), "p"]]), hosts: [new Set([{ b: 2, a: 1 }, "h1"])] }],
+      ["get", { hosts: [new Set(["h1", { a: 1, b: 2 }])], by: new Map([[new Set([1, 2]), "p"], [new Set([3]), "q"]]) }],
+    ],
+    expect: [{ code: S }, { code: S, value: "v" }, { code: S }, { code: ReturnCode.KEY_NOT_FOUND }],
+  },
+  {
     name: "Map, Set, NaN and undefined in arrays round-trip",
     keyType: t.string(),
     valueType: t.any(),

@@ -59,6 +59,39 @@ describe("JSON serializer", () => {
   });
 
   it.each([
+    ["Set members", new Set(["b", "a", 10, 9]), new Set([9, "a", 10, "b"])],
+    ["Map entries", new Map<unknown, unknown>([["b", 1], ["a", 2]]), new Map<unknown, unknown>([["a", 2], ["b", 1]])],
+    ["Set members that are objects", new Set([{ y: 1, x: 2 }, { x: 1 }]), new Set([{ x: 1 }, { x: 2, y: 1 }])],
+    ["Map entries with Set keys", new Map([[new Set([2, 1]), "p"], [new Set([0]), "q"]]), new Map([[new Set([0]), "q"], [new Set([1, 2]), "p"]])],
+    ["Sets inside objects and arrays", { a: [new Set(["y", "x"])], b: { c: new Set([3, 1, 2]) } }, { b: { c: new Set([2, 3, 1]) }, a: [new Set(["x", "y"])] }],
+  ])("serializes keys canonically whatever the order of %s", (_name, one, other) => {
+    const a = jsonSerializer.serialize(one, "key");
+    const b = jsonSerializer.serialize(other, "key");
+    expect(a.code).toBe(ReturnCode.SUCCESS);
+    expect(a.value).toBe(b.value);
+    expect(jsonSerializer.unserialize(a.value!).value).toStrictEqual(one);
+  });
+
+  it("keeps Sets and Maps of different content apart as keys", () => {
+    const key = (v: unknown): string | undefined => jsonSerializer.serialize(v, "key").value;
+    expect(key(new Set(["a", "b"]))).not.toBe(key(new Set(["a"])));
+    expect(key(new Map([["a", 1], ["b", 2]]))).not.toBe(key(new Map([["a", 2], ["b", 1]])));
+    expect(key(new Set([1]))).not.toBe(key(new Set(["1"])));
+  });
+
+  it("keeps the insertion order of Set members and Map entries in values", () => {
+    const value = { s: new Set(["z", "a", "m"]), m: new Map([["z", 1], ["a", 2]]) };
+    const back = roundTrip(value) as typeof value;
+    expect([...back.s]).toEqual(["z", "a", "m"]);
+    expect([...back.m.keys()]).toEqual(["z", "a"]);
+  });
+
+  it("names the member's insertion position when a Set key member cannot be serialized", () => {
+    const r = jsonSerializer.serialize(new Set(["b", () => 1]), "key");
+    expect(r).toEqual({ code: ReturnCode.SERIALIZATION_FAILED, error: "key: value{1}: cannot serialize a function" });
+  });
+
+  it.each([
     ['{"a":1}', "lacks"],
     ["tkjson2:{}", "lacks"],
     ["", "lacks"],

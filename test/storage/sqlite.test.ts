@@ -161,6 +161,24 @@ describe("open: options and failures", () => {
     expect(r.error).toContain(`sqlite backend failed to open: ${name}:`);
   });
 
+  it.each(["pathh", "busy_timeout", "expireIntervall"])("refuses the unknown option name %s in both modules", async (name) => {
+    const options = { path: join(dir, "unknown.db"), [name]: 1 };
+    const s = Sync.open("sqlite", options as never, t.string(), t.string());
+    const a = await Async.open("sqlite", options as never, t.string(), t.string());
+    for (const r of [s, a]) {
+      expect(r).toEqual({
+        code: ReturnCode.INITIALIZATION_FAILED,
+        error: `sqlite backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, path, table, busyTimeout)`,
+      });
+    }
+  });
+
+  it("takes an option set to undefined as not given", () => {
+    const r = Sync.open("sqlite", { path: ":memory:", table: undefined, other: undefined } as never, t.string(), t.string());
+    expect(r.code).toBe(ReturnCode.SUCCESS);
+    r.value!.close();
+  });
+
   it("refuses an unknown backend and a non-descriptor type", async () => {
     const unknown = await Async.open("cassandra", {}, t.string(), t.string());
     expect(unknown.code).toBe(ReturnCode.INITIALIZATION_FAILED);

@@ -126,6 +126,7 @@ export class MemoryBackend extends StorageBackendBase {
  */
 export function createMemoryBackend(created?: (backend: MemoryBackend) => void): BackendDefinition {
   return {
+    optionNames: ["async", "sweepDelay"],
     validateOptions: (options) => {
       if (options["async"] !== undefined && typeof options["async"] !== "boolean") return "options.async: must be a boolean";
       const delay = options["sweepDelay"];

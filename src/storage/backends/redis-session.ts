@@ -1,7 +1,7 @@
 /** Outcome of one Redis call, as plain data so it can cross a worker boundary. */
 export type SessionReply =
   | { ok: true; value: unknown }
-  | { ok: false; kind: "timeout" | "connection" | "reply"; message: string };
+  | { ok: false; kind: "timeout" | "connection" | "auth" | "reply"; message: string };
 
 /** Connection changes after open: "lost" when an established connection drops, "ready" when it is back. */
 export type SessionEvent = { type: "lost"; reason: string } | { type: "ready" };
@@ -84,15 +84,27 @@ export function createRedisSession(
   };
   return {
     async connect() {
-      try {
-        await client.connect();
+      // ioredis's connectTimeout ends at the TCP connect; a server that accepts and never answers (stopped, or
+      // wedged) would hold the handshake for as long as its commands wait. This bounds the whole open.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), o.connectTimeout);
+      });
+      const outcome = await Promise.race([client.connect().then(() => "ready" as const, (err: unknown) => ({ err })), timedOut]);
+      clearTimeout(timer);
+      if (outcome === "ready") {
         opened = true;
         return { ok: true, value: null };
-      } catch (err) {
-        client.disconnect();
-        const message = lastError || (err instanceof Error ? err.message : String(err));
-        return { ok: false, kind: "connection", message };
       }
+      // Not opened, so the retry strategy stops here; a late "ready" finds the client already disconnected.
+      client.disconnect();
+      if (outcome === "timeout") return { ok: false, kind: "timeout", message: `no reply within connectTimeout (${o.connectTimeout} ms)` };
+      const message = lastError || (outcome.err instanceof Error ? outcome.err.message : String(outcome.err));
+      if (/^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i.test(message)) {
+        const none = o.password === undefined && /^NOAUTH\b/.test(message);
+        return { ok: false, kind: "auth", message: none ? `the server requires a password and none was given (${message})` : message };
+      }
+      return { ok: false, kind: "connection", message };
     },
     async call(args) {
       try {

@@ -75,6 +75,12 @@ export class WorkerRedisLink {
     return reply;
   }
 
+  /** Stops the worker without a request, after a failed connect (its session has already disconnected). */
+  dispose(): void {
+    this.port.close();
+    void this.worker.terminate();
+  }
+
   private request(req: Omit<Request, "id">, timeoutMs: number): SessionReply {
     const id = this.nextId++;
     this.port.postMessage({ ...req, id });

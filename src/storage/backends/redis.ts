@@ -91,9 +91,12 @@ export class RedisBackend extends StorageBackendBase {
         this.connected = true;
         return ok();
       }
-      // The worker outlives a failed connect unless told to stop; the in-thread session already disconnected.
-      if (this.sync) void this.link?.quit();
-      return fail(ReturnCode.CONNECTION_FAILED, `no answer from redis at ${this.session.host}:${this.session.port}: ${reply.message}`);
+      // The session already disconnected; the worker outlives it unless stopped (without a blocking quit).
+      if (this.link instanceof WorkerRedisLink) this.link.dispose();
+      this.link = undefined;
+      const address = `${this.session.host}:${this.session.port}`;
+      if (reply.kind === "auth") return fail(ReturnCode.CONNECTION_FAILED, `authentication failed at redis ${address}: ${reply.message}`);
+      return fail(ReturnCode.CONNECTION_FAILED, `no answer from redis at ${address}: ${reply.message}`);
     });
   }
 
@@ -162,6 +165,7 @@ export class RedisBackend extends StorageBackendBase {
 /** Registry entry of the "redis" backend. */
 export const redisBackend: BackendDefinition = {
   validateOptions: validateRedisOptions,
+  optionNames: ["host", "port", "db", "username", "password", "keyPrefix", "connectTimeout", "operationTimeout"],
   create: (options, ctx, mode) => new RedisBackend(options as RedisOptions, ctx, mode),
 };
 

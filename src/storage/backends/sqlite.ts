@@ -181,5 +181,6 @@ export class SqliteBackend extends StorageBackendBase {
 /** Registry entry of the "sqlite" backend. */
 export const sqliteBackend: BackendDefinition = {
   validateOptions: validateSqliteOptions,
+  optionNames: ["path", "table", "busyTimeout"],
   create: (options, ctx) => new SqliteBackend(options as unknown as SqliteOptions, ctx),
 };

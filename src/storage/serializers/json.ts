@@ -52,13 +52,13 @@ function encode(value: unknown, path: string, ancestors: Set<object>, sortKeys: 
         entries.push([encode(k, `${path}<key ${i}>`, ancestors, sortKeys), encode(v, `${path}[${i}]`, ancestors, sortKeys)]);
         i++;
       }
-      return { [TAG]: "map", v: entries };
+      return { [TAG]: "map", v: sortKeys ? sortedByEncoding(entries) : entries };
     }
     if (value instanceof Set) {
       const members: unknown[] = [];
       let i = 0;
       for (const v of value) members.push(encode(v, `${path}{${i++}}`, ancestors, sortKeys));
-      return { [TAG]: "set", v: members };
+      return { [TAG]: "set", v: sortKeys ? sortedByEncoding(members) : members };
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
@@ -74,6 +74,16 @@ function encode(value: unknown, path: string, ancestors: Set<object>, sortKeys: 
   } finally {
     ancestors.delete(value);
   }
+}
+
+// A key's Set members and Map entries are ordered by their own encoding (already canonical, being encoded with
+// sortKeys), so equal Sets and Maps give one string whatever their insertion order. Values keep insertion order,
+// which a caller may rely on (a Map used as an ordered list). Code-unit order, as for object keys: no locale.
+function sortedByEncoding(items: unknown[]): unknown[] {
+  if (items.length < 2) return items;
+  const keyed = items.map((item) => ({ text: JSON.stringify(item), item }));
+  keyed.sort((x, y) => (x.text < y.text ? -1 : x.text > y.text ? 1 : 0));
+  return keyed.map((e) => e.item);
 }
 
 function decode(value: unknown): unknown {
@@ -126,7 +136,8 @@ function bad(what: unknown): never {
 /**
  * Creates the default serializer: JSON behind a "tkjson1:" prefix. BigInt, Date, Map, Set, Uint8Array,
  * undefined, NaN, ±Infinity and -0 round-trip through tagged objects; functions, symbols, class
- * instances and circular references give SERIALIZATION_FAILED naming the offending path.
+ * instances and circular references give SERIALIZATION_FAILED naming the offending path. Keys are
+ * canonical: object properties, Set members and Map entries are sorted, at any depth.
  */
 export function createJsonSerializer(): Serializer {
   return {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { Redis } from "ioredis";
 
 /** The shared server the suite needs; tests fail (never skip) when it does not answer. */
@@ -62,14 +62,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A private redis-server with no persistence, ready to answer; kill() stops it hard. */
-export async function startPrivateRedis(port?: number): Promise<{ port: number; proc: ChildProcess; kill: () => Promise<void> }> {
+/** A private redis-server with no persistence, ready to answer; kill() stops it hard. `password` sets requirepass. */
+export async function startPrivateRedis(
+  port?: number,
+  { password }: { password?: string } = {},
+): Promise<{ port: number; proc: ChildProcess; kill: () => Promise<void> }> {
   const p = port ?? (await freePort());
-  const proc = spawn("redis-server", ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const args = ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  if (password !== undefined) args.push("--requirepass", password);
+  const proc = spawn("redis-server", args, { stdio: "ignore" });
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const deadline = Date.now() + 5000;
   for (;;) {
-    const client = new Redis({ host: "127.0.0.1", port: p, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const client = new Redis({ host: "127.0.0.1", port: p, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     client.on("error", () => undefined);
     try {
       await client.connect();
@@ -91,6 +96,33 @@ export async function startPrivateRedis(port?: number): Promise<{ port: number; 
     kill: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
       await exited;
+    },
+  };
+}
+
+/**
+ * A TCP server on 127.0.0.1 that accepts connections and never answers, as a stopped (SIGSTOP) Redis looks to a
+ * client once the kernel has accepted the connection. close() drops the connections it holds.
+ */
+export async function startSilentServer(): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    accepted: () => accepted,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -3,7 +3,7 @@ import * as Async from "../../../src/storage/async.js";
 import * as Sync from "../../../src/storage/sync.js";
 import { ReturnCode, storageEvents, t, type StorageEvent } from "../../../src/storage/index.js";
 import { cases, runCase } from "../../storage/cases.js";
-import { REDIS, deletePrefix, freePort, keysUnder, requireRedis, startPrivateRedis, uniquePrefix } from "./redis-helpers.js";
+import { REDIS, deletePrefix, freePort, keysUnder, requireRedis, startPrivateRedis, startSilentServer, uniquePrefix } from "./redis-helpers.js";
 
 let prefix: string;
 beforeAll(requireRedis);
@@ -86,6 +86,65 @@ describe("redis backend", () => {
       expect(r.error).toMatch(new RegExp(`^redis backend failed to open: no answer from redis at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
     }
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  for (const mode of ["async", "sync"] as const) {
+    it(`bounds open by connectTimeout when the server accepts the connection and never answers (${mode})`, async () => {
+      const server = await startSilentServer();
+      try {
+        const o = { port: server.port, connectTimeout: 500, keyPrefix: prefix };
+        const started = performance.now();
+        const r = mode === "async" ? await Async.open("redis", o, t.string(), t.string()) : Sync.open("redis", o, t.string(), t.string());
+        const took = performance.now() - started;
+        // The sync open blocks this thread, so the server sees the connection only once the loop runs again.
+        await expect.poll(() => server.accepted(), { timeout: 2_000, interval: 20 }).toBeGreaterThan(0);
+        expect(r.code).toBe(ReturnCode.CONNECTION_FAILED);
+        expect(r.error).toBe(`redis backend failed to open: no answer from redis at 127.0.0.1:${server.port}: no reply within connectTimeout (500 ms)`);
+        // A generous bound that proves open is bounded (it took 5.5 s sync and 7-9 s async before), not a speed test.
+        expect(took).toBeLessThan(3_000);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  for (const mode of ["async", "sync"] as const) {
+    it(`says authentication failed when the server refuses a wrong or missing password (${mode})`, async () => {
+      const server = await startPrivateRedis(undefined, { password: "right-secret" });
+      try {
+        const open = async (extra: Record<string, unknown>) => {
+          const o = { port: server.port, connectTimeout: 1000, keyPrefix: prefix, ...extra };
+          return mode === "async" ? await Async.open("redis", o, t.string(), t.string()) : Sync.open("redis", o, t.string(), t.string());
+        };
+        const wrong = await open({ password: "wrong-secret" });
+        expect(wrong.code).toBe(ReturnCode.CONNECTION_FAILED);
+        expect(wrong.error).toMatch(new RegExp(`^redis backend failed to open: authentication failed at redis 127\\.0\\.0\\.1:${server.port}: WRONGPASS`));
+        const missing = await open({});
+        expect(missing.code).toBe(ReturnCode.CONNECTION_FAILED);
+        expect(missing.error).toMatch(
+          new RegExp(`^redis backend failed to open: authentication failed at redis 127\\.0\\.0\\.1:${server.port}: the server requires a password and none was given \\(NOAUTH`),
+        );
+        const right = await open({ password: "right-secret" });
+        expect(right.code).toBe(ReturnCode.SUCCESS);
+        expect((await right.value!.put({ key: "k", value: "v" })).code).toBe(ReturnCode.SUCCESS);
+        expect((await right.value!.get("k")).value).toBe("v");
+        expect((await right.value!.close()).code).toBe(ReturnCode.SUCCESS);
+      } finally {
+        await server.kill();
+      }
+    });
+  }
+
+  it.each(["connectTimout", "hostname", "expireIntervall"])("refuses the unknown option name %s in both modules", async (name) => {
+    const o = { ...REDIS, keyPrefix: prefix, [name]: 500 };
+    const a = await Async.open("redis", o as never, t.string(), t.string());
+    const s = Sync.open("redis", o as never, t.string(), t.string());
+    for (const r of [a, s]) {
+      expect(r.code).toBe(ReturnCode.INITIALIZATION_FAILED);
+      expect(r.error).toBe(
+        `redis backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, host, port, db, username, password, keyPrefix, connectTimeout, operationTimeout)`,
+      );
+    }
   });
 
   it("names an invalid option", () => {
