@@ -253,6 +253,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
         }
         try {
+          if (local.readBytes !== undefined && local.readBytes < local.bytes) st.readUpTo(info.name, local.readBytes);
           status.artifactsDownloaded++;
           status.bytesDownloaded += local.bytes;
           emit({ type: "artifact_downloaded", executionId, time: now(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });

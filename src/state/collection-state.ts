@@ -286,6 +286,14 @@ export class CollectionState {
     return this.options.window ?? {};
   }
 
+  /**
+   * The artifact was read up to `bytes` only (its last line is unfinished): state records that size, so that a later
+   * collection sees it changed and reads the rest.
+   */
+  readUpTo(name: string, bytes: number): void {
+    this.tracked(name).size = bytes;
+  }
+
   /** Claims an artifact for this collector; false when a live claim of another collector holds it. */
   async claim(name: string): Promise<boolean> {
     const key = this.key("claim", name);
