@@ -147,9 +147,10 @@ class FileSystemSource implements ArtifactSource {
     checkAborted(ctx.signal);
     const head = await readHead(artifact.location, maxBytes);
     // The first bytes tell this file from others later on: an unfinished last line, which will change, is not part
-    // of them. The head holds it only when it reaches the end of a plain file.
-    if (artifact.size !== undefined && head.length >= artifact.size && head.length > 0 && head[head.length - 1] !== LF && !isGzip(head)) {
-      if (artifact.mtimeMs !== undefined && this.mayBeWritten(artifact.mtimeMs)) return head.subarray(0, head.lastIndexOf(LF) + 1);
+    // of them. The head holds it only when it is the whole of a plain file.
+    const whole = artifact.size !== undefined && head.length === artifact.size && head.length < maxBytes;
+    if (whole && head[head.length - 1] !== LF && artifact.mtimeMs !== undefined && this.mayBeWritten(artifact.mtimeMs)) {
+      if (completeLinesEnd(artifact.location, head.length) !== undefined) return head.subarray(0, head.lastIndexOf(LF) + 1);
     }
     return head;
   }
