@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
+import { isCovered, type CoveredWindow } from "../state/coverage.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
 import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
@@ -17,6 +18,8 @@ export interface ArtifactEnrichContext {
   from?: Date | undefined;
   /** Rows at or after this instant are dropped. */
   to?: Date | undefined;
+  /** Rows that earlier collections of these time windows wrote are dropped (not an error). */
+  exclude?: readonly CoveredWindow[] | undefined;
 }
 
 /** A row that enrichment rejected. */
@@ -344,6 +347,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
   const toMs_ = ctx.to?.getTime() ?? Infinity;
+  const exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;
   const { table, partition, sourceType, sourceName } = ctx;
   const location = ctx.artifact.location;
   const tableJson = `,"tp_table":${JSON.stringify(table.name)},"tp_partition":${JSON.stringify(partition)}`;
@@ -421,7 +425,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       if (Number.isNaN(ms)) {
         return { position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
       }
-      if (ms < fromMs || ms >= toMs_) return FILTERED;
+      if (ms < fromMs || ms >= toMs_ || (exclude !== undefined && isCovered(exclude, position, ms))) return FILTERED;
       const tpIndex = extra.tp_index ?? "default";
       if (tpIndex !== lastIndex) {
         lastIndex = tpIndex;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
-import { CollectionState, HEAD_PRINT_BYTES, type ArtifactState, type HeadPrint, type StateLocation } from "../state/index.js";
+import { CollectionState, HEAD_PRINT_BYTES, timeWindow, type ArtifactState, type CoveredWindow, type HeadPrint, type StateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
 import type { ChunkRange, RowBatch } from "../writer/types.js";
@@ -211,14 +211,16 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       table: opts.table.name,
       partition: opts.partition,
       owner: executionId,
+      window: timeWindow(opts.from, opts.to),
       ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
     });
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
     const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
-    // An explicit time range or --recollect asks for artifacts again even when state says they are collected.
-    const override = opts.state.recollect || opts.from !== undefined || opts.to !== undefined;
+    // --recollect asks for artifacts again even when state says they are collected. A time range does not: state knows
+    // which time windows of an artifact were collected, and a collection writes only the rows not yet written.
+    const override = opts.state.recollect;
     const leaseMs = st.leaseSeconds * 1000;
 
     // Claims are held until an artifact is complete (its rows may wait in the writer long after extraction), so one
@@ -239,7 +241,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     }, Math.max(200, leaseMs / 3));
     renewTimer.unref();
 
-    const processArtifact = async (info: ArtifactInfo, skip: number): Promise<void> => {
+    const processArtifact = async (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[]): Promise<void> => {
       const claim = new AbortController();
       lostClaims.set(info.name, claim);
       try {
@@ -251,13 +253,14 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
         }
         try {
+          if (local.readBytes !== undefined && local.readBytes < local.bytes) st.readUpTo(info.name, local.readBytes);
           status.artifactsDownloaded++;
           status.bytesDownloaded += local.bytes;
           emit({ type: "artifact_downloaded", executionId, time: now(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });
           let rows = 0;
           let errors = 0;
           let end = skip;
-          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal]))) {
+          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal]), exclude.length > 0 ? { exclude } : undefined)) {
             end = Math.max(end, raw.batch.to);
             const out = dropCommitted(raw, skip);
             if (!out) {
@@ -301,10 +304,10 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
 
     const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
     const inFlight = new Set<Promise<void>>();
-    const start = (info: ArtifactInfo, skip: number) => {
+    const start = (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[]) => {
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
-      const p: Promise<void> = processArtifact(info, skip)
+      const p: Promise<void> = processArtifact(info, skip, exclude)
         .catch(async (err: unknown) => {
           if (opts.signal.aborted) return;
           const e = TailkitError.from(err);
@@ -330,19 +333,19 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     /** Decides what to do with one artifact: skip (done), defer (another collector holds it), or collect. */
     const consider = async (info: ArtifactInfo): Promise<"skip" | "defer" | "start"> => {
       const prev = await st.artifact(info.name);
-      if (!override && CollectionState.isDone(prev, info)) return "skip";
+      if (!override && CollectionState.isDone(prev, info, st.window)) return "skip";
       if (!(await st.claim(info.name))) return "defer";
       held.add(info.name);
       // The claim was taken after the read: read again so progress a previous holder committed meanwhile counts.
       const current = await st.artifact(info.name);
-      if (!override && CollectionState.isDone(current, info)) {
+      if (!override && CollectionState.isDone(current, info, st.window)) {
         await release(info.name);
         return "skip";
       }
       const from = await startingPoint(info, current);
-      st.begin(info, from);
+      const plan = st.begin(info, from);
       if (from.head !== undefined) await st.indexHead(info.name, from.head);
-      start(info, from.restartAt ?? (override ? 0 : (current?.committed ?? 0)));
+      start(info, plan.skip, plan.exclude);
       return "start";
     };
     /**
@@ -350,7 +353,10 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
      * under its name (a rotated or truncated log) starts over, and a file collected under another name (the rotated
      * log) goes on from there. Both are told by the artifact's first bytes, where the source offers them.
      */
-    const startingPoint = async (info: ArtifactInfo, current: ArtifactState | undefined): Promise<{ head?: HeadPrint; restartAt?: number }> => {
+    const startingPoint = async (
+      info: ArtifactInfo,
+      current: ArtifactState | undefined,
+    ): Promise<{ head?: HeadPrint | undefined; restartAt?: number | undefined; restartWindows?: CoveredWindow[] | undefined }> => {
       let head: Uint8Array | undefined;
       if (opts.source.head !== undefined) {
         try {
@@ -370,7 +376,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       }
       if (!fresh) return { head: print };
       const earlier = head === undefined || print === undefined ? undefined : await st.findByHead(head, info.name);
-      return { head: print, restartAt: earlier?.committed ?? 0 };
+      return { head: print, restartAt: earlier?.committed ?? 0, restartWindows: earlier?.windows };
     };
 
     const deferred: ArtifactInfo[] = [];

@@ -4,6 +4,7 @@ import { DEFAULT_BATCH_SIZE } from "../loaders/lines.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import { MapperChain } from "../mappers/index.js";
 import type { LocalArtifact } from "../sources/types.js";
+import type { CoveredWindow } from "../state/coverage.js";
 import type { TableDefinition } from "../tables/types.js";
 import { encodedLines, type RowBatch } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
@@ -23,6 +24,12 @@ export interface ExtractSpec {
   from?: Date | undefined;
   to?: Date | undefined;
   loaderOptions?: LoaderOptions | undefined;
+}
+
+/** What extraction needs to know of one artifact besides its bytes: decided by collection state, per artifact. */
+export interface ExtractJob {
+  /** Rows already written by earlier collections of other time windows: dropped as they are read (coverage.ts). */
+  exclude?: readonly CoveredWindow[] | undefined;
 }
 
 /** A row-level failure inside an artifact. */
@@ -55,9 +62,9 @@ const PIECE_ITEMS = 256;
  * of a collection, kept free of I/O to the output so that it can run on any thread.
  * Throws a TailkitError naming the artifact when the artifact itself is unreadable; batches yielded before stay valid.
  */
-export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, signal?: AbortSignal): AsyncGenerator<ExtractedBatch> {
+export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, signal?: AbortSignal, job: ExtractJob = {}): AsyncGenerator<ExtractedBatch> {
   if (spec.table.lineFormat !== undefined) {
-    yield* extractLines(local, spec, spec.table.lineFormat, signal);
+    yield* extractLines(local, spec, spec.table.lineFormat, signal, job);
     return;
   }
   const info = local.info;
@@ -70,6 +77,7 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     artifact: info,
     from: spec.from,
     to: spec.to,
+    exclude: job.exclude,
   };
   const enrich = createEnricher(ctx);
   // Rows go straight into a batch buffer; those that carry their bytes get their tp_* fields from fragments.
@@ -158,7 +166,7 @@ export interface ExtractorStats {
 
 /** Runs extraction for an execution; the inline one runs on the calling thread, others may use worker threads. */
 export interface Extractor {
-  extract(local: LocalArtifact, signal?: AbortSignal): AsyncIterable<ExtractedBatch>;
+  extract(local: LocalArtifact, signal?: AbortSignal, job?: ExtractJob): AsyncIterable<ExtractedBatch>;
   /** Frees threads or other resources; the extractor is unusable afterwards. */
   close(): Promise<void>;
   stats(): ExtractorStats;
@@ -267,9 +275,9 @@ export function prewarmExtractor(options: ExtractorOptions): number {
 export function createInlineExtractor(spec: ExtractSpec, reason?: string): Extractor {
   let jobs = 0;
   return {
-    extract: (local, signal) => {
+    extract: (local, signal, job) => {
       jobs++;
-      return extractArtifact(local, spec, signal);
+      return extractArtifact(local, spec, signal, job);
     },
     close: async () => undefined,
     stats: () => ({

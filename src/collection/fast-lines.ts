@@ -6,7 +6,7 @@ import { encodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { ByteBatch } from "./byte-batch.js";
 import { createEnricher, FILTERED, WRITTEN, type ArtifactEnrichContext, type BatchEnricher, type Enricher } from "./enrich.js";
-import type { ExtractedBatch, ExtractSpec, RowErrorReport } from "./extract.js";
+import type { ExtractedBatch, ExtractJob, ExtractSpec, RowErrorReport } from "./extract.js";
 import { RowTail } from "./row-tail.js";
 
 const LF = 0x0a;
@@ -18,7 +18,13 @@ const CR = 0x0d;
  * (lines loader → mapper chain → enricher) gives them, and a line the format declines is mapped and enriched that
  * way, into the same batch, in its place.
  */
-export async function* extractLines(local: LocalArtifact, spec: ExtractSpec, format: LineFormat, signal?: AbortSignal): AsyncGenerator<ExtractedBatch> {
+export async function* extractLines(
+  local: LocalArtifact,
+  spec: ExtractSpec,
+  format: LineFormat,
+  signal?: AbortSignal,
+  job: ExtractJob = {},
+): AsyncGenerator<ExtractedBatch> {
   const batchSize = spec.loaderOptions?.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxLineBytes = spec.loaderOptions?.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   validateLimits(batchSize, maxLineBytes);
@@ -30,6 +36,7 @@ export async function* extractLines(local: LocalArtifact, spec: ExtractSpec, for
     artifact: local.info,
     from: spec.from,
     to: spec.to,
+    exclude: job.exclude,
   };
   const b = new LineBatcher(local.info.name, format.open(local.info), new RowTail(ctx, format.indexFallback(local.info)), createEnricher(ctx), batchSize, maxLineBytes);
   try {

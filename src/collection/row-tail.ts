@@ -1,3 +1,4 @@
+import { isCovered, type CoveredWindow } from "../state/coverage.js";
 import { artifactIdPrefix, type ArtifactEnrichContext } from "./enrich.js";
 import { Fragment, type ByteBatch } from "./byte-batch.js";
 
@@ -18,6 +19,8 @@ const frag = (s: string): Fragment => new Fragment(encoder.encode(s));
 export class RowTail {
   readonly fromMs: number;
   readonly toMs: number;
+  /** Windows whose rows earlier collections wrote; undefined when there are none. */
+  readonly exclude: readonly CoveredWindow[] | undefined;
   /** JSON of tp_index when the row has no value for it: the artifact property or "default". */
   readonly indexFallback: Fragment;
   /** Bytes head() and afterIndex() may write, at most; a writer ensures this much room besides its own. */
@@ -43,6 +46,7 @@ export class RowTail {
   constructor(ctx: ArtifactEnrichContext, indexFallback: string) {
     this.fromMs = ctx.from?.getTime() ?? -Infinity;
     this.toMs = ctx.to?.getTime() ?? Infinity;
+    this.exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;
     this.idPrefix = frag(`,"tp_id":"${artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name)}`);
     this.tableJson = `,"tp_table":${JSON.stringify(ctx.table.name)},"tp_partition":${JSON.stringify(ctx.partition)}`;
     this.sourceJson =
@@ -58,9 +62,9 @@ export class RowTail {
     this.afterTime = frag(`","tp_ingest_timestamp":"${ingest}"${this.tableJson},"tp_index":`);
   }
 
-  /** True when a row of this time is to be kept: inside [from, to). */
-  inRange(ms: number): boolean {
-    return ms >= this.fromMs && ms < this.toMs;
+  /** True when the row at this position with this time is to be written: inside [from, to), and not written before. */
+  inRange(ms: number, position: number): boolean {
+    return ms >= this.fromMs && ms < this.toMs && (this.exclude === undefined || !isCovered(this.exclude, position, ms));
   }
 
   /** Writes tp_id through `"tp_index":`; ms must be a valid time (|ms| ≤ MAX_TIME_MS). */

@@ -6,7 +6,7 @@ import type { LocalArtifact } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
-import { extractArtifact, type ExtractSpec } from "./extract.js";
+import { extractArtifact, type ExtractJob, type ExtractSpec } from "./extract.js";
 import type { FromWorker, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
 
 /** Buffers this large never come from Buffer's shared pool, so transferring them detaches nothing else. */
@@ -40,9 +40,9 @@ function findSpec(mod: Record<string, unknown>, s: WorkerSetup, wire: WireExtrac
   throw new Error(`${s.pluginModule} exports no plugin definition named ${s.pluginName}`);
 }
 
-async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, state: JobState): Promise<void> {
+async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, job: ExtractJob, state: JobState): Promise<void> {
   try {
-    for await (const out of extractArtifact(artifact, spec, state.controller.signal)) {
+    for await (const out of extractArtifact(artifact, spec, state.controller.signal, job)) {
       const lines = out.batch.lines;
       // extractArtifact always encodes; the check keeps the types honest.
       const bytes = isEncodedLines(lines) ? lines.bytes : Buffer.from(lines.length ? lines.join("\n") + "\n" : "", "utf8");
@@ -110,7 +110,7 @@ port.on("message", (msg: ToWorker) => {
       const state: JobState = { controller: new AbortController(), credits: msg.credits, wake: undefined };
       jobs.set(msg.id, state);
       const artifact: LocalArtifact = { ...msg.artifact, release: async () => undefined };
-      void runJob(msg.id, spec, artifact, state);
+      void runJob(msg.id, spec, artifact, msg.job, state);
       break;
     }
     case "credit": {

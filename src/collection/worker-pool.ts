@@ -2,7 +2,7 @@ import { Worker } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import { encodedLines, isEncodedLines } from "../writer/types.js";
-import { extractArtifact, type ExtractedBatch, type Extractor, type ExtractorStats, type ExtractSpec } from "./extract.js";
+import { extractArtifact, type ExtractedBatch, type ExtractJob, type Extractor, type ExtractorStats, type ExtractSpec } from "./extract.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";
 
 /** Options of createWorkerExtractor; defaults are resolved by createExtractor. */
@@ -77,8 +77,8 @@ class WorkerPoolExtractor implements Extractor {
     if (options.prestart) for (let i = 0; i < options.workers; i++) this.spawn();
   }
 
-  extract(local: LocalArtifact, signal?: AbortSignal): AsyncIterable<ExtractedBatch> {
-    return this.run(local, signal);
+  extract(local: LocalArtifact, signal?: AbortSignal, job: ExtractJob = {}): AsyncIterable<ExtractedBatch> {
+    return this.run(local, signal, job);
   }
 
   stats(): ExtractorStats {
@@ -96,7 +96,7 @@ class WorkerPoolExtractor implements Extractor {
     await Promise.all(this.workers.splice(0).map((w) => w.worker.terminate().catch(() => 0)));
   }
 
-  private async *run(local: LocalArtifact, signal?: AbortSignal): AsyncGenerator<ExtractedBatch> {
+  private async *run(local: LocalArtifact, signal: AbortSignal | undefined, job: ExtractJob): AsyncGenerator<ExtractedBatch> {
     const name = local.info.name;
     const canceled = () => new TailkitError(Code.Canceled, `${name}: loading was canceled`, { artifact: name, operation: "load" });
     if (signal?.aborted) throw canceled();
@@ -104,7 +104,7 @@ class WorkerPoolExtractor implements Extractor {
     if (w === undefined) {
       if (this.closed) throw new TailkitError(Code.FailedPrecondition, `${name}: the extractor is closed`, { artifact: name, operation: "load" });
       if (signal?.aborted) throw canceled();
-      yield* extractArtifact(local, this.spec, signal);
+      yield* extractArtifact(local, this.spec, signal, job);
       return;
     }
 
@@ -176,7 +176,7 @@ class WorkerPoolExtractor implements Extractor {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     counters.jobs++;
-    send({ type: "job", id, artifact: { info: local.info, path: local.path, bytes: local.bytes }, credits: this.options.maxBatchesInFlight });
+    send({ type: "job", id, artifact: { info: local.info, path: local.path, bytes: local.bytes, readBytes: local.readBytes }, job, credits: this.options.maxBatchesInFlight });
     try {
       for (;;) {
         const next = queue.shift();

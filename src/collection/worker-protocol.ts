@@ -1,7 +1,7 @@
 import type { Code, ErrorDetails } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo } from "../sources/types.js";
-import type { ExtractSpec, RowErrorReport } from "./extract.js";
+import type { ExtractJob, ExtractSpec, RowErrorReport } from "./extract.js";
 
 /** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */
 export interface WireExtractSpec extends Omit<ExtractSpec, "table" | "loaderOptions"> {
@@ -25,6 +25,7 @@ export interface WireArtifact {
   info: ArtifactInfo;
   path: string;
   bytes: number;
+  readBytes?: number | undefined;
 }
 
 /** A TailkitError in cloneable form. */
@@ -39,7 +40,7 @@ export type ToWorker =
   /** The spec for a warm worker's jobs; it answers "ready" or "setup_failed". */
   | { type: "setup"; spec: WireExtractSpec }
   /** Extract one artifact; the worker may have `credits` batches unacknowledged before it waits. */
-  | { type: "job"; id: number; artifact: WireArtifact; credits: number }
+  | { type: "job"; id: number; artifact: WireArtifact; job: ExtractJob; credits: number }
   /** The main thread took one batch of the job: one more may be sent. */
   | { type: "credit"; id: number }
   /** Stop the job: its artifact was abandoned or the collection cancelled. */

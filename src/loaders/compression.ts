@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { pipeline, type Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
@@ -62,7 +62,10 @@ export async function openArtifactStream(
   } catch (err) {
     throw toLoadError(artifact, err);
   }
-  const file = fs.createReadStream(artifact.path, { highWaterMark: READ_CHUNK_BYTES, signal: options.signal });
+  if (compression === "none" && artifact.readBytes === 0) return { stream: Readable.from([]), compression };
+  // A plain file still being written to is read up to the end of its last complete line (LocalArtifact.readBytes).
+  const end = compression === "none" && artifact.readBytes !== undefined ? { end: artifact.readBytes - 1 } : {};
+  const file = fs.createReadStream(artifact.path, { highWaterMark: READ_CHUNK_BYTES, signal: options.signal, ...end });
   if (compression === "none") return { stream: file, compression };
   const gunzip = zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES });
   // pipeline (not pipe) so a read error or an early break by the consumer tears down both streams.

@@ -23,6 +23,12 @@ export interface LocalArtifact {
   path: string;
   /** Bytes on disk. */
   bytes: number;
+  /**
+   * Bytes from the start that line loaders read: the end of the last complete line of a plain file that is still
+   * being written to (its last line has no newline yet, and it changed within the source's quiet period). That line
+   * is left for a later collection, which reads it once it is finished. Absent: every byte.
+   */
+  readBytes?: number | undefined;
   /** Frees the local copy (deletes a downloaded temp file); a no-op for files that were already local. */
   release(): Promise<void>;
 }

@@ -5,19 +5,29 @@ import { Code, TailkitError } from "../errors/index.js";
 import type { ArtifactInfo } from "../sources/types.js";
 import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
 import type { ChunkRange } from "../writer/types.js";
+import { advanceCoverage, coversWindow, isUnbounded, planCoverage, type CoveragePlan, type CoveredWindow, type TimeWindow } from "./coverage.js";
 
 /** What state remembers of one artifact. */
 export interface ArtifactState {
   size?: number | undefined;
   etag?: string | undefined;
   mtimeMs?: number | undefined;
-  /** Positions [0, committed) are in durable, visible chunks. */
+  /** Positions [0, committed) are in durable, visible chunks, for every time. */
   committed: number;
+  /**
+   * Time windows collected further than `committed` (collections with --from/--to): rows at positions below a
+   * window's committed whose time is in the window are in durable chunks (see coverage.ts). Absent when none.
+   */
+  windows?: CoveredWindow[] | undefined;
   /** Set between "chunk data durable" and "chunk renamed into place": the chunk that would move committed to pendingTo. */
   pendingChunk?: string | undefined;
   pendingTo?: number | undefined;
-  /** Every position of the artifact is committed. */
+  /** The time window pendingTo is for, when it is bounded (absent: it moves `committed`). */
+  pendingWindow?: TimeWindow | undefined;
+  /** Every position of the artifact is committed, for every time. */
   complete: boolean;
+  /** Positions the artifact had when it was last read to its end. */
+  end?: number | undefined;
   /** Rows written, over all executions. */
   rows: number;
   execution: string;
@@ -104,6 +114,8 @@ export interface CollectionStateOptions {
   owner: string;
   /** Seconds a claim lasts without renewal; a crashed collector's claims come back after this. Default: the location's, else 30. */
   leaseSeconds?: number;
+  /** The time window this collection writes (its from/to): what its commits record as collected. Default: every time. */
+  window?: TimeWindow;
 }
 
 /**
@@ -169,18 +181,23 @@ export class CollectionState {
     const raw = this.check(await this.handle.get(this.key("artifact", name)), `reading ${name}`) as ArtifactState | undefined;
     if (!raw) return undefined;
     if (raw.pendingChunk !== undefined) {
-      if (existsSync(raw.pendingChunk) && raw.pendingTo !== undefined) raw.committed = Math.max(raw.committed, raw.pendingTo);
+      if (existsSync(raw.pendingChunk) && raw.pendingTo !== undefined) advance(raw, raw.pendingWindow ?? {}, raw.pendingTo);
       raw.pendingChunk = undefined;
       raw.pendingTo = undefined;
+      raw.pendingWindow = undefined;
       await this.save(name, raw);
     }
     this.cache.set(name, raw);
     return raw;
   }
 
-  /** True when the artifact is fully collected and has not changed since (same size, ETag and mtime where known). */
-  static isDone(state: ArtifactState | undefined, info: ArtifactInfo): boolean {
-    if (!state?.complete) return false;
+  /**
+   * True when the artifact's rows in `window` (default: every time) are all collected and it has not changed since
+   * (same size, ETag and mtime where known).
+   */
+  static isDone(state: ArtifactState | undefined, info: ArtifactInfo, window: TimeWindow = {}): boolean {
+    if (state === undefined) return false;
+    if (!state.complete && (state.end === undefined || !coversWindow(state.committed, state.windows, window, state.end))) return false;
     if (info.size !== undefined && state.size !== undefined && info.size !== state.size) return false;
     if (info.etag !== undefined && state.etag !== undefined && info.etag !== state.etag) return false;
     if (info.mtimeMs !== undefined && state.mtimeMs !== undefined && info.mtimeMs !== state.mtimeMs) return false;
@@ -237,11 +254,15 @@ export class CollectionState {
   }
 
   /**
-   * Starts tracking an artifact this execution will collect (after artifact()). `restartAt` starts it over at that
-   * position, as another file than the state's (one that replaced it under its name, or came from another name);
+   * Starts tracking an artifact this execution will collect (after artifact()) and says which of its rows to write.
+   * `restartAt` starts it over at that position, as another file than the state's (one that replaced it under its
+   * name, or came from another name), with `restartWindows` as what was collected of that file in bounded windows;
    * `head` is the print of its first bytes now.
    */
-  begin(info: ArtifactInfo, opts: { head?: HeadPrint | undefined; restartAt?: number } = {}): ArtifactState {
+  begin(
+    info: ArtifactInfo,
+    opts: { head?: HeadPrint | undefined; restartAt?: number | undefined; restartWindows?: CoveredWindow[] | undefined } = {},
+  ): CoveragePlan {
     const prev = this.cache.get(info.name);
     const restart = opts.restartAt !== undefined;
     const st: ArtifactState = {
@@ -249,13 +270,28 @@ export class CollectionState {
       etag: info.etag,
       mtimeMs: info.mtimeMs,
       committed: restart ? opts.restartAt! : (prev?.committed ?? 0),
+      windows: restart ? opts.restartWindows : prev?.windows,
       complete: false,
+      end: restart ? undefined : prev?.end,
       rows: restart ? 0 : (prev?.rows ?? 0),
       execution: this.options.owner,
       head: opts.head ?? (restart ? undefined : prev?.head),
     };
     this.cache.set(info.name, st);
-    return st;
+    return planCoverage(st.committed, st.windows, this.window);
+  }
+
+  /** The time window this collection writes. */
+  get window(): TimeWindow {
+    return this.options.window ?? {};
+  }
+
+  /**
+   * The artifact was read up to `bytes` only (its last line is unfinished): state records that size, so that a later
+   * collection sees it changed and reads the rest.
+   */
+  readUpTo(name: string, bytes: number): void {
+    this.tracked(name).size = bytes;
   }
 
   /** Claims an artifact for this collector; false when a live claim of another collector holds it. */
@@ -295,6 +331,7 @@ export class CollectionState {
       const st = this.tracked(r.artifact);
       st.pendingChunk = path;
       st.pendingTo = r.to;
+      st.pendingWindow = isUnbounded(this.window) ? undefined : this.window;
       await this.save(r.artifact, st);
     }
   }
@@ -303,19 +340,24 @@ export class CollectionState {
   async commit(ranges: readonly ChunkRange[]): Promise<void> {
     for (const r of ranges) {
       const st = this.tracked(r.artifact);
-      st.committed = Math.max(st.committed, r.to);
+      advance(st, this.window, r.to);
       st.pendingChunk = undefined;
       st.pendingTo = undefined;
+      st.pendingWindow = undefined;
       await this.save(r.artifact, st);
     }
   }
 
-  /** Every position of the artifact is committed: later runs skip it while it is unchanged. */
+  /**
+   * The artifact was read to its end (`end` positions) and every row of this collection's window is committed: later
+   * runs for that window skip it while it is unchanged. It is complete once that holds for every time.
+   */
   async complete(name: string, end: number, rows: number): Promise<void> {
     const st = this.tracked(name);
     st.rows += rows;
-    st.committed = Math.max(st.committed, end);
-    st.complete = true;
+    advance(st, this.window, end);
+    st.end = end;
+    st.complete = st.committed >= end;
     await this.save(name, st);
   }
 
@@ -343,6 +385,13 @@ export class CollectionState {
   private async save(name: string, st: ArtifactState): Promise<void> {
     this.check(await this.handle.put({ key: this.key("artifact", name), value: stored(st) }), `saving ${name}`);
   }
+}
+
+/** Records positions [0, to) of `window` as collected in the state, simplifying its windows. */
+function advance(st: ArtifactState, window: TimeWindow, to: number): void {
+  const next = advanceCoverage(st.committed, st.windows, window, to);
+  st.committed = next.committed;
+  st.windows = next.windows.length > 0 ? next.windows : undefined;
 }
 
 /** An artifact's state as stored: JSON has no undefined, so the unset fields are dropped rather than stored as nulls. */

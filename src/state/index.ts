@@ -8,3 +8,14 @@ export {
   type StateLocation,
   type CollectionStateOptions,
 } from "./collection-state.js";
+export {
+  advanceCoverage,
+  containsWindow,
+  isCovered,
+  planCoverage,
+  simplifyCoverage,
+  timeWindow,
+  type CoveragePlan,
+  type CoveredWindow,
+  type TimeWindow,
+} from "./coverage.js";

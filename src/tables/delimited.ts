@@ -460,7 +460,7 @@ class DelimitedReader implements LineReader {
     const ms = t * this.msPerUnit;
     if (ms > MAX_TIME_MS) return LineOutcome.Decline;
     // Filtered only once the row is known to be good, as the reference path would have failed it first.
-    if (!tail.inRange(ms)) return LineOutcome.Filtered;
+    if (!tail.inRange(ms, position)) return LineOutcome.Filtered;
     out.pos = p;
     tail.head(out, position, ms);
     const ix = l.index;

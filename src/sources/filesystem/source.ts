@@ -15,7 +15,15 @@ export interface FileSystemSourceConfig {
   file_layout?: string;
   /** Only files whose names end with one of these (case-insensitive), e.g. [".log", ".log.gz"]. Default: all. */
   extensions?: string[];
+  /**
+   * Seconds after its last change that a plain file whose last line has no newline is taken as finished; before that,
+   * the unfinished line is left for a later collection. Default 300.
+   */
+  quiet_period_seconds?: number;
 }
+
+/** Default FileSystemSourceConfig.quiet_period_seconds. */
+export const DEFAULT_QUIET_PERIOD_SECONDS = 300;
 
 /** Options of createFileSystemSourceFactory. */
 export interface FileSystemSourceOptions {
@@ -46,6 +54,15 @@ export const fileSystemSourceConfigSchema: JSONSchema = {
       type: "array",
       items: { type: "string", minLength: 1 },
       description: "Only collect files whose names end with one of these, e.g. ['.log', '.log.gz']. Default: all files.",
+    },
+    quiet_period_seconds: {
+      type: "number",
+      minimum: 0,
+      default: DEFAULT_QUIET_PERIOD_SECONDS,
+      description:
+        "A plain file whose last line has no newline yet and that changed less than this many seconds ago is still " +
+        "being written: that line is left for a later collection, which reads it once it is finished. After this " +
+        "long unchanged, the file is taken as finished and its last line is collected as it is. Default 300.",
     },
   },
   required: ["paths"],
@@ -78,6 +95,7 @@ class FileSystemSource implements ArtifactSource {
   private readonly roots: Root[];
   private readonly layout: FileLayout;
   private readonly extensions: string[] | undefined;
+  private readonly quietMs: number;
 
   constructor(
     config: FileSystemSourceConfig,
@@ -86,6 +104,7 @@ class FileSystemSource implements ArtifactSource {
     this.layout = compileFileLayout(config.file_layout);
     this.extensions = config.extensions?.map((e) => e.toLowerCase());
     this.roots = validateRoots(config.paths);
+    this.quietMs = (config.quiet_period_seconds ?? DEFAULT_QUIET_PERIOD_SECONDS) * 1000;
   }
 
   async *discover(ctx: SourceContext): AsyncIterable<ArtifactInfo> {
@@ -111,12 +130,68 @@ class FileSystemSource implements ArtifactSource {
         operation: "download",
       });
     }
-    return { info: artifact, path: artifact.location, bytes: stat.size, release: async () => {} };
+    const local: LocalArtifact = { info: artifact, path: artifact.location, bytes: stat.size, release: async () => {} };
+    if (this.mayBeWritten(stat.mtimeMs)) {
+      let readBytes: number | undefined;
+      try {
+        readBytes = completeLinesEnd(artifact.location, stat.size);
+      } catch (err) {
+        throw fsError(err, `${artifact.name}: ${artifact.location}`, { artifact: artifact.name, operation: "download" });
+      }
+      if (readBytes !== undefined) local.readBytes = readBytes;
+    }
+    return local;
   }
 
   async head(artifact: ArtifactInfo, maxBytes: number, ctx: SourceContext): Promise<Uint8Array> {
     checkAborted(ctx.signal);
-    return readHead(artifact.location, maxBytes);
+    const head = await readHead(artifact.location, maxBytes);
+    // The first bytes tell this file from others later on: an unfinished last line, which will change, is not part
+    // of them. The head holds it only when it is the whole of a plain file.
+    const whole = artifact.size !== undefined && head.length === artifact.size && head.length < maxBytes;
+    if (whole && head[head.length - 1] !== LF && artifact.mtimeMs !== undefined && this.mayBeWritten(artifact.mtimeMs)) {
+      if (completeLinesEnd(artifact.location, head.length) !== undefined) return head.subarray(0, head.lastIndexOf(LF) + 1);
+    }
+    return head;
+  }
+
+  /** True when a file that changed at this time may still be written to. */
+  private mayBeWritten(mtimeMs: number): boolean {
+    return Date.now() - mtimeMs < this.quietMs;
+  }
+}
+
+const LF = 0x0a;
+
+/** Bytes read at a time while looking back from a file's end for its last newline. */
+const TAIL_BLOCK_BYTES = 64 * 1024;
+
+/**
+ * Where the complete lines of a plain file end (the byte after its last newline) when its last line has no newline;
+ * undefined when it ends with one, is empty, or is gzip (a compressed file is written whole).
+ */
+export function completeLinesEnd(file: string, size: number): number | undefined {
+  if (size === 0) return undefined;
+  const fd = fs.openSync(file, "r");
+  try {
+    const magic = Buffer.alloc(2);
+    if (isGzip(magic.subarray(0, fs.readSync(fd, magic, 0, 2, 0)))) return undefined;
+    const block = Buffer.allocUnsafe(Math.min(TAIL_BLOCK_BYTES, size));
+    let end = size;
+    let first = true;
+    while (end > 0) {
+      const start = Math.max(0, end - block.length);
+      const n = fs.readSync(fd, block, 0, end - start, start);
+      const bytes = block.subarray(0, n);
+      if (first && bytes[n - 1] === LF) return undefined;
+      first = false;
+      const at = bytes.lastIndexOf(LF);
+      if (at >= 0) return start + at + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
