@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
+import { parseRowJson, rowJson } from "../mappers/exact-numbers.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
 import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
@@ -427,7 +428,8 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         lastIndex = tpIndex;
         lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
       }
-      const json = raw ?? (JSON.stringify(row) as string | undefined);
+      // rowJson: a bigint (an integer beyond 2^53) is written with its digits.
+      const json = raw ?? rowJson(row);
       if (json === undefined || (!noTpKeys && json.includes(SDK_FIELDS)) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
         let obj = row;
         if (raw !== undefined) {
@@ -515,7 +517,8 @@ function isEmptyObject(json: string): boolean {
 /** A pre-serialized row's text as an object, or undefined when it is not a JSON object. */
 function parseRawRow(json: string): Row | undefined {
   try {
-    const v = JSON.parse(json) as unknown;
+    // Big integer literals stay bigints, so the row is written back with the digits it had.
+    const v = parseRowJson(json);
     return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Row) : undefined;
   } catch {
     return undefined;
@@ -542,5 +545,5 @@ function enrichSlow(row: Row, extra: TableEnrichment, id: string, ts: string, in
   if (extra.tp_domains !== undefined) row["tp_domains"] = extra.tp_domains;
   if (extra.tp_emails !== undefined) row["tp_emails"] = extra.tp_emails;
   if (extra.tp_tags !== undefined) row["tp_tags"] = extra.tp_tags;
-  return JSON.stringify(row);
+  return rowJson(row)!;
 }
