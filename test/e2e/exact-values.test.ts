@@ -50,7 +50,7 @@ describe("values are kept exactly, end to end", () => {
     cleanups.push(t.cleanup);
     const logs = join(t.dir, "logs");
     mkdirSync(logs);
-    const line = (time: string, path: string) => `10.0.0.1 - alice [${time}] "GET /${path} HTTP/1.1" 200 12 "-" "curl/8"`;
+    const line = (time: string, path: string, bytes = "12") => `10.0.0.1 - alice [${time}] "GET /${path} HTTP/1.1" 200 ${bytes} "-" "curl/8"`;
     writeFileSync(
       join(logs, "access.log"),
       [
@@ -59,6 +59,8 @@ describe("values are kept exactly, end to end", () => {
         line("29/Feb/2023:10:00:00 +0000", "feb29"),
         line("31/Apr/2024:23:30:00 -0200", "apr31"),
         line("30/Apr/2024:23:30:00 -0200", "apr30"),
+        // A body size beyond 2^53, which a double would round, and which was a row error before.
+        line("01/Mar/2024:00:00:00 +0000", "big", "9007199254740993"),
       ].join("\n") + "\n",
     );
     const out = join(t.dir, "out");
@@ -69,7 +71,9 @@ describe("values are kept exactly, end to end", () => {
     expect(rows.map((r) => [r["path"], r["tp_timestamp"], r["tp_date"]])).toEqual([
       ["/leap", "2024-02-29T10:00:00.000Z", "2024-02-29"],
       ["/apr30", "2024-05-01T01:30:00.000Z", "2024-05-01"],
+      ["/big", "2024-03-01T00:00:00.000Z", "2024-03-01"],
     ]);
+    expect(chunkLines(out).find((l) => l.includes('"/big"'))).toContain('"body_bytes_sent":9007199254740993,');
     expect(summary.status.rowErrors).toEqual({ enrich: 3 });
     const messages = summary.errors.map((e) => e.message).join("\n");
     for (const time of ["31/Feb/2024:10:00:00 +0000", "29/Feb/2023:10:00:00 +0000", "31/Apr/2024:23:30:00 -0200"]) {
