@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ArtifactInfo } from "../sources/types.js";
+import { parseRowJson, rowJson } from "../mappers/exact-numbers.js";
 import { isCovered, type CoveredWindow } from "../state/coverage.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
 import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
@@ -156,21 +157,33 @@ class LineEncoder implements LineSink {
 /** Text that starts every tp_* key in JSON; a row whose JSON holds it takes the slow path. */
 const SDK_FIELDS = '"tp_';
 
-/** Milliseconds since the epoch of a tp_timestamp, or NaN; a Date, a number or a non-empty string, as `new Date` reads them. */
+/**
+ * Milliseconds since the epoch of a tp_timestamp, or NaN; a Date, a number or a non-empty string, as `new Date` reads
+ * them, except that a date the calendar does not have (2024-02-30, 2023-02-29) is NaN, not the days after it.
+ */
 export function toMs(value: unknown): number {
   if (value instanceof Date) return value.getTime();
   if (typeof value === "string") {
     // Most logs write UTC ISO times (CloudTrail's eventTime): read by hand, about ten times cheaper than the Date parser.
     const ms = isoUtcMs(value);
     if (!Number.isNaN(ms)) return ms;
+    // new Date takes any day up to 31 (February 30 is March 1): a time on a day that does not exist is no time.
+    if (value.length === 0 || !isoDateExists(value)) return Number.NaN;
+    return new Date(value).getTime();
   }
-  if (typeof value === "number" || (typeof value === "string" && value.length > 0)) return new Date(value).getTime();
+  if (typeof value === "number") return new Date(value).getTime();
   return Number.NaN;
 }
 
+/** Days of a month (1-12) of a proleptic Gregorian year: February has 29 in years divisible by 4, except centuries not divisible by 400. */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
 /**
- * "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.sssZ" (year 1000 on, hour below 24) as `new Date` reads it, or NaN for
- * any other text, which `new Date` then reads. Like it, takes any day up to 31 (February 30 is March 1).
+ * "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.sssZ" (year 1000 on, hour below 24, a day its month has) as
+ * `new Date` reads it, or NaN for any other text, which toMs then looks at again.
  */
 function isoUtcMs(s: string): number {
   const n = s.length;
@@ -187,9 +200,26 @@ function isoUtcMs(s: string): number {
     if (s.charCodeAt(19) !== 0x2e /* . */) return Number.NaN;
     milli = digits(s, 20, 3);
   }
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 31) return Number.NaN;
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || (day > 28 && day > daysInMonth(year, month))) return Number.NaN;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || milli < 0) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, milli);
+}
+
+/**
+ * False when s starts with an ISO date ("YYYY-MM-DD" or "±YYYYYY-MM-DD") whose month or day does not exist; true for
+ * any other text (new Date says what it makes of it).
+ */
+function isoDateExists(s: string): boolean {
+  const c = s.charCodeAt(0);
+  const at = c === 0x2b /* + */ || c === 0x2d /* - */ ? 7 : 4;
+  if (s.length < at + 6 || s.charCodeAt(at) !== 0x2d || s.charCodeAt(at + 3) !== 0x2d) return true;
+  const year = digits(s, at - 4, 4);
+  const century = at === 7 ? digits(s, 1, 2) : 0;
+  const month = digits(s, at + 1, 2);
+  const day = digits(s, at + 4, 2);
+  if (year < 0 || century < 0 || month < 0 || day < 0) return true;
+  const y = (c === 0x2d ? -1 : 1) * (century * 10000 + year);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(y, month);
 }
 
 /** The decimal number of s[at, at + count), or -1 when a character is not a digit. */
@@ -431,7 +461,8 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         lastIndex = tpIndex;
         lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
       }
-      const json = raw ?? (JSON.stringify(row) as string | undefined);
+      // rowJson: a bigint (an integer beyond 2^53) is written with its digits.
+      const json = raw ?? rowJson(row);
       if (json === undefined || (!noTpKeys && json.includes(SDK_FIELDS)) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
         let obj = row;
         if (raw !== undefined) {
@@ -519,7 +550,8 @@ function isEmptyObject(json: string): boolean {
 /** A pre-serialized row's text as an object, or undefined when it is not a JSON object. */
 function parseRawRow(json: string): Row | undefined {
   try {
-    const v = JSON.parse(json) as unknown;
+    // Big integer literals stay bigints, so the row is written back with the digits it had.
+    const v = parseRowJson(json);
     return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Row) : undefined;
   } catch {
     return undefined;
@@ -546,5 +578,5 @@ function enrichSlow(row: Row, extra: TableEnrichment, id: string, ts: string, in
   if (extra.tp_domains !== undefined) row["tp_domains"] = extra.tp_domains;
   if (extra.tp_emails !== undefined) row["tp_emails"] = extra.tp_emails;
   if (extra.tp_tags !== undefined) row["tp_tags"] = extra.tp_tags;
-  return JSON.stringify(row);
+  return rowJson(row)!;
 }

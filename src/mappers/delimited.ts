@@ -1,7 +1,11 @@
 import { invalidArgument } from "../errors/index.js";
+import { exactInteger, exactNumber } from "./exact-numbers.js";
 import type { Mapper } from "./types.js";
 
-/** How a field's text is converted. */
+/**
+ * How a field's text is converted. A number a double cannot hold exactly (an integer beyond 2^53) becomes a bigint,
+ * which rows are written with as a JSON integer of its digits.
+ */
 export type FieldType = "string" | "int" | "float";
 
 /** Options of createDelimitedMapper. */
@@ -83,15 +87,16 @@ function converterFor(field: string, type: FieldType): (v: string) => unknown {
       return (v) => v;
     case "int":
       return (v) => {
-        const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
-        if (!Number.isSafeInteger(n)) throw new Error(`field "${field}": expected an integer, found ${JSON.stringify(v)}`);
+        // Beyond 2^53 a bigint, written with its digits: a double would round it.
+        const n = exactInteger(v);
+        if (n === undefined) throw new Error(`field "${field}": expected an integer, found ${JSON.stringify(v)}`);
         return n;
       };
     case "float":
       return (v) => {
         const n = v.trim() === "" ? NaN : Number(v);
         if (Number.isNaN(n)) throw new Error(`field "${field}": expected a number, found ${JSON.stringify(v)}`);
-        return n;
+        return exactNumber(v, n);
       };
   }
 }

@@ -1,5 +1,6 @@
 import { invalidArgument } from "../errors/index.js";
 import type { FieldType } from "./delimited.js";
+import { exactInteger, exactNumber } from "./exact-numbers.js";
 import type { Mapper } from "./types.js";
 
 /** Options of createRegexMapper. */
@@ -65,14 +66,15 @@ function groupNames(regex: RegExp): string[] {
 
 function convert(name: string, v: string, type: FieldType | undefined): unknown {
   if (type === "int") {
-    const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(n)) throw new Error(`group "${name}": expected an integer, found ${JSON.stringify(v)}`);
+    // Beyond 2^53 a bigint, written with its digits: a double would round it.
+    const n = exactInteger(v);
+    if (n === undefined) throw new Error(`group "${name}": expected an integer, found ${JSON.stringify(v)}`);
     return n;
   }
   if (type === "float") {
     const n = v.trim() === "" ? NaN : Number(v);
     if (Number.isNaN(n)) throw new Error(`group "${name}": expected a number, found ${JSON.stringify(v)}`);
-    return n;
+    return exactNumber(v, n);
   }
   return v;
 }

@@ -2,6 +2,7 @@ import { invalidArgument } from "../errors/index.js";
 import { Fragment, type ByteBatch } from "../collection/byte-batch.js";
 import { MAX_TIME_MS, type RowTail } from "../collection/row-tail.js";
 import { createLinesLoader } from "../loaders/lines.js";
+import { exactNumber } from "../mappers/exact-numbers.js";
 import type { Mapper } from "../mappers/types.js";
 import type { JSONSchema } from "../schema/index.js";
 import type { ArtifactInfo } from "../sources/types.js";
@@ -49,7 +50,10 @@ export interface DelimitedTableOptions {
   sources: Record<string, TableSourceSupport>;
   /** Column names as files write them, in order, for files without a header line. */
   columns: readonly string[];
-  /** Columns (as files name them) whose values are numbers; the rest are strings. Names not in `columns` may appear in headers. */
+  /**
+   * Columns (as files name them) whose values are numbers; the rest are strings. Names not in `columns` may appear in
+   * headers. An integer beyond 2^53 is kept exactly: a bigint in the row enrich sees, its digits in the output.
+   */
   numbers?: readonly string[];
   /** The column separator: one ASCII character. Default " ". */
   separator?: string;
@@ -210,7 +214,9 @@ class DelimitedFormat implements LineFormat {
   /** The reference enrich, from the spec; the line format writes the same values. */
   enrich(row: Row, ctx: EnrichContext): TableEnrichment {
     const e = this.o.enrich;
-    const t = row[e.timestamp.field];
+    const f = row[e.timestamp.field];
+    // A bigint time is far beyond what a Date holds; as a number it is reported as such.
+    const t = typeof f === "bigint" ? Number(f) : f;
     const out: TableEnrichment = {
       tp_timestamp: typeof t === "number" ? (e.timestamp.unit === "s" ? t * 1000 : t) : Number.NaN,
     };
@@ -336,7 +342,8 @@ class DelimitedReader implements LineReader {
       else if (l.numeric[i]) {
         const n = Number(v);
         if (Number.isNaN(n)) throw new Error(`field ${l.names[i]} is not a number: ${JSON.stringify(v)}`);
-        row[l.names[i]!] = n;
+        // An integer beyond 2^53 becomes a bigint, written with its digits as the line format writes them.
+        row[l.names[i]!] = exactNumber(v, n);
       } else row[l.names[i]!] = v;
     }
     return row;
@@ -440,8 +447,9 @@ class DelimitedReader implements LineReader {
         ov.setInt32(p, NULL_WORD, true);
         p += 4;
       } else if (numeric) {
-        // A plain decimal integer that JSON.stringify(Number(text)) writes back unchanged: no sign, no leading zero, ≤ 15 digits.
-        if ((bad & HI) !== 0 || len === 0 || len > 15 || (b[fs] === 0x30 && len > 1)) return LineOutcome.Decline;
+        // A plain decimal integer, no sign or leading zero, is written as the reference writes it: with its digits, of
+        // any length (beyond 2^53 the reference holds it as a bigint, and writes the same).
+        if ((bad & HI) !== 0 || len === 0 || (b[fs] === 0x30 && len > 1)) return LineOutcome.Decline;
       } else {
         if ((bad & HI) !== 0) return LineOutcome.Decline;
         out.buf[p++] = QUOTE;

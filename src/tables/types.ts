@@ -5,7 +5,10 @@ import type { ArtifactInfo } from "../sources/types.js";
 import type { ByteBatch } from "../collection/byte-batch.js";
 import type { RowTail } from "../collection/row-tail.js";
 
-/** A row as it travels through the pipeline: a plain JSON-able object. */
+/**
+ * A row as it travels through the pipeline: a plain JSON-able object. A bigint value (an integer beyond 2^53, as the
+ * SDK's mappers give one) is written as a JSON integer of its digits.
+ */
 export type Row = Record<string, unknown>;
 
 /** Table-specific common fields, returned by TableDefinition.enrich. The SDK adds the rest. */

@@ -134,7 +134,46 @@ describe("createEnricher", () => {
       const base = `${String(f[0]).padStart(4, "0")}-${two(f[1]!)}-${two(f[2]!)}T${two(f[3]!)}:${two(f[4]!)}:${two(f[5]!)}`.replace("-1", "x1");
       texts.push(rand(2) === 0 ? `${base}Z` : `${base}.${String(rand(1000)).padStart(3, "0")}Z`);
     }
-    for (const t of texts) expect([t, toMs(t)]).toEqual([t, new Date(t).getTime()]);
+    // new Date, except on a day the calendar lacks, which it moves on (2024-02-30 is March 1) and toMs refuses.
+    const dayExists = (t: string) => {
+      const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(t);
+      if (!m) return true;
+      const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+      return d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+    };
+    for (const t of texts) expect([t, toMs(t)]).toEqual([t, dayExists(t) ? new Date(t).getTime() : Number.NaN]);
+  });
+
+  it("makes a time on a day its month lacks a row error naming the value: every month's last day and the day after", () => {
+    // The reference: the days of a month by the leap-year rule, written here on its own.
+    const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+    const days = (y: number, m: number) => [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!;
+    const two = (n: number) => String(n).padStart(2, "0");
+    // Every form toMs reads: its hand-read UTC path, and new Date's for offsets, bare dates and a space for the T.
+    const forms = [(d: string) => `${d}T10:20:30Z`, (d: string) => `${d}T10:20:30.456Z`, (d: string) => `${d}T10:20:30+02:00`, (d: string) => d, (d: string) => `${d} 10:20:30Z`];
+    const rows: Row[] = [];
+    const want: (string | number)[] = [];
+    for (const y of [1900, 1999, 2000, 2023, 2024, 2100, 2400]) {
+      for (let m = 1; m <= 12; m++) {
+        const last = days(y, m);
+        for (const form of forms) {
+          const good = form(`${y}-${two(m)}-${two(last)}`);
+          const bad = form(`${y}-${two(m)}-${two(last + 1)}`);
+          expect(new Date(toMs(good)).toISOString().slice(0, 10), good).toBe(new Date(good).toISOString().slice(0, 10));
+          expect(toMs(good), good).toBe(new Date(good).getTime());
+          expect(toMs(bad), bad).toBeNaN();
+          rows.push({ t: good }, { t: bad });
+          want.push(good.includes("+") ? new Date(good).toISOString().slice(0, 10) : good.slice(0, 10), bad);
+        }
+      }
+    }
+    const enrich = createEnricher({ table: table((r) => ({ tp_timestamp: r["t"] as string })), partition: "p", sourceType: "file", sourceName: "src", artifact });
+    const out = enrich(rows, rows.map((_, i) => i));
+    const lines = out.bytes.toString("utf8").trimEnd().split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { tp_date: string }).tp_date)).toEqual(want.filter((_, i) => i % 2 === 0));
+    expect(out.failures.map((f) => f.message)).toEqual(
+      want.flatMap((v, i) => (i % 2 === 1 ? [`row ${i}: tp_timestamp is missing or not a valid time (${JSON.stringify(v)})`] : [])),
+    );
   });
 
   it("writes a raw row's optional tp_* fields as bytes exactly as the text path writes them, whatever their values", () => {

@@ -124,6 +124,38 @@ describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
     expect(c.lines.length).toBeLessThan(a.lines.length);
   });
 
+  it("writes integers beyond 2^53 with the digits they had, on both paths, whatever form the file gives them in", async () => {
+    // packets and bytes as files may hold them; each line goes one of the three ways: the line format's bytes, the
+    // reference mapper's row object, and the enricher's slow path ("tp_ in a value).
+    const forms: [string, string][] = [
+      ["9007199254740991", "9007199254740991"],
+      ["9007199254740992", "9007199254740992"],
+      ["9007199254740993", "9007199254740993"],
+      ["18446744073709551615", "18446744073709551615"],
+      ["123456789012345678901234567890", "123456789012345678901234567890"],
+      ["-9007199254740993", "-9007199254740993"],
+      ["09007199254740993", "9007199254740993"],
+      ["+9007199254740995", "9007199254740995"],
+      ["-0", "0"],
+      ["0443", "443"],
+    ];
+    const lines = forms.flatMap(([text], k) =>
+      ["eni-1", "eni-é", "tp_eni"].map((eni) => `2 123456789012 ${eni} 10.0.0.1 10.0.0.2 443 ${k} 6 ${text} ${text} 1700000000 1700000060 ACCEPT OK`),
+    );
+    const out = await both(write("big.log", lines.join("\n") + "\n"));
+    expect(out.errors).toEqual([]);
+    expect(out.lines).toHaveLength(lines.length);
+    out.lines.forEach((line, i) => {
+      const want = forms[Math.floor(i / 3)]![1];
+      expect(line).toContain(`"packets":${want},"bytes":${want},"start":1700000000,`);
+    });
+    // The plain line is the line format's own, not a declined one.
+    const tail = new RowTail({ table: vpcFlowLogTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info("/x") }, "default");
+    tail.startBatch(new Date().toISOString());
+    const line = Buffer.from(lines[6]!);
+    expect(vpcFlowLogTable.lineFormat!.open(info("/x")).write(line, 0, line.length, 0, new ByteBatch(), tail)).toBe(LineOutcome.Row);
+  });
+
   it("reports a truncated gzip after the good lines, as the reference path does", async () => {
     const text = DEFAULT_LINES.slice(0, 3).join("\n").repeat(1) + "\n" + DEFAULT_LINES[0]!.repeat(1) + "\n";
     const gz = zlib.gzipSync(text.repeat(2000));

@@ -1,3 +1,4 @@
+import { daysInMonth } from "../../../src/collection/enrich.js";
 import { createLinesLoader } from "../../../src/loaders/index.js";
 import { createRegexMapper } from "../../../src/mappers/index.js";
 import type { Row, TableDefinition } from "../../../src/tables/types.js";
@@ -18,12 +19,19 @@ const MONTHS: Record<string, string> = {
   Jul: "07", Aug: "08", Sep: "09", Oct: "10", Nov: "11", Dec: "12",
 };
 
-/** `10/Oct/2000:13:55:36 -0700` → an ISO-8601 string with its offset, or undefined when malformed. */
+/**
+ * `10/Oct/2000:13:55:36 -0700` → an ISO-8601 string with its offset, or undefined when malformed or not a time there
+ * is: a day its month lacks (31/Feb/2024, 29/Feb/2023), an hour past 23, a minute or second past 59.
+ */
 export function parseTimeLocal(value: string): string | undefined {
   const m = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(value);
   if (!m) return undefined;
   const month = MONTHS[m[2]!];
   if (!month) return undefined;
+  // new Date would move such a day on (31 February is 2 March): the row would carry a day the log does not say.
+  const day = Number(m[1]);
+  if (day < 1 || day > daysInMonth(Number(m[3]), Number(month))) return undefined;
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59 || Number(m[8]) > 23 || Number(m[9]) > 59) return undefined;
   return `${m[3]}-${month}-${m[1]}T${m[4]}:${m[5]}:${m[6]}${m[7]}${m[8]}:${m[9]}`;
 }
 
@@ -70,8 +78,11 @@ export const nginxAccessLogTable: TableDefinition = {
   ],
   enrich(row, ctx) {
     const user = row["remote_user"];
+    const time = row["time_local"];
+    const timestamp = typeof time === "string" ? parseTimeLocal(time) : undefined;
+    if (timestamp === undefined) throw new Error(`time_local ${JSON.stringify(time)} is not a valid time (dd/Mon/yyyy:hh:mm:ss ±hhmm, on a day the month has)`);
     return {
-      tp_timestamp: parseTimeLocal(String(row["time_local"])) ?? Number.NaN,
+      tp_timestamp: timestamp,
       tp_index: ctx.artifact.properties["host"] ?? "default",
       tp_source_ip: row["remote_addr"] as string,
       tp_ips: [row["remote_addr"] as string],
