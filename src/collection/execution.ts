@@ -11,6 +11,7 @@ import type { TableDefinition } from "../tables/types.js";
 import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
 import type { ChunkRange, RowBatch } from "../writer/types.js";
 import { emptyStatus, type CollectionEvent, type StatusCounters } from "./events.js";
+import { artifactIdPrefix, artifactIdSeed } from "./enrich.js";
 import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "./extract.js";
 
 /** Everything one execution needs; built by the plugin runtime from a validated Collect request. */
@@ -239,7 +240,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     }, Math.max(200, leaseMs / 3));
     renewTimer.unref();
 
-    const processArtifact = async (info: ArtifactInfo, skip: number): Promise<void> => {
+    const processArtifact = async (info: ArtifactInfo, skip: number, idSeed: string): Promise<void> => {
       const claim = new AbortController();
       lostClaims.set(info.name, claim);
       try {
@@ -250,6 +251,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         } catch (err) {
           throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
         }
+        local.idSeed = idSeed;
         try {
           status.artifactsDownloaded++;
           status.bytesDownloaded += local.bytes;
@@ -301,10 +303,10 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
 
     const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
     const inFlight = new Set<Promise<void>>();
-    const start = (info: ArtifactInfo, skip: number) => {
+    const start = (info: ArtifactInfo, skip: number, idSeed: string) => {
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
-      const p: Promise<void> = processArtifact(info, skip)
+      const p: Promise<void> = processArtifact(info, skip, idSeed)
         .catch(async (err: unknown) => {
           if (opts.signal.aborted) return;
           const e = TailkitError.from(err);
@@ -342,7 +344,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       const from = await startingPoint(info, current);
       st.begin(info, from);
       if (from.head !== undefined) await st.indexHead(info.name, from.head);
-      start(info, from.restartAt ?? (override ? 0 : (current?.committed ?? 0)));
+      start(info, from.restartAt ?? (override ? 0 : (current?.committed ?? 0)), from.idSeed);
       return "start";
     };
     /**
@@ -350,7 +352,10 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
      * under its name (a rotated or truncated log) starts over, and a file collected under another name (the rotated
      * log) goes on from there. Both are told by the artifact's first bytes, where the source offers them.
      */
-    const startingPoint = async (info: ArtifactInfo, current: ArtifactState | undefined): Promise<{ head?: HeadPrint; restartAt?: number }> => {
+    const startingPoint = async (
+      info: ArtifactInfo,
+      current: ArtifactState | undefined,
+    ): Promise<{ head?: HeadPrint; restartAt?: number; idSeed: string }> => {
       let head: Uint8Array | undefined;
       if (opts.source.head !== undefined) {
         try {
@@ -361,16 +366,22 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         }
       }
       const print = head === undefined ? undefined : CollectionState.headPrint(head);
-      if (override) return { head: print, restartAt: 0 };
-      let fresh = current === undefined;
-      if (current !== undefined && CollectionState.replaced(current, info, head)) {
-        // What was collected under this name is kept for the name it moved to.
-        await st.moved(current);
-        fresh = true;
-      }
-      if (!fresh) return { head: print };
+      const replaced = current !== undefined && CollectionState.replaced(current, info, head);
+      // The tp_id prefix: the one its rows were given so far while the file goes on (state older than seeds gave the
+      // name's), else a new one from its location and content, never the one of the file it replaced.
+      const goingOn = (prev: ArtifactState) => prev.idSeed ?? artifactIdPrefix(opts.sourceType, opts.sourceName, info.name);
+      const newSeed = () => {
+        const seed = artifactIdSeed(opts.sourceType, opts.sourceName, info.location, print);
+        const old = replaced ? goingOn(current!) : undefined;
+        return seed === old ? artifactIdSeed(opts.sourceType, opts.sourceName, info.location, print, old) : seed;
+      };
+      if (override) return { head: print, restartAt: 0, idSeed: current !== undefined && !replaced ? goingOn(current) : newSeed() };
+      if (current !== undefined && !replaced) return { head: print, idSeed: goingOn(current) };
+      // What was collected under this name is kept for the name it moved to.
+      if (replaced) await st.moved(current!);
       const earlier = head === undefined || print === undefined ? undefined : await st.findByHead(head, info.name);
-      return { head: print, restartAt: earlier?.committed ?? 0 };
+      // A renamed file keeps its ids; its new rows continue its positions.
+      return { head: print, restartAt: earlier?.committed ?? 0, idSeed: earlier?.idSeed ?? newSeed() };
     };
 
     const deferred: ArtifactInfo[] = [];

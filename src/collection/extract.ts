@@ -70,6 +70,7 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     artifact: info,
     from: spec.from,
     to: spec.to,
+    idSeed: local.idSeed,
   };
   const enrich = createEnricher(ctx);
   // Rows go straight into a batch buffer; those that carry their bytes get their tp_* fields from fragments.

@@ -30,6 +30,7 @@ export async function* extractLines(local: LocalArtifact, spec: ExtractSpec, for
     artifact: local.info,
     from: spec.from,
     to: spec.to,
+    idSeed: local.idSeed,
   };
   const b = new LineBatcher(local.info.name, format.open(local.info), new RowTail(ctx, format.indexFallback(local.info)), createEnricher(ctx), batchSize, maxLineBytes);
   try {

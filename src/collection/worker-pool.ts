@@ -176,7 +176,7 @@ class WorkerPoolExtractor implements Extractor {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     counters.jobs++;
-    send({ type: "job", id, artifact: { info: local.info, path: local.path, bytes: local.bytes }, credits: this.options.maxBatchesInFlight });
+    send({ type: "job", id, artifact: { info: local.info, path: local.path, bytes: local.bytes, idSeed: local.idSeed }, credits: this.options.maxBatchesInFlight });
     try {
       for (;;) {
         const next = queue.shift();

@@ -25,6 +25,7 @@ export interface WireArtifact {
   info: ArtifactInfo;
   path: string;
   bytes: number;
+  idSeed?: string | undefined;
 }
 
 /** A TailkitError in cloneable form. */
