@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
-import { CollectionState, HEAD_PRINT_BYTES, type ArtifactState, type HeadPrint, type StateLocation } from "../state/index.js";
+import { CollectionState, HEAD_PRINT_BYTES, localHost, type ArtifactState, type HeadPrint, type StateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
 import type { ChunkRange, RowBatch } from "../writer/types.js";
@@ -148,6 +148,11 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   /** Aborts an artifact's extraction when its claim is found taken by another collector. */
   const lostClaims = new Map<string, AbortController>();
   let renewTimer: NodeJS.Timeout | undefined;
+  /** Renewals under way: they settle before the claims are released at the end, lest one take a claim back. */
+  const renewing = new Set<Promise<void>>();
+  /** Stops every artifact's extraction when the execution fails, so that none reads on once its claim is released. */
+  const stopAll = new AbortController();
+  const inFlight = new Set<Promise<void>>();
   const release = async (name: string) => {
     held.delete(name);
     await state!.release(name);
@@ -213,6 +218,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       partition: opts.partition,
       owner: executionId,
       ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
+      // A collector killed on this host cannot release its claims: the next one takes them at once, not after the lease.
+      holderGone: (holder) => holder.host === localHost() && !processAlive(holder.pid),
     });
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
@@ -226,16 +233,22 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     // timer renews them all.
     renewTimer = setInterval(() => {
       for (const name of held) {
-        void st
+        const p: Promise<void> = st
           .renew(name)
-          .then((holds) => {
-            if (holds || !held.has(name)) return;
-            // This collector stalled past its lease and another one took the artifact: it stops reading it, so that
-            // the rows both would write stay few (those of the last renewal period, at most).
-            held.delete(name);
-            lostClaims.get(name)?.abort();
+          .then(async (holds) => {
+            if (holds && !held.has(name)) {
+              // Released while the renewal ran, which then took the claim anew: give it up again.
+              await st.release(name);
+            } else if (!holds && held.has(name)) {
+              // This collector stalled past its lease and another one took the artifact: it stops reading it, so that
+              // the rows both would write stay few (those of the last renewal period, at most).
+              held.delete(name);
+              lostClaims.get(name)?.abort();
+            }
           })
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => renewing.delete(p));
+        renewing.add(p);
       }
     }, Math.max(200, leaseMs / 3));
     renewTimer.unref();
@@ -259,7 +272,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           let rows = 0;
           let errors = 0;
           let end = skip;
-          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal]))) {
+          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal, stopAll.signal]))) {
             end = Math.max(end, raw.batch.to);
             const out = dropCommitted(raw, skip);
             if (!out) {
@@ -290,7 +303,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           await local.release();
         }
       } catch (err) {
-        if (!claim.signal.aborted || opts.signal.aborted) throw err;
+        if (!claim.signal.aborted || opts.signal.aborted || stopAll.signal.aborted) throw err;
         throw new TailkitError(
           Code.Aborted,
           `${info.name}: this collector was held up past its ${st.leaseSeconds} s claim and another collector took the artifact; it stopped reading it there`,
@@ -302,13 +315,12 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     };
 
     const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
-    const inFlight = new Set<Promise<void>>();
     const start = (info: ArtifactInfo, skip: number, idSeed: string) => {
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
       const p: Promise<void> = processArtifact(info, skip, idSeed)
         .catch(async (err: unknown) => {
-          if (opts.signal.aborted) return;
+          if (opts.signal.aborted || stopAll.signal.aborted) return;
           const e = TailkitError.from(err);
           if (e.details.operation === "write" || e.details.operation === "state") {
             fatal ??= e;
@@ -399,6 +411,13 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       await writer.flush();
       await completeEnded();
     };
+    // Said at once, and in every status until they are taken: the wait would otherwise look like a stall.
+    const waiting = () => {
+      if (status.artifactsWaiting === deferred.length) return;
+      status.artifactsWaiting = deferred.length;
+      emit({ type: "status", executionId, time: now(), status: snapshot() });
+    };
+    waiting();
     if (deferred.length) await settle();
     while (deferred.length && !opts.signal.aborted && !fatal) {
       for (let i = deferred.length - 1; i >= 0; i--) {
@@ -409,6 +428,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         }
         if (inFlight.size >= concurrency) await Promise.race(inFlight);
       }
+      waiting();
       if (deferred.length) {
         await settle();
         await sleep(Math.min(1000, leaseMs / 4));
@@ -422,10 +442,19 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     await completeEnded();
   } catch (err) {
     fatal ??= TailkitError.from(err);
+    // Artifacts still being read stop before their claims are given up below.
+    stopAll.abort();
     await writer.abort().catch(() => undefined);
+    await Promise.allSettled(inFlight);
   } finally {
     clearInterval(timer);
     clearInterval(renewTimer);
+    // Every way out gives up the claims still held (a failed or cancelled run's artifacts, whose committed rows stay):
+    // otherwise the next run would wait out their lease. A renewal under way could take a released claim back.
+    await Promise.allSettled(renewing);
+    for (const name of held) await state?.release(name).catch(() => undefined);
+    held.clear();
+    status.artifactsWaiting = 0;
     // Falling back to the main thread is legitimate (no plugin module, TypeScript sources) but slow: say so in the log.
     const reason = extractor?.stats().fallbackReason;
     if (reason && opts.pluginModule) process.stderr.write(`${executionId}: extraction ran on the main thread: ${reason}\n`);

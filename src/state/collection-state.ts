@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import type { ArtifactInfo } from "../sources/types.js";
@@ -134,6 +135,42 @@ export interface CollectionStateOptions {
   owner: string;
   /** Seconds a claim lasts without renewal; a crashed collector's claims come back after this. Default: the location's, else 30. */
   leaseSeconds?: number;
+  /**
+   * Whether the collector holding a claim is known to be gone (a killed process on this host), so that its claims are
+   * taken at once instead of after their lease. Default: never known; claims of others wait for their lease.
+   */
+  holderGone?: ((holder: ClaimHolder) => boolean) | undefined;
+}
+
+/** Who holds a claim: the execution, its process, and the host that process runs on (localHost()). */
+export interface ClaimHolder {
+  execution: string;
+  pid: number;
+  host: string;
+}
+
+let hostId: string | undefined;
+
+/**
+ * This machine as claim holders name it: the host name, and on Linux the boot and the pid namespace, so that a pid is
+ * only ever judged in the namespace it belongs to (containers that share a host name, a host that rebooted).
+ */
+export function localHost(): string {
+  if (hostId !== undefined) return hostId;
+  let id = hostname();
+  try {
+    id += `/${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}/${readlinkSync("/proc/self/ns/pid")}`;
+  } catch {
+    // Not Linux: the host name alone.
+  }
+  return (hostId = id);
+}
+
+/** A stored claim value as a holder, or undefined for one this version did not write. */
+function claimHolder(value: unknown): ClaimHolder | undefined {
+  const v = value as Partial<ClaimHolder> | null;
+  if (v === null || typeof v !== "object" || typeof v.execution !== "string" || typeof v.pid !== "number" || typeof v.host !== "string") return undefined;
+  return { execution: v.execution, pid: v.pid, host: v.host };
 }
 
 /**
@@ -330,7 +367,8 @@ export class CollectionState {
       if (res.code === ReturnCode.SUCCESS) return;
       if (res.code !== ReturnCode.KEY_EXISTS && res.code !== ReturnCode.KEY_NOT_FOUND) this.check(res, what);
     }
-    throw new TailkitError(Code.Aborted, `state: ${what}: the index entry kept changing under ${INDEX_ATTEMPTS} attempts`, { operation: "state" });
+    // Still contended after that many attempts: the entry is left out rather than failing the collection. The list
+    // only serves files that grew since they were printed; the others are found by their whole print.
   }
 
   /**
@@ -356,15 +394,39 @@ export class CollectionState {
     return st;
   }
 
-  /** Claims an artifact for this collector; false when a live claim of another collector holds it. */
+  /** This collector's claim value: who holds the claim, so that a collector on the same host can tell it died. */
+  private get holder(): ClaimHolder {
+    return { execution: this.options.owner, pid: process.pid, host: localHost() };
+  }
+
+  /**
+   * Claims an artifact for this collector; false when a live claim of another collector holds it. A claim whose
+   * holder is gone (options.holderGone: a killed collector on this host) is taken at once rather than when its lease
+   * lapses; a compare-and-set on the dead holder's value, so that of two collectors taking it one wins.
+   */
   async claim(name: string): Promise<boolean> {
     const key = this.key("claim", name);
     const lease = this.leaseSeconds;
-    const res = await this.handle.put({ key, value: this.options.owner, overwrite: false, expireTime: lease });
+    const mine = this.holder;
+    const res = await this.handle.put({ key, value: mine, overwrite: false, expireTime: lease });
     if (res.code === ReturnCode.SUCCESS) return true;
     if (res.code !== ReturnCode.KEY_EXISTS) this.check(res, `claiming ${name}`);
-    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
-    return holder === this.options.owner;
+    const value = this.check(await this.handle.get(key), `reading claim of ${name}`);
+    if (value === undefined) return this.claim(name);
+    const other = claimHolder(value);
+    if (other?.execution === mine.execution && other.pid === mine.pid && other.host === mine.host) return true;
+    if (other === undefined || !this.options.holderGone?.(other)) return false;
+    const taken = await this.handle.put({ key, value: mine, expireTime: lease, ifValue: value });
+    if (taken.code === ReturnCode.SUCCESS) return true;
+    if (taken.code === ReturnCode.KEY_NOT_FOUND) return this.claim(name);
+    if (taken.code !== ReturnCode.KEY_EXISTS) this.check(taken, `taking the claim of ${name} from a collector that is gone`);
+    return false;
+  }
+
+  /** Who holds an artifact's claim now, or undefined when nobody does (or the claim was written by an older version). */
+  async claimHolder(name: string): Promise<ClaimHolder | undefined> {
+    const value = this.check(await this.handle.get(this.key("claim", name)), `reading claim of ${name}`);
+    return value === undefined ? undefined : claimHolder(value);
   }
 
   /**
@@ -373,8 +435,8 @@ export class CollectionState {
    * taken again.
    */
   async renew(name: string): Promise<boolean> {
-    const owner = this.options.owner;
-    const res = await this.handle.put({ key: this.key("claim", name), value: owner, expireTime: this.leaseSeconds, ifValue: owner });
+    const mine = this.holder;
+    const res = await this.handle.put({ key: this.key("claim", name), value: mine, expireTime: this.leaseSeconds, ifValue: mine });
     if (res.code === ReturnCode.SUCCESS) return true;
     if (res.code === ReturnCode.KEY_NOT_FOUND) return this.claim(name);
     if (res.code !== ReturnCode.KEY_EXISTS) this.check(res, `renewing claim of ${name}`);
@@ -383,7 +445,7 @@ export class CollectionState {
 
   /** Gives this collector's claim up; a claim another collector took meanwhile stays (compare-and-delete). */
   async release(name: string): Promise<void> {
-    const res = await this.handle.erase(this.key("claim", name), this.options.owner);
+    const res = await this.handle.erase(this.key("claim", name), this.holder);
     if (res.code !== ReturnCode.KEY_EXISTS && res.code !== ReturnCode.KEY_NOT_FOUND) this.check(res, `releasing claim of ${name}`);
   }
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CollectionState, defaultStatePath, parseStateLocation } from "../../src/state/index.js";
+import { CollectionState, defaultStatePath, localHost, parseStateLocation, type ClaimHolder } from "../../src/state/index.js";
 import type { ArtifactInfo } from "../../src/sources/types.js";
 import { tempDir } from "../e2e/helpers.js";
 
@@ -179,5 +179,41 @@ describe("collection state", () => {
     expect(await a.claim("x.log")).toBe(true);
     await a.close();
     await b.close();
+  });
+
+  it("says who holds a claim, takes one whose holder is gone at once, and leaves a live holder's alone", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const judged: ClaimHolder[] = [];
+    const withJudge = (owner: string, gone: boolean) =>
+      CollectionState.open({
+        location: parseStateLocation(join(t.dir, "state.sqlite"), t.dir),
+        plugin: "p",
+        table: "t",
+        partition: "default",
+        owner,
+        holderGone: (holder) => {
+          judged.push(holder);
+          return gone;
+        },
+      });
+    const a = await open(t.dir, "A");
+    expect(await a.claim("x.log")).toBe(true);
+    const holderA = { execution: "A", pid: process.pid, host: localHost() };
+    expect(await a.claimHolder("x.log")).toEqual(holderA);
+    // A live holder keeps its claim for its whole lease (30 s here).
+    const b = await withJudge("B", false);
+    expect(await b.claim("x.log")).toBe(false);
+    expect(judged).toEqual([holderA]);
+    // A holder known to be gone loses it at once, and cannot renew or release it afterwards.
+    const c = await withJudge("C", true);
+    expect(await c.claim("x.log")).toBe(true);
+    expect(await c.claimHolder("x.log")).toEqual({ ...holderA, execution: "C" });
+    expect(await a.renew("x.log")).toBe(false);
+    await a.release("x.log");
+    expect(await c.renew("x.log")).toBe(true);
+    await c.release("x.log");
+    expect(await a.claimHolder("x.log")).toBeUndefined();
+    for (const st of [a, b, c]) await st.close();
   });
 });
