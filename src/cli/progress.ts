@@ -22,6 +22,7 @@ export function describeStatus(s: StatusCounters): string {
     `artifacts ${fmt(s.artifactsExtracted)}/${fmt(s.artifactsDiscovered)}` +
     (s.artifactsFailed ? ` (${fmt(s.artifactsFailed)} failed)` : "") +
     (s.artifactsSkipped ? ` (${fmt(s.artifactsSkipped)} already collected, skipped)` : "") +
+    (s.artifactsWaiting ? `, waiting for ${fmt(s.artifactsWaiting)} artifact${s.artifactsWaiting === 1 ? "" : "s"} held by other collectors` : "") +
     `, rows ${fmt(s.rowsEnriched)} (${fmt(rate)}/s), written ${fmt(s.rowsWritten)} in ${fmt(s.chunksWritten)} chunks` +
     `, row errors ${fmt(rowErrorTotal(s))}`
   );
@@ -33,7 +34,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, intervalMs = 
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: " {bar} {value}/{total} artifacts | {rows} rows | {rate}/s | {errors} errors",
+        format: " {bar} {value}/{total} artifacts | {rows} rows | {rate}/s | {errors} errors{waiting}",
         hideCursor: true,
         clearOnComplete: false,
         etaBuffer: 20,
@@ -44,7 +45,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, intervalMs = 
     return {
       update(e) {
         if (!started) {
-          bar.start(0, 0, { rows: "0", rate: "0", errors: "0" });
+          bar.start(0, 0, { rows: "0", rate: "0", errors: "0", waiting: "" });
           started = true;
         }
         if (e.type === "status" || e.type === "complete") {
@@ -54,6 +55,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, intervalMs = 
             rows: fmt(s.rowsEnriched),
             rate: fmt(s.elapsedMs > 0 ? (s.rowsEnriched * 1000) / s.elapsedMs : 0),
             errors: fmt(rowErrorTotal(s) + s.artifactsFailed),
+            waiting: s.artifactsWaiting ? ` | waiting for ${fmt(s.artifactsWaiting)} held by other collectors` : "",
           });
         } else if (e.type === "artifact_discovered") {
           bar.setTotal(bar.getTotal() + 1);
@@ -66,11 +68,15 @@ export function createProgressReporter(stream: NodeJS.WriteStream, intervalMs = 
   }
   // The first line comes after one interval: a short collection prints only its summary.
   let last = Date.now();
+  let waiting = 0;
   return {
     update(e) {
       if (e.type !== "status") return;
       const now = Date.now();
-      if (now - last < intervalMs) return;
+      // A wait on other collectors is said when it begins: until then nothing shows why the run makes no progress.
+      const startsWaiting = e.status.artifactsWaiting > waiting;
+      waiting = e.status.artifactsWaiting;
+      if (now - last < intervalMs && !startsWaiting) return;
       last = now;
       stream.write(`progress: ${describeStatus(e.status)}\n`);
     },

@@ -21,6 +21,8 @@ export interface ArtifactEnrichContext {
   to?: Date | undefined;
   /** Rows that earlier collections of these time windows wrote are dropped (not an error). */
   exclude?: readonly CoveredWindow[] | undefined;
+  /** The tp_id prefix of the artifact's rows (LocalArtifact.idSeed); default artifactIdPrefix of its name. */
+  idSeed?: string | undefined;
 }
 
 /** A row that enrichment rejected. */
@@ -82,9 +84,32 @@ export interface Enricher {
   begin(sink?: LineSink, ingest?: string, tail?: RowTail): BatchEnricher;
 }
 
-/** The deterministic id prefix of an artifact: the same source, artifact name and position always give the same tp_id. */
+/**
+ * The id prefix of an artifact named so, without state to say more: the same source, name and position give the same
+ * tp_id. Collections give their artifacts an artifactIdSeed instead (kept in state), since a name is reused by the
+ * next file logrotate puts under it and by files of the same path under other roots.
+ */
 export function artifactIdPrefix(sourceType: string, sourceName: string, artifactName: string): string {
   return createHash("sha256").update(`${sourceType}\0${sourceName}\0${artifactName}`).digest("base64url").slice(0, 16);
+}
+
+/**
+ * The tp_id prefix of an artifact first collected at `location` with these first bytes (its HeadPrint, when the
+ * source gives them): the same bytes at the same place give the same ids, another file under the same name or the same
+ * name under another root other ones. `after` sets it apart from the seed of a file it replaced that printed alike.
+ */
+export function artifactIdSeed(
+  sourceType: string,
+  sourceName: string,
+  location: string,
+  head?: { bytes: number; sha256: string } | undefined,
+  after?: string,
+): string {
+  const print = head === undefined ? "" : `${head.bytes}:${head.sha256}`;
+  return createHash("sha256")
+    .update(`${sourceType}\0${sourceName}\0${location}\0${print}${after === undefined ? "" : `\0${after}`}`)
+    .digest("base64url")
+    .slice(0, 16);
 }
 
 /** Characters of text gathered before they are encoded: small enough to stay out of V8's large-object space. */
@@ -373,7 +398,7 @@ function jsonField(key: string, value: unknown): string {
  * value) is enriched the plain way, so that an existing field keeps its place and is overwritten, never doubled.
  */
 export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
-  const prefix = artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
+  const prefix = ctx.idSeed ?? artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
   const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
   const toMs_ = ctx.to?.getTime() ?? Infinity;

@@ -8,6 +8,8 @@ export interface StatusCounters {
   artifactsFailed: number;
   /** Artifacts left alone because state says they are collected and unchanged. */
   artifactsSkipped: number;
+  /** Artifacts this execution waits for, now, because other collectors hold their claims (shared state). */
+  artifactsWaiting: number;
   bytesDownloaded: number;
   /** Rows out of the mapper chain. */
   rowsReceived: number;
@@ -103,6 +105,7 @@ export function emptyStatus(): StatusCounters {
     artifactsExtracted: 0,
     artifactsFailed: 0,
     artifactsSkipped: 0,
+    artifactsWaiting: 0,
     bytesDownloaded: 0,
     rowsReceived: 0,
     rowsEnriched: 0,

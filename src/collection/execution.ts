@@ -6,11 +6,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LoaderOptions } from "../loaders/types.js";
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
-import { CollectionState, HEAD_PRINT_BYTES, timeWindow, type ArtifactState, type CoveredWindow, type HeadPrint, type StateLocation } from "../state/index.js";
+import { CollectionState, HEAD_PRINT_BYTES, localHost, timeWindow, type ArtifactState, type CoveredWindow, type HeadPrint, type StateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
 import type { ChunkRange, RowBatch } from "../writer/types.js";
 import { emptyStatus, type CollectionEvent, type StatusCounters } from "./events.js";
+import { artifactIdPrefix, artifactIdSeed } from "./enrich.js";
 import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "./extract.js";
 
 /** Everything one execution needs; built by the plugin runtime from a validated Collect request. */
@@ -147,6 +148,11 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   /** Aborts an artifact's extraction when its claim is found taken by another collector. */
   const lostClaims = new Map<string, AbortController>();
   let renewTimer: NodeJS.Timeout | undefined;
+  /** Renewals under way: they settle before the claims are released at the end, lest one take a claim back. */
+  const renewing = new Set<Promise<void>>();
+  /** Stops every artifact's extraction when the execution fails, so that none reads on once its claim is released. */
+  const stopAll = new AbortController();
+  const inFlight = new Set<Promise<void>>();
   const release = async (name: string) => {
     held.delete(name);
     await state!.release(name);
@@ -213,6 +219,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       owner: executionId,
       window: timeWindow(opts.from, opts.to),
       ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
+      // A collector killed on this host cannot release its claims: the next one takes them at once, not after the lease.
+      holderGone: (holder) => holder.host === localHost() && !processAlive(holder.pid),
     });
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
@@ -227,21 +235,27 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     // timer renews them all.
     renewTimer = setInterval(() => {
       for (const name of held) {
-        void st
+        const p: Promise<void> = st
           .renew(name)
-          .then((holds) => {
-            if (holds || !held.has(name)) return;
-            // This collector stalled past its lease and another one took the artifact: it stops reading it, so that
-            // the rows both would write stay few (those of the last renewal period, at most).
-            held.delete(name);
-            lostClaims.get(name)?.abort();
+          .then(async (holds) => {
+            if (holds && !held.has(name)) {
+              // Released while the renewal ran, which then took the claim anew: give it up again.
+              await st.release(name);
+            } else if (!holds && held.has(name)) {
+              // This collector stalled past its lease and another one took the artifact: it stops reading it, so that
+              // the rows both would write stay few (those of the last renewal period, at most).
+              held.delete(name);
+              lostClaims.get(name)?.abort();
+            }
           })
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => renewing.delete(p));
+        renewing.add(p);
       }
     }, Math.max(200, leaseMs / 3));
     renewTimer.unref();
 
-    const processArtifact = async (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[]): Promise<void> => {
+    const processArtifact = async (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[], idSeed: string): Promise<void> => {
       const claim = new AbortController();
       lostClaims.set(info.name, claim);
       try {
@@ -252,6 +266,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         } catch (err) {
           throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
         }
+        local.idSeed = idSeed;
         try {
           if (local.readBytes !== undefined && local.readBytes < local.bytes) st.readUpTo(info.name, local.readBytes);
           status.artifactsDownloaded++;
@@ -260,7 +275,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           let rows = 0;
           let errors = 0;
           let end = skip;
-          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal]), exclude.length > 0 ? { exclude } : undefined)) {
+          const job = exclude.length > 0 ? { exclude } : undefined;
+          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal, stopAll.signal]), job)) {
             end = Math.max(end, raw.batch.to);
             const out = dropCommitted(raw, skip);
             if (!out) {
@@ -291,7 +307,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           await local.release();
         }
       } catch (err) {
-        if (!claim.signal.aborted || opts.signal.aborted) throw err;
+        if (!claim.signal.aborted || opts.signal.aborted || stopAll.signal.aborted) throw err;
         throw new TailkitError(
           Code.Aborted,
           `${info.name}: this collector was held up past its ${st.leaseSeconds} s claim and another collector took the artifact; it stopped reading it there`,
@@ -303,13 +319,12 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     };
 
     const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
-    const inFlight = new Set<Promise<void>>();
-    const start = (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[]) => {
+    const start = (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[], idSeed: string) => {
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
-      const p: Promise<void> = processArtifact(info, skip, exclude)
+      const p: Promise<void> = processArtifact(info, skip, exclude, idSeed)
         .catch(async (err: unknown) => {
-          if (opts.signal.aborted) return;
+          if (opts.signal.aborted || stopAll.signal.aborted) return;
           const e = TailkitError.from(err);
           if (e.details.operation === "write" || e.details.operation === "state") {
             fatal ??= e;
@@ -345,7 +360,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       const from = await startingPoint(info, current);
       const plan = st.begin(info, from);
       if (from.head !== undefined) await st.indexHead(info.name, from.head);
-      start(info, plan.skip, plan.exclude);
+      start(info, plan.skip, plan.exclude, from.idSeed);
       return "start";
     };
     /**
@@ -356,7 +371,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     const startingPoint = async (
       info: ArtifactInfo,
       current: ArtifactState | undefined,
-    ): Promise<{ head?: HeadPrint | undefined; restartAt?: number | undefined; restartWindows?: CoveredWindow[] | undefined }> => {
+    ): Promise<{ head?: HeadPrint | undefined; restartAt?: number | undefined; restartWindows?: CoveredWindow[] | undefined; idSeed: string }> => {
       let head: Uint8Array | undefined;
       if (opts.source.head !== undefined) {
         try {
@@ -367,16 +382,22 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         }
       }
       const print = head === undefined ? undefined : CollectionState.headPrint(head);
-      if (override) return { head: print, restartAt: 0 };
-      let fresh = current === undefined;
-      if (current !== undefined && CollectionState.replaced(current, info, head)) {
-        // What was collected under this name is kept for the name it moved to.
-        await st.moved(current);
-        fresh = true;
-      }
-      if (!fresh) return { head: print };
+      const replaced = current !== undefined && CollectionState.replaced(current, info, head);
+      // The tp_id prefix: the one its rows were given so far while the file goes on (state older than seeds gave the
+      // name's), else a new one from its location and content, never the one of the file it replaced.
+      const goingOn = (prev: ArtifactState) => prev.idSeed ?? artifactIdPrefix(opts.sourceType, opts.sourceName, info.name);
+      const newSeed = () => {
+        const seed = artifactIdSeed(opts.sourceType, opts.sourceName, info.location, print);
+        const old = replaced ? goingOn(current!) : undefined;
+        return seed === old ? artifactIdSeed(opts.sourceType, opts.sourceName, info.location, print, old) : seed;
+      };
+      if (override) return { head: print, restartAt: 0, idSeed: current !== undefined && !replaced ? goingOn(current) : newSeed() };
+      if (current !== undefined && !replaced) return { head: print, idSeed: goingOn(current) };
+      // What was collected under this name is kept for the name it moved to.
+      if (replaced) await st.moved(current!);
       const earlier = head === undefined || print === undefined ? undefined : await st.findByHead(head, info.name);
-      return { head: print, restartAt: earlier?.committed ?? 0, restartWindows: earlier?.windows };
+      // A renamed file keeps its ids; its new rows continue its positions.
+      return { head: print, restartAt: earlier?.committed ?? 0, restartWindows: earlier?.windows, idSeed: earlier?.idSeed ?? newSeed() };
     };
 
     const deferred: ArtifactInfo[] = [];
@@ -394,6 +415,13 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       await writer.flush();
       await completeEnded();
     };
+    // Said at once, and in every status until they are taken: the wait would otherwise look like a stall.
+    const waiting = () => {
+      if (status.artifactsWaiting === deferred.length) return;
+      status.artifactsWaiting = deferred.length;
+      emit({ type: "status", executionId, time: now(), status: snapshot() });
+    };
+    waiting();
     if (deferred.length) await settle();
     while (deferred.length && !opts.signal.aborted && !fatal) {
       for (let i = deferred.length - 1; i >= 0; i--) {
@@ -404,6 +432,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
         }
         if (inFlight.size >= concurrency) await Promise.race(inFlight);
       }
+      waiting();
       if (deferred.length) {
         await settle();
         await sleep(Math.min(1000, leaseMs / 4));
@@ -417,10 +446,19 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     await completeEnded();
   } catch (err) {
     fatal ??= TailkitError.from(err);
+    // Artifacts still being read stop before their claims are given up below.
+    stopAll.abort();
     await writer.abort().catch(() => undefined);
+    await Promise.allSettled(inFlight);
   } finally {
     clearInterval(timer);
     clearInterval(renewTimer);
+    // Every way out gives up the claims still held (a failed or cancelled run's artifacts, whose committed rows stay):
+    // otherwise the next run would wait out their lease. A renewal under way could take a released claim back.
+    await Promise.allSettled(renewing);
+    for (const name of held) await state?.release(name).catch(() => undefined);
+    held.clear();
+    status.artifactsWaiting = 0;
     // Falling back to the main thread is legitimate (no plugin module, TypeScript sources) but slow: say so in the log.
     const reason = extractor?.stats().fallbackReason;
     if (reason && opts.pluginModule) process.stderr.write(`${executionId}: extraction ran on the main thread: ${reason}\n`);

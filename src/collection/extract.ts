@@ -78,6 +78,7 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     from: spec.from,
     to: spec.to,
     exclude: job.exclude,
+    idSeed: local.idSeed,
   };
   const enrich = createEnricher(ctx);
   // Rows go straight into a batch buffer; those that carry their bytes get their tp_* fields from fragments.

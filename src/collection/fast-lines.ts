@@ -37,6 +37,7 @@ export async function* extractLines(
     from: spec.from,
     to: spec.to,
     exclude: job.exclude,
+    idSeed: local.idSeed,
   };
   const b = new LineBatcher(local.info.name, format.open(local.info), new RowTail(ctx, format.indexFallback(local.info)), createEnricher(ctx), batchSize, maxLineBytes);
   try {

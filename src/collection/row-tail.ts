@@ -47,7 +47,7 @@ export class RowTail {
     this.fromMs = ctx.from?.getTime() ?? -Infinity;
     this.toMs = ctx.to?.getTime() ?? Infinity;
     this.exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;
-    this.idPrefix = frag(`,"tp_id":"${artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name)}`);
+    this.idPrefix = frag(`,"tp_id":"${ctx.idSeed ?? artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name)}`);
     this.tableJson = `,"tp_table":${JSON.stringify(ctx.table.name)},"tp_partition":${JSON.stringify(ctx.partition)}`;
     this.sourceJson =
       `,"tp_source_type":${JSON.stringify(ctx.sourceType)},"tp_source_name":${JSON.stringify(ctx.sourceName)}` +

@@ -176,7 +176,13 @@ class WorkerPoolExtractor implements Extractor {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     counters.jobs++;
-    send({ type: "job", id, artifact: { info: local.info, path: local.path, bytes: local.bytes, readBytes: local.readBytes }, job, credits: this.options.maxBatchesInFlight });
+    send({
+      type: "job",
+      id,
+      artifact: { info: local.info, path: local.path, bytes: local.bytes, readBytes: local.readBytes, idSeed: local.idSeed },
+      job,
+      credits: this.options.maxBatchesInFlight,
+    });
     try {
       for (;;) {
         const next = queue.shift();

@@ -26,6 +26,7 @@ export interface WireArtifact {
   path: string;
   bytes: number;
   readBytes?: number | undefined;
+  idSeed?: string | undefined;
 }
 
 /** A TailkitError in cloneable form. */

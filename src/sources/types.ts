@@ -31,6 +31,8 @@ export interface LocalArtifact {
   readBytes?: number | undefined;
   /** Frees the local copy (deletes a downloaded temp file); a no-op for files that were already local. */
   release(): Promise<void>;
+  /** The tp_id prefix of the artifact's rows, set by the collection from its state (sources leave it unset). */
+  idSeed?: string | undefined;
 }
 
 /** What a source is given for one execution. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import type { ArtifactInfo } from "../sources/types.js";
@@ -33,6 +34,11 @@ export interface ArtifactState {
   execution: string;
   /** The first bytes of the artifact's content when it was last collected (sources with ArtifactSource.head). */
   head?: HeadPrint | undefined;
+  /**
+   * The tp_id prefix of the artifact's rows (artifactIdSeed), made when the file was first collected and kept while it
+   * grows or moves to another name, so that its rows keep their ids; a file that replaced it under its name gets its own.
+   */
+  idSeed?: string | undefined;
 }
 
 /** An artifact's first bytes, as their count and SHA-256: what tells the same file from another one. */
@@ -52,9 +58,34 @@ const HEAD_KEY_BYTES = 128;
 /** How long the state of a file that moved away from its name is kept for the name it moved to, in seconds. */
 const MOVED_STATE_SECONDS = 90 * 24 * 3600;
 
+/**
+ * Files indexed under one HEAD_KEY_BYTES key, at most (the most recently collected). Only a file that grew since its
+ * print was made (it was under HEAD_PRINT_BYTES then) is looked for among them; any other is found by its whole print.
+ */
+const HEAD_CANDIDATES = 64;
+
+/** Compare-and-set attempts at updating a head index entry that other collectors change at the same time. */
+const INDEX_ATTEMPTS = 8;
+
+/** One file indexed under its head key: a name that holds it, or the print its moved state is kept under. */
+interface HeadCandidate {
+  /** The name it was collected under. */
+  n?: string;
+  /** Its state moved away from its name: kept under moved/<this print id>. */
+  m?: string;
+  /** Its print's byte count and SHA-256. */
+  b: number;
+  s: string;
+}
+
 function headKey(head: Uint8Array): string {
   const bytes = Math.min(head.length, HEAD_KEY_BYTES);
   return `${bytes}:${sha256(head.subarray(0, bytes))}`;
+}
+
+/** A print as a storage key: its byte count and SHA-256. */
+function printId(print: { bytes: number; sha256: string }): string {
+  return `${print.bytes}:${print.sha256}`;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -116,6 +147,42 @@ export interface CollectionStateOptions {
   leaseSeconds?: number;
   /** The time window this collection writes (its from/to): what its commits record as collected. Default: every time. */
   window?: TimeWindow;
+  /**
+   * Whether the collector holding a claim is known to be gone (a killed process on this host), so that its claims are
+   * taken at once instead of after their lease. Default: never known; claims of others wait for their lease.
+   */
+  holderGone?: ((holder: ClaimHolder) => boolean) | undefined;
+}
+
+/** Who holds a claim: the execution, its process, and the host that process runs on (localHost()). */
+export interface ClaimHolder {
+  execution: string;
+  pid: number;
+  host: string;
+}
+
+let hostId: string | undefined;
+
+/**
+ * This machine as claim holders name it: the host name, and on Linux the boot and the pid namespace, so that a pid is
+ * only ever judged in the namespace it belongs to (containers that share a host name, a host that rebooted).
+ */
+export function localHost(): string {
+  if (hostId !== undefined) return hostId;
+  let id = hostname();
+  try {
+    id += `/${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}/${readlinkSync("/proc/self/ns/pid")}`;
+  } catch {
+    // Not Linux: the host name alone.
+  }
+  return (hostId = id);
+}
+
+/** A stored claim value as a holder, or undefined for one this version did not write. */
+function claimHolder(value: unknown): ClaimHolder | undefined {
+  const v = value as Partial<ClaimHolder> | null;
+  if (v === null || typeof v !== "object" || typeof v.execution !== "string" || typeof v.pid !== "number" || typeof v.host !== "string") return undefined;
+  return { execution: v.execution, pid: v.pid, host: v.host };
 }
 
 /**
@@ -228,40 +295,113 @@ export class CollectionState {
 
   /** Keeps the state of an artifact that moved away from its name, for the name it shows up under (findByHead). */
   async moved(state: ArtifactState): Promise<void> {
-    if (state.head === undefined) return;
-    const key = this.key("moved", state.head.key);
-    this.check(await this.handle.put({ key, value: stored(state), expireTime: MOVED_STATE_SECONDS }), `keeping the state of a moved artifact`);
+    const print = state.head;
+    if (print === undefined) return;
+    const id = printId(print);
+    this.check(await this.handle.put({ key: this.key("moved", id), value: stored(state), expireTime: MOVED_STATE_SECONDS }), `keeping the state of a moved artifact`);
+    await this.addCandidate(print, { m: id, b: print.bytes, s: print.sha256 });
   }
 
   /**
    * The state of a file collected under another name that `head` starts with (a renamed or rotated log, perhaps grown
-   * since), or undefined.
+   * since), or undefined. A file whose print is all of `head` is found by it; one that grew since it was printed is
+   * the longest print `head` starts with among the files that share its first HEAD_KEY_BYTES, so that files which
+   * start alike (a common header) are never taken for one another.
    */
   async findByHead(head: Uint8Array, name: string): Promise<ArtifactState | undefined> {
-    const key = headKey(head);
-    const other = this.check(await this.handle.get(this.key("head", key)), `looking up ${name} by its first bytes`) as string | undefined;
+    const what = `looking up ${name} by its first bytes`;
+    const whole = CollectionState.headPrint(head);
+    if (whole === undefined) return undefined;
+    const exact = await this.candidateState({ b: whole.bytes, s: whole.sha256 }, name, what, true);
+    if (exact !== undefined) return exact;
+    const list = this.check(await this.handle.get(this.key("heads", whole.key)), what) as HeadCandidate[] | undefined;
+    // Shorter prints only: one of head's own length was looked up above.
+    const shorter = (list ?? []).filter((c) => c.b < whole.bytes && c.n !== name).sort((x, y) => y.b - x.b);
+    const prefixes = new Map<number, string>();
+    for (const c of shorter) {
+      let sha = prefixes.get(c.b);
+      if (sha === undefined) prefixes.set(c.b, (sha = sha256(head.subarray(0, c.b))));
+      if (sha !== c.s) continue;
+      const st = await this.candidateState(c, name, what, false);
+      if (st !== undefined) return st;
+    }
+    return this.findByLegacyKey(head, whole.key, name);
+  }
+
+  /**
+   * The state a head candidate stands for, when it still has that print: by name (`exact`: the name the print is
+   * indexed under) and then as moved, or as the candidate says.
+   */
+  private async candidateState(c: HeadCandidate, name: string, what: string, exact: boolean): Promise<ArtifactState | undefined> {
+    const id = `${c.b}:${c.s}`;
+    const matches = (st: ArtifactState | undefined) => st?.head !== undefined && st.head.bytes === c.b && st.head.sha256 === c.s;
+    const other = exact ? (this.check(await this.handle.get(this.key("print", id)), what) as string | undefined) : c.n;
+    if (other !== undefined && other !== name) {
+      const st = this.check(await this.handle.get(this.key("artifact", other)), `reading ${other}`) as ArtifactState | undefined;
+      if (matches(st) && st!.pendingChunk === undefined) return st;
+    }
+    if (!exact && c.m === undefined) return undefined;
+    const moved = this.check(await this.handle.get(this.key("moved", id)), what) as ArtifactState | undefined;
+    return matches(moved) ? moved : undefined;
+  }
+
+  /** State written before files were indexed by their whole print: one name, or a moved state, per head key. */
+  private async findByLegacyKey(head: Uint8Array, key: string, name: string): Promise<ArtifactState | undefined> {
+    const what = `looking up ${name} by its first bytes`;
+    const other = this.check(await this.handle.get(this.key("head", key)), what) as string | undefined;
     if (other !== undefined && other !== name) {
       const st = this.check(await this.handle.get(this.key("artifact", other)), `reading ${other}`) as ArtifactState | undefined;
       if (st?.head !== undefined && st.pendingChunk === undefined && CollectionState.startsWith(st.head, head)) return st;
     }
-    const moved = this.check(await this.handle.get(this.key("moved", key)), `looking up ${name} by its first bytes`) as ArtifactState | undefined;
+    const moved = this.check(await this.handle.get(this.key("moved", key)), what) as ArtifactState | undefined;
     return moved?.head !== undefined && CollectionState.startsWith(moved.head, head) ? moved : undefined;
   }
 
-  /** Records which name holds the file with these first bytes. */
+  /** Records which name holds the file with this print: under the whole print, and among its head key's candidates. */
   async indexHead(name: string, print: HeadPrint): Promise<void> {
-    this.check(await this.handle.put({ key: this.key("head", print.key), value: name }), `indexing ${name} by its first bytes`);
+    this.check(await this.handle.put({ key: this.key("print", printId(print)), value: name }), `indexing ${name} by its first bytes`);
+    await this.addCandidate(print, { n: name, b: print.bytes, s: print.sha256 });
+  }
+
+  /**
+   * Puts a file first among its head key's candidates (dropping an older entry of the same name or moved print, and
+   * the least recent beyond HEAD_CANDIDATES). Compare-and-set, so that collectors indexing at once lose no entry.
+   */
+  private async addCandidate(print: HeadPrint, entry: HeadCandidate): Promise<void> {
+    const key = this.key("heads", print.key);
+    const what = `indexing a file by its first bytes`;
+    for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
+      const raw = this.check(await this.handle.get(key), what) as HeadCandidate[] | undefined;
+      const list = Array.isArray(raw) ? raw : [];
+      const first = list[0];
+      if (first !== undefined && first.n === entry.n && first.m === entry.m && first.b === entry.b && first.s === entry.s) return;
+      const same = (c: HeadCandidate) => (entry.n !== undefined ? c.n === entry.n : c.m === entry.m);
+      const next = [entry, ...list.filter((c) => !same(c))].slice(0, HEAD_CANDIDATES);
+      const res =
+        raw === undefined
+          ? await this.handle.put({ key, value: next, overwrite: false })
+          : await this.handle.put({ key, value: next, ifValue: raw });
+      if (res.code === ReturnCode.SUCCESS) return;
+      if (res.code !== ReturnCode.KEY_EXISTS && res.code !== ReturnCode.KEY_NOT_FOUND) this.check(res, what);
+    }
+    // Still contended after that many attempts: the entry is left out rather than failing the collection. The list
+    // only serves files that grew since they were printed; the others are found by their whole print.
   }
 
   /**
    * Starts tracking an artifact this execution will collect (after artifact()) and says which of its rows to write.
    * `restartAt` starts it over at that position, as another file than the state's (one that replaced it under its
    * name, or came from another name), with `restartWindows` as what was collected of that file in bounded windows;
-   * `head` is the print of its first bytes now.
+   * `head` is the print of its first bytes now, `idSeed` the tp_id prefix of its rows.
    */
   begin(
     info: ArtifactInfo,
-    opts: { head?: HeadPrint | undefined; restartAt?: number | undefined; restartWindows?: CoveredWindow[] | undefined } = {},
+    opts: {
+      head?: HeadPrint | undefined;
+      restartAt?: number | undefined;
+      restartWindows?: CoveredWindow[] | undefined;
+      idSeed?: string | undefined;
+    } = {},
   ): CoveragePlan {
     const prev = this.cache.get(info.name);
     const restart = opts.restartAt !== undefined;
@@ -276,6 +416,7 @@ export class CollectionState {
       rows: restart ? 0 : (prev?.rows ?? 0),
       execution: this.options.owner,
       head: opts.head ?? (restart ? undefined : prev?.head),
+      idSeed: opts.idSeed ?? (restart ? undefined : prev?.idSeed),
     };
     this.cache.set(info.name, st);
     return planCoverage(st.committed, st.windows, this.window);
@@ -294,15 +435,39 @@ export class CollectionState {
     this.tracked(name).size = bytes;
   }
 
-  /** Claims an artifact for this collector; false when a live claim of another collector holds it. */
+  /** This collector's claim value: who holds the claim, so that a collector on the same host can tell it died. */
+  private get holder(): ClaimHolder {
+    return { execution: this.options.owner, pid: process.pid, host: localHost() };
+  }
+
+  /**
+   * Claims an artifact for this collector; false when a live claim of another collector holds it. A claim whose
+   * holder is gone (options.holderGone: a killed collector on this host) is taken at once rather than when its lease
+   * lapses; a compare-and-set on the dead holder's value, so that of two collectors taking it one wins.
+   */
   async claim(name: string): Promise<boolean> {
     const key = this.key("claim", name);
     const lease = this.leaseSeconds;
-    const res = await this.handle.put({ key, value: this.options.owner, overwrite: false, expireTime: lease });
+    const mine = this.holder;
+    const res = await this.handle.put({ key, value: mine, overwrite: false, expireTime: lease });
     if (res.code === ReturnCode.SUCCESS) return true;
     if (res.code !== ReturnCode.KEY_EXISTS) this.check(res, `claiming ${name}`);
-    const holder = this.check(await this.handle.get(key), `reading claim of ${name}`);
-    return holder === this.options.owner;
+    const value = this.check(await this.handle.get(key), `reading claim of ${name}`);
+    if (value === undefined) return this.claim(name);
+    const other = claimHolder(value);
+    if (other?.execution === mine.execution && other.pid === mine.pid && other.host === mine.host) return true;
+    if (other === undefined || !this.options.holderGone?.(other)) return false;
+    const taken = await this.handle.put({ key, value: mine, expireTime: lease, ifValue: value });
+    if (taken.code === ReturnCode.SUCCESS) return true;
+    if (taken.code === ReturnCode.KEY_NOT_FOUND) return this.claim(name);
+    if (taken.code !== ReturnCode.KEY_EXISTS) this.check(taken, `taking the claim of ${name} from a collector that is gone`);
+    return false;
+  }
+
+  /** Who holds an artifact's claim now, or undefined when nobody does (or the claim was written by an older version). */
+  async claimHolder(name: string): Promise<ClaimHolder | undefined> {
+    const value = this.check(await this.handle.get(this.key("claim", name)), `reading claim of ${name}`);
+    return value === undefined ? undefined : claimHolder(value);
   }
 
   /**
@@ -311,8 +476,8 @@ export class CollectionState {
    * taken again.
    */
   async renew(name: string): Promise<boolean> {
-    const owner = this.options.owner;
-    const res = await this.handle.put({ key: this.key("claim", name), value: owner, expireTime: this.leaseSeconds, ifValue: owner });
+    const mine = this.holder;
+    const res = await this.handle.put({ key: this.key("claim", name), value: mine, expireTime: this.leaseSeconds, ifValue: mine });
     if (res.code === ReturnCode.SUCCESS) return true;
     if (res.code === ReturnCode.KEY_NOT_FOUND) return this.claim(name);
     if (res.code !== ReturnCode.KEY_EXISTS) this.check(res, `renewing claim of ${name}`);
@@ -321,7 +486,7 @@ export class CollectionState {
 
   /** Gives this collector's claim up; a claim another collector took meanwhile stays (compare-and-delete). */
   async release(name: string): Promise<void> {
-    const res = await this.handle.erase(this.key("claim", name), this.options.owner);
+    const res = await this.handle.erase(this.key("claim", name), this.holder);
     if (res.code !== ReturnCode.KEY_EXISTS && res.code !== ReturnCode.KEY_NOT_FOUND) this.check(res, `releasing claim of ${name}`);
   }
 

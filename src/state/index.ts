@@ -3,6 +3,8 @@ export {
   parseStateLocation,
   defaultStatePath,
   HEAD_PRINT_BYTES,
+  localHost,
+  type ClaimHolder,
   type ArtifactState,
   type HeadPrint,
   type StateLocation,

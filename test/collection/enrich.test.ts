@@ -239,4 +239,22 @@ describe("createEnricher", () => {
     batch.finish();
     expect(out.take().toString("utf8")).toBe(reference(structuredClone(row), extras(), 0, ingest) + "\n");
   });
+
+  it("prefixes tp_id with the artifact's id seed when it has one, on the text path and the bytes path alike", () => {
+    const extras = (): TableEnrichment => ({ tp_timestamp: "2024-01-02T03:04:05Z", tp_index: "acct" });
+    const ctx = { table: table(extras), partition: "p", sourceType: "file", sourceName: "src", artifact, idSeed: "SEEDseedSEEDseed" };
+    const row: Row = { a: 1 };
+    const json = JSON.stringify(row);
+    const b = Buffer.from(json, "latin1");
+    const ingest = "2024-05-06T07:08:09.010Z";
+    const text = createEnricher(ctx).begin(undefined, ingest);
+    text.add([structuredClone(row)], [37]);
+    const out = new ByteBatch();
+    const bytes = createEnricher(ctx).begin(out, ingest, new RowTail(ctx, "default"));
+    bytes.add([new RawRow(json, row, b, 0, b.length, true)], [37]);
+    bytes.finish();
+    for (const line of [text.finish().bytes.toString("utf8"), out.take().toString("utf8")]) {
+      expect((JSON.parse(line) as Row)["tp_id"]).toBe(`SEEDseedSEEDseed${(37).toString(36)}`);
+    }
+  });
 });

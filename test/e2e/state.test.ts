@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generate, mulberry32 } from "../../bench/gen/generate.mjs";
 import { launchPlugin } from "../../src/host/index.js";
-import { CollectionState, parseStateLocation } from "../../src/state/index.js";
-import { AWS_PLUGIN, CLI, cloudTrailRecords, listFiles, readChunks, runCli, tempDir } from "./helpers.js";
+import { CollectionState, defaultStatePath, parseStateLocation, type ClaimHolder } from "../../src/state/index.js";
+import { openAsync, t as types } from "../../src/storage/index.js";
+import { AWS_PLUGIN, CLI, cloudTrailRecords, listFiles, readChunks, runCli, tempDir, type RunResult } from "./helpers.js";
 
 function childPids(parent: number): number[] {
   const out: number[] = [];
@@ -204,5 +205,122 @@ describe("collection state", () => {
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
+  }, 120_000);
+});
+
+describe("claims across runs", () => {
+  let data: string;
+  let names: string[];
+  beforeAll(async () => {
+    // Big enough (48,000 records in chunks of 200) that a run stopped at its first chunk still holds claims.
+    data = join(scratch(), "logs");
+    await generate({ kind: "cloudtrail", out: data, files: 48, recordsPerFile: 1000, seed: 13 });
+    names = listFiles(data).map((f) => `logs/${f}`);
+  });
+
+  const args = (out: string, ...more: string[]) => [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "200", ...more];
+
+  /** The live claims on the collected artifacts in an output's state now, by artifact: read from the store itself. */
+  async function claims(out: string): Promise<Map<string, unknown>> {
+    const res = await openAsync("sqlite", { path: defaultStatePath(out), table: "tailkit_collection_state" }, types.string(), types.json());
+    const store = res.value!;
+    try {
+      const held = new Map<string, unknown>();
+      for (const name of names) {
+        const claim = await store.get(`aws/aws_cloudtrail_log/default/claim/${name}`);
+        if (claim.value !== undefined) held.set(name, claim.value);
+      }
+      return held;
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Starts a collection (progress as text on stderr) and resolves once its first chunk is visible. */
+  async function startCollecting(out: string): Promise<{ child: ChildProcess; exited: Promise<RunResult> }> {
+    const child = spawn(process.execPath, args(out), { stdio: ["ignore", "pipe", "pipe"] });
+    spawned.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<RunResult>((r) => child.once("close", (code, signal) => r({ code, signal, stdout, stderr })));
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done && !readdirSync(out).some((n) => n.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
+    return { child, exited };
+  }
+
+  /** The next run collects the rest at once: it never waits on a claim, and every record ends up exactly once. */
+  async function expectNextRunCollectsAtOnce(out: string): Promise<void> {
+    const res = await runCli(args(out).slice(1));
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).not.toMatch(/waiting for/);
+    expectExactlyOnce(data, out);
+    await expectStateAgrees(data, out);
+  }
+
+  it("gives up its claims when the run fails, so that the next run collects at once", async () => {
+    const out = scratch();
+    // Chunk files of this execution id cannot take their names (a folder is there): the first chunk fails the run.
+    for (let seq = 1; seq <= 10; seq++) mkdirSync(join(out, `failing_run-${seq}.jsonl`));
+    const failed = await runCli([...args(out).slice(1), "--execution-id", "failing_run", "--output", "json"]);
+    expect(failed.code, failed.stderr).toBe(1);
+    expect((JSON.parse(failed.stdout) as { error: string }).error).toMatch(/failing_run-1\.jsonl/);
+    expect(await claims(out)).toEqual(new Map());
+    for (let seq = 1; seq <= 10; seq++) rmSync(join(out, `failing_run-${seq}.jsonl`), { recursive: true });
+    await expectNextRunCollectsAtOnce(out);
+  }, 120_000);
+
+  it("gives up its claims when the run is cancelled (SIGINT), so that the next run collects at once", async () => {
+    const out = scratch();
+    const run = await startCollecting(out);
+    run.child.kill("SIGINT");
+    const res = await run.exited;
+    expect(res.code, res.stderr).toBe(130);
+    // It stopped midway: some records are not collected yet, and nothing of theirs is claimed.
+    expect(readChunks(out).flatMap((c) => c.rows).length).toBeLessThan(48_000);
+    expect(await claims(out)).toEqual(new Map());
+    await expectNextRunCollectsAtOnce(out);
+  }, 120_000);
+
+  it("takes at once the claims of a SIGKILLed collector on this host, which could not give them up", async () => {
+    const out = scratch();
+    const run = await startCollecting(out);
+    const plugins = childPids(run.child.pid!);
+    kill(run.child.pid!);
+    plugins.forEach(kill);
+    await run.exited;
+    // The killed plugin's claims are still there, within their 30 s lease, naming a process that is gone.
+    const held = [...(await claims(out)).values()] as ClaimHolder[];
+    expect(held.length).toBeGreaterThan(0);
+    expect(new Set(held.map((h) => h.pid))).toEqual(new Set(plugins));
+    await expectNextRunCollectsAtOnce(out);
+  }, 120_000);
+
+  it("says on its progress line that it waits for an artifact another live collector holds, and collects it once given up", async () => {
+    const out = scratch();
+    const other = await CollectionState.open({ location: parseStateLocation("", out), plugin: "aws", table: "aws_cloudtrail_log", partition: "default", owner: "other" });
+    try {
+      expect(await other.claim(names[5]!)).toBe(true);
+      const child = spawn(process.execPath, args(out), { stdio: ["ignore", "pipe", "pipe"] });
+      spawned.push(child);
+      let stderr = "";
+      let saidWaiting: () => void = () => undefined;
+      const waiting = new Promise<void>((r) => (saidWaiting = r));
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/waiting for 1 artifact held by other collectors/.test(stderr)) saidWaiting();
+      });
+      const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+      await Promise.race([waiting, exited]);
+      expect(stderr).toMatch(/progress: .*waiting for 1 artifact held by other collectors/);
+      await other.release(names[5]!);
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expectExactlyOnce(data, out);
+    await expectStateAgrees(data, out);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CollectionState, defaultStatePath, parseStateLocation } from "../../src/state/index.js";
+import { CollectionState, defaultStatePath, localHost, parseStateLocation, type ClaimHolder } from "../../src/state/index.js";
 import type { ArtifactInfo } from "../../src/sources/types.js";
 import { tempDir } from "../e2e/helpers.js";
 
@@ -123,6 +123,42 @@ describe("collection state", () => {
     await st.close();
   });
 
+  it("finds a renamed file among files that share their first bytes by its whole print, grown or not, and keeps its id seed", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const st = await open(t.dir, "exec1");
+    // Three files with the same first 200 bytes (past the head key's 128), each of its own after that.
+    const common = "c".repeat(200);
+    const content = [1, 2, 3].map((k) => Buffer.from(common + String(k).repeat(800)));
+    for (const [k, bytes] of content.entries()) {
+      const name = `old/${k}.log`;
+      await st.artifact(name);
+      const print = CollectionState.headPrint(bytes)!;
+      st.begin({ ...info, name, size: bytes.length }, { head: print, restartAt: 0, idSeed: `seed${k}` });
+      await st.indexHead(name, print);
+      await st.complete(name, 10 + k, 10 + k);
+    }
+    // Renamed, as they are: each is found as itself, never as the last one indexed under the shared key.
+    for (const [k, bytes] of content.entries()) {
+      expect(await st.findByHead(bytes, `new/${k}.log`)).toMatchObject({ committed: 10 + k, idSeed: `seed${k}` });
+    }
+    // Renamed and grown past their print: found among the candidates of the shared key, still each as itself.
+    for (const [k, bytes] of content.entries()) {
+      const grown = Buffer.concat([bytes, Buffer.from("g".repeat(5000))]);
+      expect(await st.findByHead(grown, `new/${k}.log`)).toMatchObject({ committed: 10 + k, idSeed: `seed${k}` });
+    }
+    // Another file that starts alike is none of them.
+    expect(await st.findByHead(Buffer.from(common + "4".repeat(800)), "new/4.log")).toBeUndefined();
+    // The seed stays while the file goes on, and a file that starts over under the name has none of the old one's.
+    st.begin({ ...info, name: "old/0.log" });
+    expect(await st.complete("old/0.log", 12, 2)).toBeUndefined();
+    expect(await st.artifact("old/0.log")).toMatchObject({ idSeed: "seed0", committed: 12 });
+    st.begin({ ...info, name: "old/0.log" }, { restartAt: 0 });
+    await st.complete("old/0.log", 1, 1);
+    expect(await st.artifact("old/0.log")).not.toHaveProperty("idSeed");
+    await st.close();
+  });
+
   it("renews only a claim it still holds, takes a lapsed one back, and releases only its own", async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
@@ -145,5 +181,41 @@ describe("collection state", () => {
     expect(await a.claim("x.log")).toBe(true);
     await a.close();
     await b.close();
+  });
+
+  it("says who holds a claim, takes one whose holder is gone at once, and leaves a live holder's alone", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const judged: ClaimHolder[] = [];
+    const withJudge = (owner: string, gone: boolean) =>
+      CollectionState.open({
+        location: parseStateLocation(join(t.dir, "state.sqlite"), t.dir),
+        plugin: "p",
+        table: "t",
+        partition: "default",
+        owner,
+        holderGone: (holder) => {
+          judged.push(holder);
+          return gone;
+        },
+      });
+    const a = await open(t.dir, "A");
+    expect(await a.claim("x.log")).toBe(true);
+    const holderA = { execution: "A", pid: process.pid, host: localHost() };
+    expect(await a.claimHolder("x.log")).toEqual(holderA);
+    // A live holder keeps its claim for its whole lease (30 s here).
+    const b = await withJudge("B", false);
+    expect(await b.claim("x.log")).toBe(false);
+    expect(judged).toEqual([holderA]);
+    // A holder known to be gone loses it at once, and cannot renew or release it afterwards.
+    const c = await withJudge("C", true);
+    expect(await c.claim("x.log")).toBe(true);
+    expect(await c.claimHolder("x.log")).toEqual({ ...holderA, execution: "C" });
+    expect(await a.renew("x.log")).toBe(false);
+    await a.release("x.log");
+    expect(await c.renew("x.log")).toBe(true);
+    await c.release("x.log");
+    expect(await a.claimHolder("x.log")).toBeUndefined();
+    for (const st of [a, b, c]) await st.close();
   });
 });
