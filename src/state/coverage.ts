@@ -86,7 +86,7 @@ export function advanceCoverage(
   to: number,
 ): { committed: number; windows: CoveredWindow[] } {
   let all = committed;
-  let list = (windows ?? []).map((w) => ({ ...w }));
+  const list = (windows ?? []).map((w) => ({ ...w }));
   if (isUnbounded(window)) all = Math.max(all, to);
   else {
     const own = list.find((w) => sameWindow(w, window));
