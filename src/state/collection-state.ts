@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import type { ArtifactInfo } from "../sources/types.js";
 import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
 import type { ChunkRange } from "../writer/types.js";
+import { createOutputDirectory } from "../writer/output-dir.js";
 
 /** What state remembers of one artifact. */
 export interface ArtifactState {
@@ -132,7 +133,7 @@ export class CollectionState {
     let res;
     if (loc.backend === "sqlite") {
       try {
-        mkdirSync(dirname(loc.path), { recursive: true });
+        createOutputDirectory(dirname(loc.path));
       } catch (err) {
         throw new TailkitError(Code.InvalidArgument, `state: cannot create folder for ${loc.path}: ${(err as Error).message}`, { field: "state" });
       }
