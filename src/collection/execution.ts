@@ -191,6 +191,10 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   let tempDir: string | undefined;
   let extractor: Extractor | undefined;
   let fatal: TailkitError | undefined;
+  // Artifacts being collected; a fatal error stops them and waits for them before the extractor closes, so that
+  // they end as part of that failure rather than each as an artifact error ("the extractor is closed").
+  const inFlight = new Set<Promise<void>>();
+  const stop = new AbortController();
   try {
     // Workers start first: they load the plugin module while state opens and the source lists artifacts.
     const spec: ExtractSpec = {
@@ -216,7 +220,19 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
-    const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
+    const ctx: SourceContext = {
+      signal: opts.signal,
+      from: opts.from,
+      to: opts.to,
+      tempDir,
+      // An entry discovery could not take fails alone (counted, reported) and the walk goes on past it.
+      report: (problem) => {
+        status.artifactsFailed++;
+        const { artifact, operation } = problem.details;
+        emit({ type: "error", executionId, time: now(), ...(artifact ? { artifact } : {}), operation: operation ?? "discover", message: problem.message });
+      },
+      notice: (message) => emit({ type: "error", executionId, time: now(), operation: "discover", message }),
+    };
     // An explicit time range or --recollect asks for artifacts again even when state says they are collected.
     const override = opts.state.recollect || opts.from !== undefined || opts.to !== undefined;
     const leaseMs = st.leaseSeconds * 1000;
@@ -257,7 +273,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
           let rows = 0;
           let errors = 0;
           let end = skip;
-          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal]))) {
+          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal, stop.signal]))) {
             end = Math.max(end, raw.batch.to);
             const out = dropCommitted(raw, skip);
             if (!out) {
@@ -275,7 +291,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
               try {
                 await writer.write(out.batch);
               } catch (err) {
-                throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
+                throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
               }
             }
             // The writer holds nothing of a batch once write() has resolved: its buffer can serve another batch.
@@ -300,13 +316,12 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     };
 
     const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
-    const inFlight = new Set<Promise<void>>();
     const start = (info: ArtifactInfo, skip: number) => {
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
       const p: Promise<void> = processArtifact(info, skip)
         .catch(async (err: unknown) => {
-          if (opts.signal.aborted) return;
+          if (opts.signal.aborted || stop.signal.aborted) return;
           const e = TailkitError.from(err);
           if (e.details.operation === "write" || e.details.operation === "state") {
             fatal ??= e;
@@ -411,6 +426,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     await completeEnded();
   } catch (err) {
     fatal ??= TailkitError.from(err);
+    stop.abort();
+    await Promise.allSettled(inFlight);
     await writer.abort().catch(() => undefined);
   } finally {
     clearInterval(timer);
