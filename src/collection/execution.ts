@@ -283,7 +283,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
             status.rowsReceived += out.rowsReceived;
             for (const e of out.rowErrors) {
               errors++;
-              reportRowError(info.name, e.operation, e.message, e.position);
+              // Events number rows as their messages do (from 1); positions stay internal.
+              reportRowError(info.name, e.operation, e.message, e.row ?? e.position + 1);
             }
             status.rowsEnriched += out.batch.lines.length;
             rows += out.batch.lines.length;
