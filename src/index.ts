@@ -15,6 +15,7 @@ export {
   documentElementTexts,
   documentElementBytes,
   RowErrorItem,
+  SKIPPED_LINE,
   type DocumentElementBytes,
   type Loader,
   type LoaderOptions,

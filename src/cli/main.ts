@@ -180,10 +180,10 @@ function report(
     process.stderr.write(`so far: ${describeStatus(s)}\n`);
     return code;
   }
-  process.stdout.write(
-    `\n${outcome === "ok" ? "Collected" : "Collected with errors:"} ${c.rows.toLocaleString("en-US")} rows into ${c.chunks} chunk files in ${ctx.outputDir}\n` +
-      `  execution ${c.executionId}: ${describeStatus(s)}, ${(s.elapsedMs / 1000).toFixed(1)} s\n`,
-  );
+  // The source said why it found nothing (no file matched the layout): that, rather than "Collected 0 rows".
+  const why = s.artifactsDiscovered === 0 && s.artifactsFailed === 0 ? ctx.errors.find((e) => e.operation === "discover" && !e.artifact) : undefined;
+  const headline = why ? `Collected nothing: ${why.message}` : `${outcome === "ok" ? "Collected" : "Collected with errors:"} ${c.rows.toLocaleString("en-US")} rows into ${c.chunks} chunk files in ${ctx.outputDir}`;
+  process.stdout.write(`\n${headline}\n  execution ${c.executionId}: ${describeStatus(s)}, ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
   return code;
 }
 

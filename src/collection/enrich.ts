@@ -466,7 +466,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         raw = item.json;
         noTpKeys = item.noTpKeys;
       } else if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        return { position, operation: "validate", message: `row ${position} is not an object` };
+        return { position, operation: "validate", message: "the row is not an object" };
       } else {
         row = item as Row;
       }
@@ -474,11 +474,11 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       try {
         extra = table.enrich(row, enrichCtx);
       } catch (err) {
-        return { position, operation: "enrich", message: `row ${position}: ${err instanceof Error ? err.message : String(err)}` };
+        return { position, operation: "enrich", message: err instanceof Error ? err.message : String(err) };
       }
       const ms = toMs(extra.tp_timestamp);
       if (Number.isNaN(ms)) {
-        return { position, operation: "validate", message: `row ${position}: tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
+        return { position, operation: "validate", message: `tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
       }
       if (ms < fromMs || ms >= toMs_ || (exclude !== undefined && isCovered(exclude, position, ms))) return FILTERED;
       const tpIndex = extra.tp_index ?? "default";
@@ -493,7 +493,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         if (raw !== undefined) {
           const parsed = parseRawRow(raw);
           if (parsed === undefined) {
-            return { position, operation: "validate", message: `row ${position}: pre-serialized row is not a JSON object` };
+            return { position, operation: "validate", message: "the pre-serialized row is not a JSON object" };
           }
           obj = parsed;
         }

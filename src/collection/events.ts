@@ -83,6 +83,7 @@ export interface ErrorEvent extends EventBase {
   message: string;
   artifact?: string;
   operation?: string;
+  /** The row's number from 1, as the message gives it: the line of a line-based artifact, else the record's place. */
   rowIndex?: number;
 }
 

@@ -150,7 +150,11 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   let renewTimer: NodeJS.Timeout | undefined;
   /** Renewals under way: they settle before the claims are released at the end, lest one take a claim back. */
   const renewing = new Set<Promise<void>>();
-  /** Stops every artifact's extraction when the execution fails, so that none reads on once its claim is released. */
+  /**
+   * Stops every artifact's extraction when the execution fails, so that none reads on once its claim is released;
+   * they are waited for before the extractor closes, so that they end as part of that failure rather than each as an
+   * artifact error ("the extractor is closed").
+   */
   const stopAll = new AbortController();
   const inFlight = new Set<Promise<void>>();
   const release = async (name: string) => {
@@ -225,7 +229,19 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
-    const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
+    const ctx: SourceContext = {
+      signal: opts.signal,
+      from: opts.from,
+      to: opts.to,
+      tempDir,
+      // An entry discovery could not take fails alone (counted, reported) and the walk goes on past it.
+      report: (problem) => {
+        status.artifactsFailed++;
+        const { artifact, operation } = problem.details;
+        emit({ type: "error", executionId, time: now(), ...(artifact ? { artifact } : {}), operation: operation ?? "discover", message: problem.message });
+      },
+      notice: (message) => emit({ type: "error", executionId, time: now(), operation: "discover", message }),
+    };
     // --recollect asks for artifacts again even when state says they are collected. A time range does not: state knows
     // which time windows of an artifact were collected, and a collection writes only the rows not yet written.
     const override = opts.state.recollect;
@@ -286,7 +302,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
             status.rowsReceived += out.rowsReceived;
             for (const e of out.rowErrors) {
               errors++;
-              reportRowError(info.name, e.operation, e.message, e.position);
+              // Events number rows as their messages do (from 1); positions stay internal.
+              reportRowError(info.name, e.operation, e.message, e.row ?? e.position + 1);
             }
             status.rowsEnriched += out.batch.lines.length;
             rows += out.batch.lines.length;
@@ -294,7 +311,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
               try {
                 await writer.write(out.batch);
               } catch (err) {
-                throw new TailkitError(Code.Internal, `writing chunk: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
+                throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
               }
             }
             // The writer holds nothing of a batch once write() has resolved: its buffer can serve another batch.

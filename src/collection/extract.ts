@@ -34,9 +34,16 @@ export interface ExtractJob {
 
 /** A row-level failure inside an artifact. */
 export interface RowErrorReport {
+  /** Its 0-based position among the artifact's rows and row errors (what tp_id and state count). */
   position: number;
   operation: string;
+  /** Starts with what `row` counts: "line N: " or "record N: ". */
   message: string;
+  /**
+   * The number people are shown, from 1: the line of the file for line loaders (every line counted), else the
+   * record's place in the artifact (position + 1). Missing means position + 1.
+   */
+  row?: number;
 }
 
 /** One batch out of extraction: JSON lines, encoded, ready for the writer, and what went wrong on the way. */
@@ -85,6 +92,13 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   const tail = new RowTail(ctx, "default");
   const out = new ByteBatch();
   const loader = spec.table.loader(spec.tableConfig);
+  // Row errors are numbered one way per loader, from 1: by the line of the file, or by the record's place.
+  const byLine = loader.numbering === "line";
+  const unit = byLine ? "line" : "record";
+  const numbered = (position: number, operation: string, message: string, item?: number): RowErrorReport => {
+    const row = byLine ? (item ?? chain.itemOf(position)) + 1 : position + 1;
+    return { position, operation, message: `${unit} ${row}: ${message}`, row };
+  };
   // A batch gathers the rows of several loaded pieces (a split document comes in pieces of 100 records, so that few
   // parsed records are alive at once) up to the batch size, so that batches stay few and large.
   const batchPositions = spec.loaderOptions?.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -94,7 +108,8 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   let batch = enrich.begin(out, undefined, tail);
   const finish = (): ExtractedBatch => {
     const enriched = batch.finish();
-    for (const f of enriched.failures) rowErrors.push(f);
+    for (const f of enriched.failures) rowErrors.push(numbered(f.position, f.operation, f.message));
+    chain.forgetBefore(chain.position);
     const bytes = out.take();
     let buffer: ArrayBuffer | undefined = bytes.length > 0 ? (bytes.buffer as ArrayBuffer) : undefined;
     const extracted: ExtractedBatch = {
@@ -122,9 +137,7 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
         if (piece === items) items = [];
         const mapped = chain.map(piece);
         piece = [];
-        for (const e of mapped.errors) {
-          rowErrors.push({ position: e.position, operation: e.operation, message: `record ${e.itemIndex + 1}: ${e.message}` });
-        }
+        for (const e of mapped.errors) rowErrors.push(numbered(e.position, e.operation, e.message, e.itemIndex));
         rowsReceived += mapped.rows.length;
         batch.add(mapped.rows, mapped.positions);
       }

@@ -1,5 +1,5 @@
 import { openArtifactStream, toLoadError } from "../loaders/compression.js";
-import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, LineCarry, readSmallGzip, validateLimits } from "../loaders/lines.js";
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, LineCarry, readSmallGzip, tooLongMessage, validateLimits } from "../loaders/lines.js";
 import type { LocalArtifact } from "../sources/types.js";
 import { LineOutcome, type LineFormat, type LineReader } from "../tables/types.js";
 import { encodedLines } from "../writer/types.js";
@@ -217,7 +217,7 @@ class LineBatcher {
       row = this.reader.map(text);
     } catch (err) {
       const message = `${this.reader.mapperName}: ${err instanceof Error ? err.message : String(err)}`;
-      this.rowErrors.push({ position: this.position++, operation: "map", message: `record ${index + 1}: ${message}` });
+      this.rowErrors.push({ position: this.position++, operation: "map", message: `line ${index + 1}: ${message}`, row: index + 1 });
       return;
     }
     if (row === undefined) return;
@@ -226,13 +226,12 @@ class LineBatcher {
     this.slow ??= this.enricher.begin(this.out, this.ingest);
     const r = this.slow.addOne(row, position);
     if (r === WRITTEN) this.indexes.push(position);
-    else if (r !== FILTERED) this.rowErrors.push(r);
+    else if (r !== FILTERED) this.rowErrors.push({ position: r.position, operation: r.operation, message: `line ${index + 1}: ${r.message}`, row: index + 1 });
   }
 
   private tooLong(bytes: number): void {
     const index = this.lineIndex++;
     this.lines++;
-    const message = `line ${index + 1} is ${bytes} bytes, over the limit of ${this.maxLineBytes} bytes`;
-    this.rowErrors.push({ position: this.position++, operation: "load", message: `record ${index + 1}: ${message}` });
+    this.rowErrors.push({ position: this.position++, operation: "load", message: `line ${index + 1}: ${tooLongMessage(bytes, this.maxLineBytes)}`, row: index + 1 });
   }
 }

@@ -26,7 +26,7 @@ export interface ErrorDetails {
   artifact?: string;
   /** Pipeline operation that failed: discover, download, load, map, enrich, validate, write. */
   operation?: string;
-  /** Row index within the artifact. */
+  /** The row's number within the artifact, from 1 (its line, or its record's place), as messages give it. */
   rowIndex?: number;
 }
 

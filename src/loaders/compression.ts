@@ -32,14 +32,40 @@ export function gunzipWhole(raw: Buffer, maxOutputLength: number): ReturnType<ty
 
 /** Detects the compression of a file from its first bytes; file names lie too often to be trusted. */
 export async function detectCompression(path: string): Promise<Compression> {
+  return isGzip(await readMagic(path)) ? "gzip" : "none";
+}
+
+/** Bytes of a file's start shown when it is not what its name says. */
+const MAGIC_BYTES = 8;
+
+async function readMagic(path: string): Promise<Buffer> {
   const fh = await fs.promises.open(path, "r");
   try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
-    return isGzip(head.subarray(0, bytesRead)) ? "gzip" : "none";
+    const head = Buffer.alloc(MAGIC_BYTES);
+    const { bytesRead } = await fh.read(head, 0, MAGIC_BYTES, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Throws DATA_LOSS "not gzip" when an artifact named *.gz does not start with the gzip magic bytes: read as plain
+ * text it would only fail later and worse ("malformed JSON", a row error per line of binary). A file with no bytes at
+ * all is not refused: it holds nothing, compressed or not.
+ */
+export function checkNamedCompression(artifact: LocalArtifact, head: Uint8Array): void {
+  if (head.length === 0 || isGzip(head) || !/\.gz$/i.test(artifact.info.name)) return;
+  const start = Buffer.from(head.subarray(0, MAGIC_BYTES));
+  const hex = [...start].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+  // The start as text too, when it is printable: `{"Records` or `2 123456` says at once what the file really is.
+  const text = start.toString("latin1");
+  const shown = /^[\x20-\x7e\t\r\n]+$/.test(text) ? ` (${JSON.stringify(text)})` : "";
+  throw new TailkitError(
+    Code.DataLoss,
+    `${artifact.info.name}: not gzip: the name ends in .gz but the file starts with ${hex}${shown}, not the gzip magic bytes 1f 8b`,
+    { artifact: artifact.info.name, operation: "load" },
+  );
 }
 
 /** Options of openArtifactStream. */
@@ -56,12 +82,14 @@ export async function openArtifactStream(
   artifact: LocalArtifact,
   options: OpenStreamOptions = {},
 ): Promise<{ stream: Readable; compression: Compression }> {
-  let compression: Compression;
+  let head: Buffer;
   try {
-    compression = await detectCompression(artifact.path);
+    head = await readMagic(artifact.path);
   } catch (err) {
     throw toLoadError(artifact, err);
   }
+  checkNamedCompression(artifact, head);
+  const compression: Compression = isGzip(head) ? "gzip" : "none";
   if (compression === "none" && artifact.readBytes === 0) return { stream: Readable.from([]), compression };
   // A plain file still being written to is read up to the end of its last complete line (LocalArtifact.readBytes).
   const end = compression === "none" && artifact.readBytes !== undefined ? { end: artifact.readBytes - 1 } : {};

@@ -1,5 +1,6 @@
-export { RowErrorItem, type Loader, type LoaderOptions } from "./types.js";
+export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./types.js";
 export {
+  checkNamedCompression,
   detectCompression,
   isGzip,
   openArtifactStream,

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
-import { detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
+import { checkNamedCompression, detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
 import { arraySpansFrom, findTopLevelArrayBytes } from "./json-slices.js";
 import type { Loader, LoaderOptions } from "./types.js";
 
@@ -113,6 +113,8 @@ async function* loadDocument(
   const encoding = isAscii(bytes) ? "latin1" : "utf8";
   // A UTF-8 byte order mark, which some Windows tools write, is not part of the document (JSON.parse rejects it).
   if (encoding === "utf8" && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  // An empty file (or a gzip stream of nothing) holds no document and no record: nothing to yield, nothing wrong.
+  if (isBlank(bytes)) return;
   const split = splitArray === undefined ? undefined : splitDocument(bytes, encoding, splitArray, leadingOnly);
   if (split === undefined) {
     yield [parseDocument(artifact, bytes.toString(encoding))];
@@ -177,6 +179,16 @@ async function* loadDocument(
   }
 }
 
+/** Bytes only, at most, of whitespace; larger ones are left for the parser, which says what it finds. */
+const BLANK_MAX_BYTES = 64;
+
+/** True for no bytes, or a few that are all JSON whitespace. */
+function isBlank(bytes: Buffer): boolean {
+  if (bytes.length > BLANK_MAX_BYTES) return false;
+  for (const b of bytes) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
+  return true;
+}
+
 /** The whole document's parse error, or an internal error when it parses after all. */
 function badElement(artifact: LocalArtifact, text: string, key: string): TailkitError {
   parseDocument(artifact, text);
@@ -206,6 +218,7 @@ async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: Abo
       throw tooLarge(artifact, maxBytes);
     }
     const raw = await fs.promises.readFile(artifact.path, { signal });
+    checkNamedCompression(artifact, raw);
     let bytes = raw;
     if (isGzip(raw)) {
       bytes =

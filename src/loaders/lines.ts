@@ -3,11 +3,14 @@ import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../sources/types.js";
 import fs from "node:fs";
 import { gunzipWhole, isGzip, openArtifactStream, toLoadError } from "./compression.js";
-import { RowErrorItem, type Loader, type LoaderOptions } from "./types.js";
+import { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./types.js";
 
 /** Options of createLinesLoader. */
 export interface LinesLoaderOptions {
-  /** Drops a line (a header, a comment) before it becomes an item; `index` is the 0-based line number. Default: keep all. */
+  /**
+   * Drops a line (a header, a comment) before it is mapped; `index` is the 0-based line number. The line keeps its
+   * place as SKIPPED_LINE, which the mapper chain passes over, so that line numbers in errors stay right. Default: keep all.
+   */
   skipLines?: (line: string, index: number) => boolean;
 }
 
@@ -27,6 +30,7 @@ const CR = 0x0d;
 export function createLinesLoader(opts: LinesLoaderOptions = {}): Loader {
   return {
     name: "lines",
+    numbering: "line",
     load: (artifact, options) => loadLines(artifact, options ?? {}, opts.skipLines),
   };
 }
@@ -69,6 +73,11 @@ async function* loadLines(
   }
   splitter.end(batch);
   for (let i = 0; i < batch.length; i += batchSize) yield batch.slice(i, i + batchSize);
+}
+
+/** What a line over the limit is reported as; the line number goes before it. */
+export function tooLongMessage(bytes: number, maxLineBytes: number): string {
+  return `${bytes} bytes long, over the limit of ${maxLineBytes} bytes (maxLineBytes)`;
 }
 
 /** Gzip files up to this size are read and inflated at once (gunzipSync) instead of streamed. */
@@ -258,12 +267,12 @@ class LineSplitter {
     const index = this.lineIndex++;
     // A UTF-8 byte order mark is an encoding marker, not part of the first line's text.
     if (index === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    if (this.skipLines?.(line, index)) return;
-    out.push(line);
+    // A skipped line still holds its place, so that the items after it are numbered by their lines.
+    out.push(this.skipLines?.(line, index) ? SKIPPED_LINE : line);
   }
 
   private emitTooLong(bytes: number, out: unknown[]): void {
-    const index = this.lineIndex++;
-    out.push(new RowErrorItem(`line ${index + 1} is ${bytes} bytes, over the limit of ${this.maxLineBytes} bytes`));
+    this.lineIndex++;
+    out.push(new RowErrorItem(tooLongMessage(bytes, this.maxLineBytes)));
   }
 }

@@ -3,12 +3,18 @@ import type { LocalArtifact } from "../sources/types.js";
 /** A record a loader could not produce (say, a line over the length limit); it counts as a row error, not a crash. */
 export class RowErrorItem {
   constructor(
-    /** Human-readable reason, e.g. "line 12 is 2000000 bytes, over the limit of 1048576". */
+    /** Human-readable reason, without the line or record number, which extraction puts before it. */
     readonly message: string,
     /** The operation that failed; loaders use "load". */
     readonly operation: string = "load",
   ) {}
 }
+
+/**
+ * An item a line loader read and dropped (a header, a comment, by skipLines): it takes no position and gives no row,
+ * but it is counted as an item, so that item numbers stay line numbers.
+ */
+export const SKIPPED_LINE: unique symbol = Symbol("tailkit.skippedLine");
 
 /** Options every loader accepts. Defaults are written beside each field. */
 export interface LoaderOptions {
@@ -29,5 +35,11 @@ export interface LoaderOptions {
  */
 export interface Loader {
   readonly name: string;
+  /**
+   * How row errors of its artifacts are numbered for people, always from 1: "line" when each item is one line of the
+   * file (the error's number is its line, counting every line, headers and skipped lines included); "record"
+   * (the default) for the row's place among the records of the artifact. Positions (tp_id, state) stay 0-based.
+   */
+  readonly numbering?: "line" | "record";
   load(artifact: LocalArtifact, options?: LoaderOptions): AsyncIterable<unknown[]>;
 }

@@ -1,4 +1,4 @@
-import { RowErrorItem } from "../loaders/types.js";
+import { RowErrorItem, SKIPPED_LINE } from "../loaders/types.js";
 import type { ArtifactInfo } from "../sources/types.js";
 import type { MapContext, Mapper } from "./types.js";
 
@@ -9,7 +9,7 @@ export interface RowErrorRecord {
   /** "load" for a loader's RowErrorItem, "map" for a mapper that threw, or the operation a RowErrorItem names. */
   operation: string;
   message: string;
-  /** Index of the loaded item the error came from (for line loaders, line number - 1 unless lines were skipped). */
+  /** Index of the loaded item the error came from (for line loaders, line number - 1). */
   itemIndex: number;
 }
 
@@ -33,6 +33,12 @@ export interface MappedBatch {
 export class MapperChain {
   private nextPosition = 0;
   private nextItem = 0;
+  /**
+   * Where positions stop following items one for one, as [position, item, step] triples in order: from `position` on,
+   * position p is item `item + step * (p - position)` (step 0: every position of one item that gave several rows;
+   * step 1: one item per position again). Nearly every item of a line file gives one position, so this stays short.
+   */
+  private marks: number[] = [];
 
   constructor(
     private readonly mappers: readonly Mapper[],
@@ -53,11 +59,43 @@ export class MapperChain {
   map(items: readonly unknown[]): MappedBatch {
     const out: MappedBatch = { rows: [], positions: [], errors: [], from: this.nextPosition, to: this.nextPosition };
     for (const item of items) {
-      const ctx: MapContext = { artifact: this.artifact, itemIndex: this.nextItem++ };
-      this.apply(0, item, ctx, out);
+      const itemIndex = this.nextItem++;
+      const before = this.nextPosition;
+      if (item !== SKIPPED_LINE) this.apply(0, item, { artifact: this.artifact, itemIndex }, out);
+      const given = this.nextPosition - before;
+      if (given !== 1) this.mark(before, itemIndex, given);
     }
     out.to = this.nextPosition;
     return out;
+  }
+
+  /**
+   * The index of the item that gave `position` (a position handed out already; the latest ones are found fastest).
+   * For a line loader, the line number - 1 of a row: what its row errors are numbered by.
+   */
+  itemOf(position: number): number {
+    const m = this.marks;
+    let i = m.length - 3;
+    while (i >= 0 && m[i]! > position) i -= 3;
+    if (i < 0) return position;
+    return m[i + 1]! + m[i + 2]! * (position - m[i]!);
+  }
+
+  /** Forgets how positions below `position` map to items: their row errors are reported. */
+  forgetBefore(position: number): void {
+    const m = this.marks;
+    let keep = m.length - 3;
+    while (keep > 0 && m[keep]! > position) keep -= 3;
+    if (keep > 0) m.splice(0, keep);
+  }
+
+  /** Records that item `item`, which began at `position`, gave `given` positions instead of one. */
+  private mark(position: number, item: number, given: number): void {
+    const m = this.marks;
+    // Several items in a row that give nothing leave one mark: the one where the next item starts.
+    if (m.length > 0 && m[m.length - 3] === position) m.length -= 3;
+    if (given > 1) m.push(position, item, 0);
+    m.push(position + given, item + 1, 1);
   }
 
   private apply(stage: number, value: unknown, ctx: MapContext, out: MappedBatch): void {

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 // rxjs's main entry loads all of rxjs (some 400 modules, a fifth of a second of start-up on the critical path of
 // every plugin launch); the package exports its internal modules, and these are the few the SDK uses.
@@ -15,6 +14,7 @@ import type { ArtifactSourceFactory } from "../sources/types.js";
 import { parseStateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { SDK_VERSION } from "../version.js";
+import { createOutputDirectory } from "../writer/output-dir.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
@@ -147,9 +147,11 @@ export class PluginRuntime {
     if (this.executions.has(executionId)) throw new TailkitError(Code.AlreadyExists, `execution_id: ${executionId} is already in use`, { field: "execution_id" });
     const outputDir = resolve(req.outputDir);
     try {
-      mkdirSync(outputDir, { recursive: true });
+      createOutputDirectory(outputDir, "output_dir");
     } catch (err) {
-      throw invalidArgument("output_dir", `cannot create ${outputDir}: ${(err as Error).message}`);
+      // A folder that cannot be made or written is a bad request, whatever the errno: refused before anything runs.
+      const e = TailkitError.from(err);
+      throw new TailkitError(Code.InvalidArgument, e.message, { ...e.details, field: "output_dir" }, { cause: err });
     }
     const stateLocation = parseStateLocation(req.state ?? "", outputDir);
     let source;

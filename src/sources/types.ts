@@ -1,3 +1,4 @@
+import type { TailkitError } from "../errors/index.js";
 import type { JSONSchema } from "../schema/index.js";
 
 /** One artifact a source has found: a file, an object, a page of a log stream. */
@@ -44,6 +45,18 @@ export interface SourceContext {
   to?: Date;
   /** A private folder for downloads, removed when the execution ends. */
   tempDir: string;
+  /**
+   * Hears about one entry discovery could not take, while discovery goes on: a TailkitError with operation "discover"
+   * whose message names the path and the cause. With details.artifact, that artifact failed (a file gone before it was
+   * looked at, a symlink leading outside its root); without, a folder that could not be read. The execution counts
+   * each as a failed artifact. Optional: a source given none throws the first, so that no refusal is silent.
+   */
+  report?(problem: TailkitError): void;
+  /**
+   * Hears what a person should know about a discovery that found nothing to collect where something was expected,
+   * e.g. "0 of 12 files under /data matched the layout AWSLogs/...". Not a failure. Optional.
+   */
+  notice?(message: string): void;
 }
 
 /** Discovers and downloads artifacts. Implementations: filesystem, s3, cloudwatch. */

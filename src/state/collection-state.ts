@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
@@ -7,6 +7,7 @@ import type { ArtifactInfo } from "../sources/types.js";
 import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
 import type { ChunkRange } from "../writer/types.js";
 import { advanceCoverage, coversWindow, isUnbounded, planCoverage, type CoveragePlan, type CoveredWindow, type TimeWindow } from "./coverage.js";
+import { createOutputDirectory } from "../writer/output-dir.js";
 
 /** What state remembers of one artifact. */
 export interface ArtifactState {
@@ -211,7 +212,7 @@ export class CollectionState {
     let res;
     if (loc.backend === "sqlite") {
       try {
-        mkdirSync(dirname(loc.path), { recursive: true });
+        createOutputDirectory(dirname(loc.path));
       } catch (err) {
         throw new TailkitError(Code.InvalidArgument, `state: cannot create folder for ${loc.path}: ${(err as Error).message}`, { field: "state" });
       }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Code, TailkitError, invalidArgument } from "../errors/index.js";
+import { createOutputDirectory } from "./output-dir.js";
 import { isEncodedLines, lineOffset, type ChunkRange, type RowBatch, type WrittenChunk } from "./types.js";
 
 /** Options of createChunkWriter. */
@@ -362,7 +363,8 @@ class JsonlChunkWriter implements ChunkWriter {
 
   private async ensureDir(): Promise<void> {
     if (this.dirReady) return;
-    await fs.promises.mkdir(this.dir, { recursive: true });
+    // Not fs.mkdir's recursive mode: it spins forever under /proc and hides the real errno (see createOutputDirectory).
+    createOutputDirectory(this.dir);
     this.dirReady = true;
   }
 }

@@ -7,3 +7,4 @@ export {
   type ChunkWriterOptions,
   type ChunkWriterSummary,
 } from "./chunk-writer.js";
+export { createOutputDirectory } from "./output-dir.js";

@@ -64,6 +64,21 @@ describe("createJsonDocumentLoader", () => {
     expect(err.message).toContain("position 17");
   });
 
+  it("says 'not gzip', not 'malformed JSON', for a file named .gz whose bytes are not gzip", async () => {
+    const err = await loadError("x.json.gz", JSON.stringify(doc), "aws/x.json.gz");
+    expect(err.code).toBe(Code.DataLoss);
+    expect(err.message).toBe('aws/x.json.gz: not gzip: the name ends in .gz but the file starts with 7b 22 52 65 63 6f 72 64 ("{\\"Record"), not the gzip magic bytes 1f 8b');
+    expect(err.details).toMatchObject({ artifact: "aws/x.json.gz", operation: "load" });
+  });
+
+  it("yields nothing, without an error, for an empty file, a 0-byte .gz, a gzip stream of nothing and whitespace", async () => {
+    expect(await load("empty.json", "")).toEqual([]);
+    expect(await load("empty.json.gz", "")).toEqual([]);
+    expect(await load("nothing.json.gz", zlib.gzipSync(Buffer.alloc(0)))).toEqual([]);
+    expect(await load("blank.json", " \r\n")).toEqual([]);
+    expect(await load("bom.json", "\ufeff")).toEqual([]);
+  });
+
   it("reports malformed JSON inside a gzip file too", async () => {
     const err = await loadError("x.json.gz", zlib.gzipSync("{not json}"));
     expect(err.code).toBe(Code.InvalidArgument);

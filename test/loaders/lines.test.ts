@@ -4,7 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Code, TailkitError } from "../../src/errors/index.js";
-import { createLinesLoader, RowErrorItem } from "../../src/loaders/index.js";
+import { createLinesLoader, RowErrorItem, SKIPPED_LINE } from "../../src/loaders/index.js";
 import type { LoaderOptions } from "../../src/loaders/index.js";
 import type { LocalArtifact } from "../../src/sources/types.js";
 
@@ -76,9 +76,27 @@ describe("createLinesLoader", () => {
     expect(items).toEqual(["alpha", "beta"]);
   });
 
-  it("reads a file named .gz that is not gzip as plain text", async () => {
-    const { items } = await loadAll(await write("not-really.log.gz", "alpha\n"));
-    expect(items).toEqual(["alpha"]);
+  it("refuses a file named .gz that is not gzip as 'not gzip', showing its first bytes", async () => {
+    const { items, error } = await loadAll(await write("not-really.log.gz", "alpha\n"));
+    expect(items).toEqual([]);
+    expect(error).toBeInstanceOf(TailkitError);
+    expect((error as TailkitError).code).toBe(Code.DataLoss);
+    expect((error as TailkitError).message).toBe(
+      'not-really.log.gz: not gzip: the name ends in .gz but the file starts with 61 6c 70 68 61 0a ("alpha\\n"), not the gzip magic bytes 1f 8b',
+    );
+    expect((error as TailkitError).details).toMatchObject({ artifact: "not-really.log.gz", operation: "load" });
+  });
+
+  it("gives no item and no error for an empty file, a 0-byte .gz and a gzip stream of nothing", async () => {
+    for (const [name, content] of [
+      ["empty.log", ""],
+      ["empty.log.gz", ""],
+      ["nothing.log.gz", zlib.gzipSync(Buffer.alloc(0))],
+    ] as const) {
+      const { batches, error } = await loadAll(await write(name, content));
+      expect(error, name).toBeUndefined();
+      expect(batches, name).toEqual([]);
+    }
   });
 
   it("yields batches of 2,000 items by default, and of batchSize when given", async () => {
@@ -91,7 +109,7 @@ describe("createLinesLoader", () => {
     expect(small.batches.map((b) => b.length)).toEqual([1000, 1000, 1000, 1000, 1000, 1]);
   });
 
-  it("applies skipLines with the 0-based line number", async () => {
+  it("applies skipLines with the 0-based line number, leaving SKIPPED_LINE in a skipped line's place", async () => {
     const file = await write("h.log", "#header\na\n#comment\nb\n");
     const seen: number[] = [];
     const loader = createLinesLoader({
@@ -102,7 +120,7 @@ describe("createLinesLoader", () => {
     });
     const items: unknown[] = [];
     for await (const batch of loader.load(artifact(file))) items.push(...batch);
-    expect(items).toEqual(["a", "b"]);
+    expect(items).toEqual([SKIPPED_LINE, "a", SKIPPED_LINE, "b"]);
     expect(seen).toEqual([0, 1, 2, 3]);
   });
 
@@ -116,7 +134,8 @@ describe("createLinesLoader", () => {
     expect(items[1]).toBeInstanceOf(RowErrorItem);
     const item = items[1] as RowErrorItem;
     expect(item.operation).toBe("load");
-    expect(item.message).toContain("line 2");
+    // The line number is put before it by extraction, as for every row error.
+    expect(item.message).not.toMatch(/line|record/);
     expect(item.message).toContain(String(5 * 1024 * 1024));
     expect(item.message).toContain("1048576");
     expect(items[2]).toBe("third");
@@ -143,7 +162,7 @@ describe("createLinesLoader", () => {
     clearInterval(timer);
     expect(error).toBeUndefined();
     expect(items[0]).toBe("before");
-    expect((items[1] as RowErrorItem).message).toContain(`is ${size} bytes`);
+    expect((items[1] as RowErrorItem).message).toContain(`${size} bytes`);
     expect(items[2]).toBe("after");
     expect(peak).toBeLessThan(150 * 1024 * 1024);
   });

@@ -25,7 +25,8 @@ async function collect(
 ): Promise<{ lines: string[]; raw: number; withBytes: number; records: unknown[]; reference: string[] }> {
   const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
-  const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
+  // A plain file named .gz is refused as "not gzip"; a plain copy goes by its plain name.
+  const local = { info: gzip ? info : { ...info, name: info.name.replace(/\.gz$/, "") }, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
   const chain = new MapperChain([cloudTrailRecordsExtractor as Mapper], info);
   const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];

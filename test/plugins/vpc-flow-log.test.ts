@@ -59,7 +59,7 @@ describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
     const out = await both(write("default.log", DEFAULT_LINES.join("\n")));
     expect(out.lines).toHaveLength(9);
     expect(out.errors).toHaveLength(4);
-    expect(out.errors.join("\n")).toContain("record 12: vpc_flow_log: expected 14 space-separated fields, found 3");
+    expect(out.errors.join("\n")).toContain("line 12: vpc_flow_log: expected 14 space-separated fields, found 3");
     expect(JSON.parse(out.lines[2]!)).toMatchObject({ srcaddr: null, tp_source_ip: null, tp_index: "123456789012", start: 1700000001, tp_ips: [] });
     expect(JSON.parse(out.lines[1]!)).toMatchObject({ tp_ips: ["10.0.0.1"], tp_timestamp: "2023-11-14T22:13:20.000Z", tp_date: "2023-11-14" });
   });

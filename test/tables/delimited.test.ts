@@ -51,7 +51,7 @@ describe("defineDelimitedTable", () => {
       { user: "dave", host: "web-3", tp_usernames: ["dave"] },
       { user: "éva", tp_usernames: ["éva"] },
     ]);
-    expect(out.errors).toEqual(["5 map record 7: app_log: expected 3 tab-separated fields, found 2"]);
+    expect(out.errors).toEqual(["5 map line 7: app_log: expected 3 tab-separated fields, found 2"]);
   });
 
   it("agrees with the reference path byte for byte on fields of every length and byte class, wherever a word boundary falls", async () => {

@@ -41,7 +41,7 @@ describe("collectInProcess (the SDK's helper for plugin authors' tests)", () => 
     expect(res.rows.map((r) => r["user"]).sort()).toEqual(["u0", "u1", "u2", "u3", "u4", "u5"]);
     expect(res.rows.find((r) => r["user"] === "u3")).toMatchObject({ tp_index: "web2", tp_usernames: ["u3"], tp_table: "app_log" });
     const err = res.events.find((e) => e.type === "error");
-    expect(err).toMatchObject({ operation: "map", rowIndex: 2 });
+    expect(err).toMatchObject({ operation: "map", rowIndex: 3 });
     expect(err && "message" in err ? err.message : "").toContain("2024-05-02.log.gz");
     expect(res.complete.status.artifactsDiscovered).toBe(2);
   });

@@ -9,7 +9,7 @@ import { compileFileLayout, mayIntersect, type FileLayout, type LayoutState } fr
 
 /** Config of the "file" source, as validated by its configSchema. */
 export interface FileSystemSourceConfig {
-  /** Root directories to walk. */
+  /** Root folders to walk, or single files to collect as they are. */
   paths: string[];
   /** Layout of files below each root (see compileFileLayout). Default: every file, at any depth. */
   file_layout?: string;
@@ -42,7 +42,10 @@ export const fileSystemSourceConfigSchema: JSONSchema = {
       type: "array",
       items: { type: "string", minLength: 1 },
       minItems: 1,
-      description: "Root directories to collect from. Artifact names are '<last folder of the root>/<path below it>'.",
+      description:
+        "Folders to collect from, or single files. Artifact names are '<last folder of the root>/<path below it>'; a file " +
+        "given here is collected as it is (extensions do not apply; the layout's last segment, when it matches the file's " +
+        "name, gives its captures) under the name '<its folder>/<its name>', the name it has when its folder is collected.",
     },
     file_layout: {
       type: "string",
@@ -88,7 +91,12 @@ interface Root {
   /** Prefix of artifact names, unique among roots so names cannot collide. */
   label: string;
   field: string;
+  /** A folder to walk, or one file named in paths. */
+  kind: "directory" | "file";
 }
+
+/** Most entries the count of an unmatched root looks at, so a huge tree cannot hold a collection up for long. */
+const COUNT_MAX_ENTRIES = 100_000;
 
 class FileSystemSource implements ArtifactSource {
   readonly type = "file";
@@ -108,12 +116,87 @@ class FileSystemSource implements ArtifactSource {
   }
 
   async *discover(ctx: SourceContext): AsyncIterable<ArtifactInfo> {
+    const report = ctx.report?.bind(ctx) ?? this.onError ?? ((err: TailkitError) => {
+      throw err;
+    });
     for (const root of this.roots) {
       checkAborted(ctx.signal);
+      if (root.kind === "file") {
+        const info = await this.namedFile(root, report);
+        if (info !== undefined) yield info;
+        continue;
+      }
       const realRoot = await openRoot(root);
-      const walk = new Walk(root, realRoot, this.layout, this.extensions, ctx, this.onError);
+      const walk = new Walk(root, realRoot, this.layout, this.extensions, ctx, report);
       yield* walk.directory(root.resolved, realRoot, "", this.layout.initial(), new Set([realRoot]));
+      if (walk.matched === 0 && ctx.notice !== undefined) {
+        const message = await this.nothingMatched(root, realRoot, ctx);
+        if (message !== undefined) ctx.notice(message);
+      }
     }
+  }
+
+  /** A file named in paths: collected as it is, with the captures of the layout's last segment when its name fits. */
+  private async namedFile(root: Root, report: (err: TailkitError) => void): Promise<ArtifactInfo | undefined> {
+    const name = `${root.label}/${path.basename(root.resolved)}`;
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(root.resolved);
+    } catch (err) {
+      report(fsError(err, `${root.field}: ${root.resolved}: file skipped`, { artifact: name, operation: "discover" }));
+      return undefined;
+    }
+    if (!stat.isFile()) {
+      report(new TailkitError(Code.FailedPrecondition, `${root.field}: ${root.resolved} is no longer a regular file; skipped`, { artifact: name, operation: "discover" }));
+      return undefined;
+    }
+    const last = this.layout.segments.length - 1;
+    const captures = this.layout.matchFile([{ index: last, captures: {} }], path.basename(root.resolved)) ?? {};
+    return { name, location: root.resolved, size: stat.size, mtimeMs: stat.mtimeMs, properties: { ...captures } };
+  }
+
+  /**
+   * Why a root gave nothing, when it holds files: counts them (and those that fit the layout, time range aside) by a
+   * walk that does not prune, up to COUNT_MAX_ENTRIES entries. Undefined when the root holds no file at all.
+   */
+  private async nothingMatched(root: Root, realRoot: string, ctx: SourceContext): Promise<string | undefined> {
+    let files = 0;
+    let fitLayout = 0;
+    let entries = 0;
+    const walk = async (dir: string, states: LayoutState[]): Promise<void> => {
+      if (entries >= COUNT_MAX_ENTRIES || ctx.signal.aborted) return;
+      let list: fs.Dirent[];
+      try {
+        list = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of list) {
+        if (++entries > COUNT_MAX_ENTRIES) return;
+        // Symlinks are not followed here: the count is a hint, and the walk that matters reported them already.
+        if (entry.isDirectory()) await walk(path.join(dir, entry.name), this.layout.enterDirectory(states, entry.name));
+        else if (entry.isFile()) {
+          files++;
+          if (this.layout.matchFile(states, entry.name) !== undefined && this.hasExtension(entry.name)) fitLayout++;
+        }
+      }
+    };
+    await walk(realRoot, this.layout.initial());
+    if (files === 0) return undefined;
+    const counted = entries > COUNT_MAX_ENTRIES ? `more than ${files}` : `${files}`;
+    const under = `${counted} files under ${root.given}`;
+    const extensions = this.extensions === undefined ? "" : ` with extensions ${this.extensions.join(", ")}`;
+    if (fitLayout > 0) {
+      const range = `${ctx.from?.toISOString() ?? "the beginning"} to ${ctx.to?.toISOString() ?? "now"}`;
+      return `0 of ${under} matched the layout ${this.layout.pattern}${extensions} in the time range ${range} (${fitLayout} match it outside that range)`;
+    }
+    return `0 of ${under} matched the layout ${this.layout.pattern}${extensions}; is ${root.field} (--path) the folder the layout starts from (for AWS logs, the bucket's root)?`;
+  }
+
+  private hasExtension(name: string): boolean {
+    if (this.extensions === undefined) return true;
+    const lower = name.toLowerCase();
+    return this.extensions.some((e) => lower.endsWith(e));
   }
 
   async download(artifact: ArtifactInfo, ctx: SourceContext): Promise<LocalArtifact> {
@@ -232,7 +315,7 @@ export async function readHead(file: string, maxBytes: number): Promise<Uint8Arr
 }
 
 function validateRoots(paths: string[]): Root[] {
-  if (!Array.isArray(paths) || paths.length === 0) throw invalidArgument("paths", "must list at least one directory");
+  if (!Array.isArray(paths) || paths.length === 0) throw invalidArgument("paths", "must list at least one folder or file");
   const roots = paths.map((given, i): Root => {
     if (typeof given !== "string" || given === "") throw invalidArgument(`paths[${i}]`, "must be a non-empty path");
     const resolved = path.resolve(given);
@@ -244,8 +327,12 @@ function validateRoots(paths: string[]): Root[] {
       const code = (err as NodeJS.ErrnoException).code;
       throw invalidArgument(`paths[${i}]`, code === "ENOENT" ? `${given} does not exist` : `${given} cannot be read (${code ?? String(err)})`);
     }
-    if (!stat.isDirectory()) throw invalidArgument(`paths[${i}]`, `${given} is not a directory`);
-    return { given, resolved, label: path.basename(resolved) || "root", field: `paths[${i}]` };
+    if (stat.isFile()) {
+      // Named as when its folder is the root, so that state carries over between collecting the file and its folder.
+      return { given, resolved, label: path.basename(path.dirname(resolved)) || "root", field: `paths[${i}]`, kind: "file" };
+    }
+    if (!stat.isDirectory()) throw invalidArgument(`paths[${i}]`, `${given} is neither a folder nor a regular file`);
+    return { given, resolved, label: path.basename(resolved) || "root", field: `paths[${i}]`, kind: "directory" };
   });
   // Labels come from the root itself, not its place in the list, so adding a root never renames another's artifacts.
   for (let i = 0; i < roots.length; i++) {
@@ -255,7 +342,9 @@ function validateRoots(paths: string[]): Root[] {
       if (isInside(a.resolved, b.resolved) || isInside(b.resolved, a.resolved)) {
         throw invalidArgument(b.field, `${b.given} overlaps ${a.field} (${a.given}); its files would be collected twice`);
       }
-      if (a.label === b.label) {
+      // Two files of one folder have different names; any other pair of roots with one label might collide.
+      const sameFolderFiles = a.kind === "file" && b.kind === "file" && path.dirname(a.resolved) === path.dirname(b.resolved);
+      if (a.label === b.label && !sameFolderFiles) {
         throw invalidArgument(
           b.field,
           `${b.given} ends in the same folder name "${b.label}" as ${a.field} (${a.given}); artifact names would collide`,
@@ -282,13 +371,16 @@ async function openRoot(root: Root): Promise<string> {
 }
 
 class Walk {
+  /** Files yielded so far. */
+  matched = 0;
+
   constructor(
     private readonly root: Root,
     private readonly realRoot: string,
     private readonly layout: FileLayout,
     private readonly extensions: string[] | undefined,
     private readonly ctx: SourceContext,
-    private readonly onError: ((err: TailkitError) => void) | undefined,
+    private readonly report: (err: TailkitError) => void,
   ) {}
 
   /**
@@ -336,7 +428,10 @@ class Walk {
         ancestors.delete(real);
       } else if (isFile) {
         const info = await this.file(abs, real, relPath, entry.name, states, entry.isSymbolicLink());
-        if (info !== undefined) yield info;
+        if (info !== undefined) {
+          this.matched++;
+          yield info;
+        }
       }
       // Sockets, FIFOs and devices are skipped: opening a FIFO would block the collection.
     }
@@ -417,10 +512,6 @@ class Walk {
     return `${this.root.label}/${relPath}`;
   }
 
-  private report(err: TailkitError): void {
-    if (this.onError === undefined) throw err;
-    this.onError(err);
-  }
 }
 
 function isInside(parent: string, child: string): boolean {

@@ -168,6 +168,56 @@ describe("file source", () => {
     expect(errors.every((e) => e.message.includes("loops"))).toBe(true);
   });
 
+  it("takes a file in paths: named <its folder>/<its name>, captures from the layout's last segment, extensions not applied", async () => {
+    const file = await touch(trail("03", "01", "a"));
+    const other = await touch(trail("03", "01", "b"));
+    const found = await discover({ paths: [file, other], file_layout: LAYOUT, extensions: [".log"] });
+    expect(found.map((a) => [a.name, a.location, a.properties])).toEqual([
+      ["01/a.json.gz", file, { file: "a" }],
+      ["01/b.json.gz", other, { file: "b" }],
+    ]);
+    // A name the layout does not fit is still collected, the user having named it; it has no captures.
+    const odd = await touch("odd.txt");
+    expect((await discover({ paths: [odd], file_layout: LAYOUT })).map((a) => [a.name, a.properties])).toEqual([["cloudtrail/odd.txt", {}]]);
+    expect(() => createFileSystemSourceFactory().create({ paths: [root, odd] })).toThrow(/paths\[1\].*overlaps paths\[0\]/);
+  });
+
+  it("reports a file root gone by discovery as an artifact error and goes on", async () => {
+    const file = await touch("a.log");
+    const source = createFileSystemSourceFactory().create({ paths: [file] });
+    await fs.promises.rm(file);
+    const problems: TailkitError[] = [];
+    const found: ArtifactInfo[] = [];
+    for await (const a of source.discover(context({ report: (e) => problems.push(e) }))) found.push(a);
+    expect(found).toEqual([]);
+    expect(problems.map((e) => [e.code, e.details])).toEqual([[Code.NotFound, { artifact: "cloudtrail/a.log", operation: "discover" }]]);
+    expect(problems[0]!.message).toContain(file);
+  });
+
+  it("says how many files a root holds when none matched the layout, and nothing when some did or there are none", async () => {
+    await touch("123456789012/CloudTrail/us-east-1/2024/03/01/a.json.gz");
+    await touch("123456789012/CloudTrail/us-east-1/2024/03/02/b.json.gz");
+    await touch("notes.txt");
+    const notices: string[] = [];
+    expect(await discover({ paths: [root], file_layout: LAYOUT }, context({ notice: (m) => notices.push(m) }))).toEqual([]);
+    expect(notices).toEqual([
+      `0 of 3 files under ${root} matched the layout ${LAYOUT}; is paths[0] (--path) the folder the layout starts from (for AWS logs, the bucket's root)?`,
+    ]);
+
+    notices.length = 0;
+    const from = new Date("2025-01-01T00:00:00Z");
+    expect(await discover({ paths: [tmp], file_layout: `cloudtrail/${LAYOUT.replace("AWSLogs/", "")}` }, context({ from, notice: (m) => notices.push(m) }))).toEqual([]);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain("in the time range 2025-01-01T00:00:00.000Z to now (2 match it outside that range)");
+
+    notices.length = 0;
+    await touch(trail("03", "01", "c"));
+    expect(await discover({ paths: [root], file_layout: LAYOUT }, context({ notice: (m) => notices.push(m) }))).toHaveLength(1);
+    await fs.promises.mkdir(path.join(tmp, "empty"));
+    expect(await discover({ paths: [path.join(tmp, "empty")], file_layout: LAYOUT }, context({ notice: (m) => notices.push(m) }))).toEqual([]);
+    expect(notices).toEqual([]);
+  });
+
   it("refuses a missing root when the source is created, naming the path and the field", () => {
     const missing = path.join(tmp, "nope");
     let err: unknown;
