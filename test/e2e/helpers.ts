@@ -20,14 +20,14 @@ export interface RunResult {
 }
 
 /** Runs the tailkit CLI to its end. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return runProcess(process.execPath, [CLI, ...args], env);
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], env, cwd);
 }
 
 /** Runs a command to its end, collecting its output. */
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
