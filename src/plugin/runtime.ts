@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 // rxjs's main entry loads all of rxjs (some 400 modules, a fifth of a second of start-up on the critical path of
 // every plugin launch); the package exports its internal modules, and these are the few the SDK uses.
@@ -40,6 +40,28 @@ export interface RuntimeOptions {
 /** Makes a new execution id: sortable by time, unique enough to share one output folder. */
 export function newExecutionId(): string {
   return `exec_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Refuses an execution id whose chunk files are already in the output folder: its chunks would take the same names,
+ * and state would record them for the artifacts of both runs. ALREADY_EXISTS naming field execution_id.
+ */
+function refuseUsedExecutionId(outputDir: string, executionId: string): void {
+  const prefix = `${executionId}-`;
+  let names: string[];
+  try {
+    names = readdirSync(outputDir);
+  } catch (err) {
+    throw invalidArgument("output_dir", `cannot list ${outputDir}: ${(err as Error).message}`);
+  }
+  const used = names.find((n) => n.startsWith(prefix) && /^\d+\.jsonl$/.test(n.slice(prefix.length)));
+  if (used !== undefined) {
+    throw new TailkitError(
+      Code.AlreadyExists,
+      `execution_id: ${executionId} is already in use in ${outputDir} (${used} exists); give another id, or none for a new one`,
+      { field: "execution_id" },
+    );
+  }
 }
 
 /**
@@ -151,6 +173,7 @@ export class PluginRuntime {
     } catch (err) {
       throw invalidArgument("output_dir", `cannot create ${outputDir}: ${(err as Error).message}`);
     }
+    refuseUsedExecutionId(outputDir, executionId);
     const stateLocation = parseStateLocation(req.state ?? "", outputDir);
     let source;
     try {

@@ -1,9 +1,10 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listFiles, ROOT, runCli, tempDir } from "./helpers.js";
 
 const SAMPLE_CLOUDTRAIL = join(ROOT, "sample", "cloudtrail");
+const SAMPLE_VPC = join(ROOT, "sample", "vpcflow");
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -27,5 +28,21 @@ describe("tailkit collect --state", () => {
     expect(http.stderr).toMatch(/state: unknown scheme "http:\/\/"/);
     expect(readdirSync(cwd)).toEqual([]);
     expect(listFiles(out)).toEqual([]);
+  });
+});
+
+describe("tailkit collect --execution-id", () => {
+  it("refuses an id whose chunks are already in the output folder, with exit 2 naming execution_id, and leaves them as they were", async () => {
+    const out = scratch();
+    const first = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed1", "--output", "json"]);
+    expect(first.code).toBe(0);
+    const before = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
+    expect([...before.keys()]).toContain("fixed1-1.jsonl");
+
+    const second = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--execution-id", "fixed1"]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/execution_id: fixed1 is already in use in .*\(fixed1-1\.jsonl exists\)/);
+    const after = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
+    expect(after).toEqual(before);
   });
 });
