@@ -14,21 +14,26 @@ import { resolvePlugin } from "./resolve-plugin.js";
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
 
 function parseJsonOption(value: string, option: string): Record<string, unknown> {
+  // A TailkitError, not commander's InvalidArgumentError: the message is printed as it is, without the option's
+  // usage line and help around it.
+  const field = option.replace(/^--/, "");
   let text = value;
   if (value.startsWith("@")) {
     try {
       text = readFileSync(value.slice(1), "utf8");
     } catch (err) {
-      throw new InvalidArgumentError(`${option}: cannot read ${value.slice(1)}: ${(err as Error).message}`);
+      throw new TailkitError(Code.InvalidArgument, `${option}: cannot read ${value.slice(1)}: ${(err as Error).message}`, { field });
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new InvalidArgumentError(`${option}: malformed JSON: ${(err as Error).message}`);
+    throw new TailkitError(Code.InvalidArgument, `${option}: malformed JSON${value.startsWith("@") ? ` in ${value.slice(1)}` : ""}: ${(err as Error).message}`, { field });
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new InvalidArgumentError(`${option}: must be a JSON object`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new TailkitError(Code.InvalidArgument, `${option}: must be a JSON object`, { field });
+  }
   return parsed as Record<string, unknown>;
 }
 
@@ -98,8 +103,15 @@ async function runDescribe(plugin: string, flags: { output: "text" | "json" }): 
 
 async function runCollect(plugin: string, flags: CollectFlags): Promise<number> {
   const sourceConfig: Record<string, unknown> = { ...flags.config };
-  if (flags.path?.length) sourceConfig["paths"] = flags.path.map((p) => resolve(p));
-  if (flags.fileLayout) sourceConfig["file_layout"] = flags.fileLayout;
+  // A shortcut and the same field in --config would leave one of them silently unused.
+  if (flags.path?.length) {
+    if (sourceConfig["paths"] !== undefined) throw conflict("--path", "paths");
+    sourceConfig["paths"] = flags.path.map((p) => resolve(p));
+  }
+  if (flags.fileLayout) {
+    if (sourceConfig["file_layout"] !== undefined) throw conflict("--file-layout", "file_layout");
+    sourceConfig["file_layout"] = flags.fileLayout;
+  }
   const outputDir = resolve(flags.out);
   const req: CollectOptions = {
     table: flags.table,
@@ -152,6 +164,12 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
   return report(complete, { json, errors, chunks, outputDir, interrupted });
 }
 
+function conflict(flag: string, field: string): TailkitError {
+  return new TailkitError(Code.InvalidArgument, `source.config.${field}: ${flag} and "${field}" in --config both give it; use one of them`, {
+    field: `source.config.${field}`,
+  });
+}
+
 function report(
   c: CompleteEvent,
   ctx: { json: boolean; errors: ErrorEvent[]; chunks: string[]; outputDir: string; interrupted: boolean },
@@ -192,7 +210,8 @@ export function createCli(): Command {
   const program = new Command("tailkit")
     .description("Run tailkit log-collection plugins")
     .version(SDK_VERSION)
-    .showHelpAfterError()
+    // The whole help after every mistake buries the message that says what the mistake was.
+    .showHelpAfterError("(tailkit <command> --help lists the options)")
     .exitOverride();
   program
     .command("describe")
@@ -228,19 +247,38 @@ export function createCli(): Command {
   return program;
 }
 
+/** Whether the command line asks for `--output json`: usage errors are then a JSON object on stdout too. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === "--output=json" || (a === "--output" && argv[i + 1] === "json"));
+}
+
+/** Exit code of an error that ended the command before any summary. */
+function exitCodeOf(te: TailkitError): number {
+  return te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists ? EXIT.usage : EXIT.failed;
+}
+
 /** Entry point of bin/tailkit.js. */
 export async function main(argv: string[]): Promise<void> {
+  const json = wantsJson(argv);
+  const fail = (message: string, code: number, field?: string) => {
+    if (json) {
+      const outcome = code === EXIT.usage ? "usage" : "failed";
+      process.stdout.write(`${JSON.stringify({ outcome, error: message, field: field ?? null, exitCode: code })}\n`);
+    }
+    process.exitCode = code;
+  };
   try {
     await createCli().parseAsync(argv);
   } catch (err) {
-    const e = err as { code?: unknown; exitCode?: number };
+    const e = err as { code?: unknown; exitCode?: number; message?: string };
     if (typeof e.code === "string" && e.code.startsWith("commander.")) {
-      // commander already printed its message (help, version, or a usage error).
-      process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" ? EXIT.ok : EXIT.usage;
+      // commander already printed its message (help, version, or a usage error) on stderr.
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") process.exitCode = EXIT.ok;
+      else fail(String(e.message ?? "").replace(/^error: /, ""), EXIT.usage);
       return;
     }
     const te = TailkitError.from(err);
     process.stderr.write(`error: ${te.message}\n`);
-    process.exitCode = te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists ? EXIT.usage : EXIT.failed;
+    fail(te.message, exitCodeOf(te), te.details.field);
   }
 }

@@ -46,3 +46,33 @@ describe("tailkit collect --execution-id", () => {
     expect(after).toEqual(before);
   });
 });
+
+describe("tailkit usage errors", () => {
+  it("refuses --path when --config gives paths too, naming the field", async () => {
+    const out = scratch();
+    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--config", JSON.stringify({ paths: [SAMPLE_VPC] }), "--out", out]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/source\.config\.paths: --path and "paths" in --config both give it/);
+    expect(listFiles(out)).toEqual([]);
+  });
+
+  it("prints a malformed --config's message without the whole help", async () => {
+    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--config", "{bad", "--out", scratch()]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^error: --config: malformed JSON: /);
+    expect(res.stderr).not.toContain("Options:");
+    expect(res.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("with --output json gives usage and config errors as one JSON object on stdout, exit 2", async () => {
+    const missing = await runCli(["collect", "aws", "--out", scratch(), "--output", "json"]);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ outcome: "usage", exitCode: 2, error: expect.stringContaining("--table") });
+    const malformed = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--config", "[1]", "--out", scratch(), "--output=json"]);
+    expect(malformed.code).toBe(2);
+    expect(JSON.parse(malformed.stdout)).toEqual({ outcome: "usage", error: "--config: must be a JSON object", field: "config", exitCode: 2 });
+    const unknownTable = await runCli(["collect", "aws", "--table", "aws_nope", "--path", SAMPLE_CLOUDTRAIL, "--out", scratch(), "--output", "json"]);
+    expect(unknownTable.code).toBe(2);
+    expect(JSON.parse(unknownTable.stdout)).toMatchObject({ outcome: "usage", field: "table" });
+  });
+});
