@@ -7,6 +7,7 @@ import type { PluginClient } from "../host/index.js";
 import { spawnPlugin } from "../host/spawn.js";
 import type { CollectOptions } from "../plugin/types.js";
 import { SDK_VERSION } from "../version.js";
+import { formatDescription } from "./describe-text.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
 import { resolvePlugin } from "./resolve-plugin.js";
 
@@ -88,16 +89,7 @@ async function runDescribe(plugin: string, flags: { output: "text" | "json" }): 
     process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
     return EXIT.ok;
   }
-  const lines = [`${d.plugin.name} ${d.plugin.version} (tailkit SDK ${d.plugin.sdkVersion})`, "", "Tables:"];
-  for (const t of d.tables) {
-    lines.push(`  ${t.name}  [sources: ${t.sourceTypes.join(", ")}]`, `    ${t.description}`);
-    for (const [src, defaults] of Object.entries(t.sourceDefaults)) {
-      for (const [k, v] of Object.entries(defaults)) lines.push(`    ${src}.${k} default: ${JSON.stringify(v)}`);
-    }
-  }
-  lines.push("", "Sources:");
-  for (const s of d.sources) lines.push(`  ${s.type}: ${s.description}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  process.stdout.write(formatDescription(d));
   return EXIT.ok;
 }
 

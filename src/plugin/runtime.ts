@@ -15,11 +15,23 @@ import type { ArtifactSourceFactory } from "../sources/types.js";
 import { parseStateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { SDK_VERSION } from "../version.js";
+import { withTpFields } from "./tp-fields.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
 const MAX_ROWS_PER_CHUNK = 1_000_000;
-const EMPTY_OBJECT_SCHEMA: JSONSchema = { type: "object" };
+const EMPTY_OBJECT_SCHEMA: JSONSchema = { type: "object", properties: {}, additionalProperties: false };
+
+/**
+ * A table's config schema as the runtime checks it: an object schema that does not say what other fields may be is
+ * closed, so that a misspelt field is refused as it is in a source config instead of being ignored.
+ */
+function tableConfigSchema(schema: JSONSchema | undefined): JSONSchema {
+  if (schema === undefined) return EMPTY_OBJECT_SCHEMA;
+  const open = ["additionalProperties", "patternProperties", "unevaluatedProperties"].some((k) => schema[k] !== undefined);
+  if (schema["type"] !== "object" || open) return schema;
+  return { ...schema, properties: schema["properties"] ?? {}, additionalProperties: false };
+}
 
 interface ExecutionRecord {
   started?: StartedEvent;
@@ -76,6 +88,7 @@ export class PluginRuntime {
   private readonly sources = new Map<string, ArtifactSourceFactory<any>>();
   private readonly options: RuntimeOptions;
   private collectCalled = false;
+  private readonly tableConfigSchemas = new Map<string, JSONSchema>();
 
   constructor(plugin: PluginDefinition, options: RuntimeOptions = {}) {
     this.plugin = plugin;
@@ -85,6 +98,7 @@ export class PluginRuntime {
     for (const t of plugin.tables) {
       if (names.has(t.name)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} is defined twice`);
       names.add(t.name);
+      this.tableConfigSchemas.set(t.name, tableConfigSchema(t.configSchema));
       for (const s of Object.keys(t.sources)) {
         if (!this.sources.has(s)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} names unknown source type ${s}`);
       }
@@ -97,7 +111,7 @@ export class PluginRuntime {
    * its handshake, so that the host's first calls are answered in between.
    */
   warmSteps(): (() => void)[] {
-    const schemas = [...[...this.sources.values()].map((s) => s.configSchema), ...this.plugin.tables.map((t) => t.configSchema ?? EMPTY_OBJECT_SCHEMA)];
+    const schemas = [...[...this.sources.values()].map((s) => s.configSchema), ...this.tableConfigSchemas.values()];
     return [loadSqliteDriver, ...schemas.map((schema) => () => warmSchemas([schema]))];
   }
 
@@ -114,8 +128,8 @@ export class PluginRuntime {
         name: t.name,
         description: t.description,
         sourceTypes: Object.keys(t.sources),
-        rowSchema: t.rowSchema,
-        configSchema: t.configSchema ?? EMPTY_OBJECT_SCHEMA,
+        rowSchema: withTpFields(t.rowSchema),
+        configSchema: this.tableConfigSchemas.get(t.name)!,
         sourceDefaults: Object.fromEntries(Object.entries(t.sources).map(([k, v]) => [k, v.defaults ?? {}])),
       })),
       sources: [...this.sources.values()].map((s) => ({ type: s.type, description: s.description, configSchema: s.configSchema })),
@@ -157,7 +171,7 @@ export class PluginRuntime {
       throw invalidArgument("source.type", `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`);
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
-    const tableConfig = validateConfig<unknown>(table.configSchema ?? EMPTY_OBJECT_SCHEMA, req.tableConfig ?? {}, "table_config");
+    const tableConfig = validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config");
     if (!req.outputDir) throw invalidArgument("output_dir", "is required");
     const rowsPerChunk = req.rowsPerChunk || 10_000;
     if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {

@@ -76,3 +76,25 @@ describe("tailkit usage errors", () => {
     expect(JSON.parse(unknownTable.stdout)).toMatchObject({ outcome: "usage", field: "table" });
   });
 });
+
+describe("tailkit describe", () => {
+  it("shows in text form each table's columns, tp_* fields included, and each source's config fields", async () => {
+    const res = await runCli(["describe", "aws"]);
+    expect(res.code).toBe(0);
+    const lines = res.stdout.split("\n").map((l) => l.trim().replace(/ {2,}/g, " | "));
+    expect(lines).toContain("eventTime | string (date-time) | required");
+    expect(lines.some((l) => l.startsWith("tp_ingest_timestamp | string (date-time) | required | "))).toBe(true);
+    expect(lines.some((l) => l.startsWith("tp_destination_ip | string|null | optional | "))).toBe(true);
+    expect(lines.some((l) => l.startsWith("paths | string[] | required | Root directories"))).toBe(true);
+    expect(lines.some((l) => l.startsWith("extensions | string[] | optional | Only collect files"))).toBe(true);
+  });
+
+  it("publishes the tp_* fields in the JSON row schema, and collect refuses an unknown table config field", async () => {
+    const json = await runCli(["describe", "aws", "--output", "json"]);
+    const d = JSON.parse(json.stdout) as { tables: { rowSchema: { properties: Record<string, unknown>; required: string[] } }[] };
+    expect(d.tables[0]!.rowSchema.required).toEqual(expect.arrayContaining(["tp_ingest_timestamp", "tp_date", "tp_source_location"]));
+    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--table-config", '{"bogus":1}', "--out", scratch()]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("table_config.bogus: unknown field");
+  });
+});
