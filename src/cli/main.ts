@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../collection/events.js";
 import { Code, TailkitError } from "../errors/index.js";
-import type { PluginClient } from "../host/index.js";
+import type { LaunchOptions, PluginClient } from "../host/index.js";
+import { executionChunks } from "../host/chunks-on-disk.js";
 import { spawnPlugin } from "../host/spawn.js";
 import type { CollectOptions } from "../plugin/types.js";
 import { SDK_VERSION } from "../version.js";
@@ -44,13 +45,31 @@ function parseTime(value: string, option: string): Date {
   return d;
 }
 
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number of seconds, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The option every command has: how long the plugin gets to start. */
+function handshakeTimeoutOption(): Option {
+  return new Option("--handshake-timeout <seconds>", "how long the plugin has to start and print its handshake line (default 60)").argParser(parseSeconds);
+}
+
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
-interface CollectFlags {
+/** Flags about starting the plugin, of every command. */
+interface PluginFlags {
+  verbose?: boolean;
+  /** Seconds. */
+  handshakeTimeout?: number;
+}
+
+interface CollectFlags extends PluginFlags {
   table: string;
   source: string;
   path?: string[];
@@ -64,14 +83,16 @@ interface CollectFlags {
   rowsPerChunk?: number;
   executionId?: string;
   output: "text" | "json";
-  verbose?: boolean;
   state?: string;
   recollect?: boolean;
 }
 
-async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: PluginClient) => Promise<T>): Promise<T> {
+async function withPlugin<T>(plugin: string, flags: PluginFlags, fn: (client: PluginClient) => Promise<T>): Promise<T> {
   const command = resolvePlugin(plugin);
-  const options = verbose ? { onStderr: (l: string) => process.stderr.write(`[plugin] ${l}\n`) } : {};
+  const options: LaunchOptions = {
+    ...(flags.verbose ? { onStderr: (l: string) => process.stderr.write(`[plugin] ${l}\n`) } : {}),
+    ...(flags.handshakeTimeout !== undefined ? { handshakeTimeoutMs: flags.handshakeTimeout * 1000 } : {}),
+  };
   // The plugin starts first; gRPC and the protocol load here while it does.
   const spawned = spawnPlugin(command, options);
   const { connectPlugin } = await import("../host/plugin-client.js");
@@ -83,8 +104,8 @@ async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: Plug
   }
 }
 
-async function runDescribe(plugin: string, flags: { output: "text" | "json" }): Promise<number> {
-  const d = await withPlugin(plugin, false, (c) => c.describe());
+async function runDescribe(plugin: string, flags: PluginFlags & { output: "text" | "json" }): Promise<number> {
+  const d = await withPlugin(plugin, flags, (c) => c.describe());
   if (flags.output === "json") {
     process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
     return EXIT.ok;
@@ -124,35 +145,53 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
   const chunks: string[] = [];
   let interrupted = false;
 
-  const complete = await withPlugin(plugin, flags.verbose ?? false, async (client) => {
-    let executionId: string | undefined;
-    const early: CollectionEvent[] = [];
-    const onEvent = (e: CollectionEvent) => {
-      if (e.type === "error") {
-        if (errors.length < 1000) errors.push(e);
-        if (!json) process.stderr.write(`\nerror: ${e.message}\n`);
-      } else if (e.type === "chunk_written") chunks.push(e.path);
-      progress?.update(e);
-    };
-    const sub = client.events.subscribe((e) => {
-      if (executionId === undefined) early.push(e);
-      else if (e.executionId === executionId) onEvent(e);
+  // SIGTERM (a service manager, kill) is an interruption like Ctrl-C: the plugin is asked to stop, keeps the chunks it
+  // finished, removes its temp files, and the run ends with exit 130. A second signal does not wait any more.
+  let client: PluginClient | undefined;
+  let signals = 0;
+  const onSignal = () => {
+    interrupted = true;
+    signals++;
+    progress?.interrupt();
+    if (signals > 1) client?.kill();
+    else void client?.close();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let complete: CompleteEvent;
+  try {
+    complete = await withPlugin(plugin, flags, async (c) => {
+      client = c;
+      let executionId: string | undefined;
+      const early: CollectionEvent[] = [];
+      const onEvent = (e: CollectionEvent) => {
+        if (e.type === "error") {
+          if (errors.length < 1000) errors.push(e);
+          // Once interrupted, errors are the cancellation's own ("discovery was canceled"): the summary says it.
+          if (!json && !interrupted) progress?.message(`error: ${e.message}`);
+        } else if (e.type === "chunk_written") chunks.push(e.path);
+        progress?.update(e);
+      };
+      const sub = c.events.subscribe((e) => {
+        if (executionId === undefined) early.push(e);
+        else if (e.executionId === executionId) onEvent(e);
+      });
+      try {
+        if (interrupted) throw new TailkitError(Code.Canceled, "interrupted before the collection started");
+        executionId = await c.collect(req);
+        for (const e of early) if (e.executionId === executionId) onEvent(e);
+        // A signal that came while Collect was on its way found nothing to stop yet.
+        if (interrupted) void c.close();
+        return await c.waitForComplete(executionId);
+      } finally {
+        sub.unsubscribe();
+      }
     });
-    const onSigint = () => {
-      interrupted = true;
-      void client.close();
-    };
-    process.once("SIGINT", onSigint);
-    try {
-      executionId = await client.collect(req);
-      for (const e of early) if (e.executionId === executionId) onEvent(e);
-      return await client.waitForComplete(executionId);
-    } finally {
-      process.off("SIGINT", onSigint);
-      sub.unsubscribe();
-    }
-  });
-  progress?.stop();
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    progress?.stop();
+  }
   return report(complete, { json, errors, chunks, outputDir, interrupted });
 }
 
@@ -168,7 +207,7 @@ function report(
 ): number {
   const s = c.status;
   const rowErrors = Object.values(s.rowErrors).reduce((a, b) => a + b, 0);
-  const outcome = c.error ? "failed" : s.artifactsFailed > 0 || rowErrors > 0 ? "partial" : "ok";
+  const outcome = ctx.interrupted ? "interrupted" : c.error ? "failed" : s.artifactsFailed > 0 || rowErrors > 0 ? "partial" : "ok";
   const code = ctx.interrupted ? EXIT.interrupted : outcome === "failed" ? EXIT.failed : outcome === "partial" ? EXIT.partial : EXIT.ok;
   if (ctx.json) {
     const summary = {
@@ -178,11 +217,18 @@ function report(
       rows: c.rows,
       chunks: c.chunks,
       outputDir: ctx.outputDir,
-      files: ctx.chunks,
+      // A plugin that died may have made chunks visible that it never announced: they are on disk all the same.
+      files: c.error || ctx.interrupted ? [...new Set([...ctx.chunks, ...executionChunks(ctx.outputDir, c.executionId).map((f) => f.path)])] : ctx.chunks,
       status: s,
       errors: ctx.errors.map((e) => ({ message: e.message, artifact: e.artifact ?? null, operation: e.operation ?? null, rowIndex: e.rowIndex ?? null })),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return code;
+  }
+  if (ctx.interrupted) {
+    process.stderr.write(
+      `interrupted: execution ${c.executionId} stopped; ${c.rows.toLocaleString("en-US")} rows in ${c.chunks} whole chunk files kept in ${ctx.outputDir} (run again to resume)\n`,
+    );
     return code;
   }
   if (c.error) {
@@ -210,7 +256,8 @@ export function createCli(): Command {
     .description("list a plugin's tables, sources and config schemas")
     .argument("<plugin>", "plugin name (bundled or tailkit-plugin-<name> on PATH) or path to a plugin executable")
     .addOption(new Option("--output <format>", "text or json").choices(["text", "json"]).default("text"))
-    .action(async (plugin: string, flags: { output: "text" | "json" }) => {
+    .addOption(handshakeTimeoutOption())
+    .action(async (plugin: string, flags: PluginFlags & { output: "text" | "json" }) => {
       process.exitCode = await runDescribe(plugin, flags);
     });
   program
@@ -233,6 +280,7 @@ export function createCli(): Command {
     .option("--recollect", "collect every artifact again, even those already collected")
     .addOption(new Option("--output <format>", "text (progress on stderr) or json (one summary object on stdout)").choices(["text", "json"]).default("text"))
     .option("--verbose", "show the plugin's own log lines")
+    .addOption(handshakeTimeoutOption())
     .action(async (plugin: string, flags: CollectFlags) => {
       process.exitCode = await runCollect(plugin, flags);
     });
@@ -246,6 +294,7 @@ function wantsJson(argv: readonly string[]): boolean {
 
 /** Exit code of an error that ended the command before any summary. */
 function exitCodeOf(te: TailkitError): number {
+  if (te.code === Code.Canceled) return EXIT.interrupted;
   return te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists ? EXIT.usage : EXIT.failed;
 }
 
@@ -254,7 +303,7 @@ export async function main(argv: string[]): Promise<void> {
   const json = wantsJson(argv);
   const fail = (message: string, code: number, field?: string) => {
     if (json) {
-      const outcome = code === EXIT.usage ? "usage" : "failed";
+      const outcome = code === EXIT.usage ? "usage" : code === EXIT.interrupted ? "interrupted" : "failed";
       process.stdout.write(`${JSON.stringify({ outcome, error: message, field: field ?? null, exitCode: code })}\n`);
     }
     process.exitCode = code;

@@ -42,6 +42,8 @@ export interface ExecutionOptions {
   pluginName?: string | undefined;
   signal: AbortSignal;
   emit(event: CollectionEvent): void;
+  /** Where the execution's temp folder goes (a plugin executable's private folder, removed with it). Default: the system's. */
+  tempRoot?: string | undefined;
 }
 
 /** Drops the positions below `skip` from a batch (they are in chunks of an earlier, interrupted run). */
@@ -215,7 +217,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     });
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
-    tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
+    tempDir = await mkdtemp(join(opts.tempRoot ?? tmpdir(), `tailkit-${executionId}-`));
     const ctx: SourceContext = { signal: opts.signal, from: opts.from, to: opts.to, tempDir };
     // An explicit time range or --recollect asks for artifacts again even when state says they are collected.
     const override = opts.state.recollect || opts.from !== undefined || opts.to !== undefined;

@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   keepCompleted?: number;
   /** Default status interval of executions, in ms. Default 1,000. */
   statusIntervalMs?: number;
+  /** Folder for executions' temp folders (downloads). Default: the system's temp folder. */
+  tempRoot?: string;
 }
 
 /** Makes a new execution id: sortable by time, unique enough to share one output folder. */
@@ -222,6 +224,7 @@ export class PluginRuntime {
       pluginName: this.plugin.name,
       signal: abort.signal,
       emit: (e) => this.publish(rec, e),
+      tempRoot: this.options.tempRoot,
     });
     return executionId;
   }

@@ -1,7 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { listFiles, ROOT, runCli, tempDir } from "./helpers.js";
+import { generate } from "../../bench/gen/generate.mjs";
+import { launchPlugin } from "../../src/host/index.js";
+import { AWS_PLUGIN, childOf, CLI, listFiles, readChunks, ROOT, runCli, tempDir } from "./helpers.js";
 
 const SAMPLE_CLOUDTRAIL = join(ROOT, "sample", "cloudtrail");
 const SAMPLE_VPC = join(ROOT, "sample", "vpcflow");
@@ -14,6 +17,15 @@ function scratch(): string {
   const t = tempDir();
   cleanups.push(t.cleanup);
   return t.dir;
+}
+
+/** Whether a process runs (a zombie has exited all the same). */
+function running(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
 }
 
 describe("tailkit collect --state", () => {
@@ -35,6 +47,7 @@ describe("tailkit collect --execution-id", () => {
   it("refuses an id whose chunks are already in the output folder, with exit 2 naming execution_id, and leaves them as they were", async () => {
     const out = scratch();
     const first = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed1", "--output", "json"]);
+    expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     const before = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
     expect([...before.keys()]).toContain("fixed1-1.jsonl");
@@ -96,5 +109,119 @@ describe("tailkit describe", () => {
     const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--table-config", '{"bogus":1}', "--out", scratch()]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("table_config.bogus: unknown field");
+  });
+});
+
+describe("tailkit collect when the plugin dies", () => {
+  it("reports as written the rows and chunks that are on disk for the execution, not zero", async () => {
+    const data = scratch();
+    const out = scratch();
+    await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 5 });
+    const tmp = scratch();
+    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    let stdout = "";
+    cli.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => cli.once("exit", (code) => r(code)));
+    while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
+    process.kill(childOf(cli.pid!)!, "SIGKILL");
+    expect(await exited).toBe(1);
+    const summary = JSON.parse(stdout) as { executionId: string; rows: number; chunks: number; files: string[]; status: { rowsWritten: number; chunksWritten: number } };
+    const chunks = readChunks(out);
+    const onDisk = chunks.flatMap((c) => c.rows).length;
+    expect(onDisk).toBeGreaterThan(0);
+    expect(summary.rows).toBe(onDisk);
+    expect(summary.chunks).toBe(chunks.length);
+    expect(summary.status).toMatchObject({ rowsWritten: onDisk, chunksWritten: chunks.length });
+    expect([...summary.files].sort()).toEqual(chunks.map((c) => join(out, c.name)).sort());
+    // The killed plugin's socket folder (and the execution's temp folder in it) went with it.
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("removes the socket folder of a plugin that was SIGKILLed", async () => {
+    const tmp = scratch();
+    const client = await launchPlugin(AWS_PLUGIN, { env: { TMPDIR: tmp } });
+    const socketDir = client.address.replace(/^unix:\/\//, "").replace(/\/plugin\.sock$/, "");
+    expect(socketDir.startsWith(tmp)).toBe(true);
+    expect(existsSync(socketDir)).toBe(true);
+    process.kill(client.pid!, "SIGKILL");
+    expect(await client.close()).toEqual({ code: null, signal: "SIGKILL" });
+    expect(existsSync(socketDir)).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("leaves no socket folder, temp folder or temp chunk when its host is SIGKILLed", async () => {
+    const data = scratch();
+    const out = scratch();
+    const tmp = scratch();
+    await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 8 });
+    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    const exited = new Promise<void>((r) => cli.once("exit", () => r()));
+    while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
+    const plugin = childOf(cli.pid!)!;
+    process.kill(cli.pid!, "SIGKILL");
+    await exited;
+    // The plugin sees its host gone within a second and stops; wait for it to be gone (or a zombie).
+    while (running(plugin)) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(listFiles(out).filter((f) => !f.endsWith(".jsonl") && !f.startsWith(".tailkit/"))).toEqual([]);
+  });
+});
+
+describe("tailkit collect on SIGTERM", () => {
+  it("stops as on Ctrl-C: whole chunks kept, no temp file left, exit 130 with a one-line summary", async () => {
+    const data = scratch();
+    const out = scratch();
+    const tmp = scratch();
+    await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 9 });
+    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    let stderr = "";
+    cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => cli.once("close", (code) => r(code)));
+    while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
+    process.kill(cli.pid!, "SIGTERM");
+    expect(await exited).toBe(130);
+    const chunks = readChunks(out);
+    const rows = chunks.flatMap((c) => c.rows).length;
+    // Progress lines (every 5 s off a terminal) aside, the summary is one line.
+    expect(stderr.trim().split("\n").filter((l) => !l.startsWith("progress: "))).toEqual([
+      `interrupted: execution ${chunks[0]!.executionId} stopped; ${rows.toLocaleString("en-US")} rows in ${chunks.length} whole chunk files kept in ${out} (run again to resume)`,
+    ]);
+    for (const c of chunks) expect(c.rows).toHaveLength(500);
+    expect(listFiles(out).filter((f) => !f.endsWith(".jsonl") && !f.startsWith(".tailkit/"))).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe("tailkit with a plugin that never prints its handshake", () => {
+  it("ends describe and collect after --handshake-timeout, quoting the plugin's stderr", async () => {
+    const dir = scratch();
+    const pids = join(dir, "pids");
+    // A wrapper script whose child keeps the pipes open after the script is killed.
+    const script = join(dir, "tailkit-plugin-silent");
+    writeFileSync(script, `#!/bin/sh\necho "silent: waiting for a licence server" >&2\nsleep 600 &\necho $! >> ${pids}\nwait\n`, { mode: 0o755 });
+    cleanups.push(() => {
+      for (const pid of existsSync(pids) ? readFileSync(pids, "utf8").split("\n").filter(Boolean) : []) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    });
+    const d = await runCli(["describe", script, "--handshake-timeout", "1"]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain(`plugin ${script} printed no handshake line within 1 s and was stopped; stderr:\nsilent: waiting for a licence server`);
+    const c = await runCli(["collect", script, "--table", "t", "--out", scratch(), "--handshake-timeout", "0.5", "--output", "json"]);
+    expect(c.code).toBe(1);
+    expect(JSON.parse(c.stdout)).toMatchObject({ outcome: "failed", error: expect.stringContaining("printed no handshake line within 0.5 s") });
   });
 });

@@ -84,3 +84,17 @@ export function vpcFlowLines(dir: string): string[] {
   }
   return out;
 }
+
+/** The first child process of pid, or undefined while it has none (Linux /proc). */
+export function childOf(pid: number): number | undefined {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
