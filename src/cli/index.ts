@@ -1,3 +1,3 @@
 export { main, createCli, EXIT } from "./main.js";
 export { resolvePlugin } from "./resolve-plugin.js";
-export { createProgressReporter, describeStatus, type ProgressReporter } from "./progress.js";
+export { createProgressReporter, describeStatus, formatDuration, type ProgressReporter, type ProgressStream } from "./progress.js";

@@ -3,10 +3,12 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../collection/events.js";
 import { Code, TailkitError } from "../errors/index.js";
-import type { PluginClient } from "../host/index.js";
+import type { LaunchOptions, PluginClient } from "../host/index.js";
+import { executionChunks } from "../host/chunks-on-disk.js";
 import { spawnPlugin } from "../host/spawn.js";
 import type { CollectOptions } from "../plugin/types.js";
 import { SDK_VERSION } from "../version.js";
+import { formatDescription } from "./describe-text.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
 import { resolvePlugin } from "./resolve-plugin.js";
 
@@ -14,21 +16,26 @@ import { resolvePlugin } from "./resolve-plugin.js";
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
 
 function parseJsonOption(value: string, option: string): Record<string, unknown> {
+  // A TailkitError, not commander's InvalidArgumentError: the message is printed as it is, without the option's
+  // usage line and help around it.
+  const field = option.replace(/^--/, "");
   let text = value;
   if (value.startsWith("@")) {
     try {
       text = readFileSync(value.slice(1), "utf8");
     } catch (err) {
-      throw new InvalidArgumentError(`${option}: cannot read ${value.slice(1)}: ${(err as Error).message}`);
+      throw new TailkitError(Code.InvalidArgument, `${option}: cannot read ${value.slice(1)}: ${(err as Error).message}`, { field });
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new InvalidArgumentError(`${option}: malformed JSON: ${(err as Error).message}`);
+    throw new TailkitError(Code.InvalidArgument, `${option}: malformed JSON${value.startsWith("@") ? ` in ${value.slice(1)}` : ""}: ${(err as Error).message}`, { field });
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new InvalidArgumentError(`${option}: must be a JSON object`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new TailkitError(Code.InvalidArgument, `${option}: must be a JSON object`, { field });
+  }
   return parsed as Record<string, unknown>;
 }
 
@@ -38,13 +45,31 @@ function parseTime(value: string, option: string): Date {
   return d;
 }
 
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number of seconds, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The option every command has: how long the plugin gets to start. */
+function handshakeTimeoutOption(): Option {
+  return new Option("--handshake-timeout <seconds>", "how long the plugin has to start and print its handshake line (default 60)").argParser(parseSeconds);
+}
+
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
-interface CollectFlags {
+/** Flags about starting the plugin, of every command. */
+interface PluginFlags {
+  verbose?: boolean;
+  /** Seconds. */
+  handshakeTimeout?: number;
+}
+
+interface CollectFlags extends PluginFlags {
   table: string;
   source: string;
   path?: string[];
@@ -58,14 +83,16 @@ interface CollectFlags {
   rowsPerChunk?: number;
   executionId?: string;
   output: "text" | "json";
-  verbose?: boolean;
   state?: string;
   recollect?: boolean;
 }
 
-async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: PluginClient) => Promise<T>): Promise<T> {
+async function withPlugin<T>(plugin: string, flags: PluginFlags, fn: (client: PluginClient) => Promise<T>): Promise<T> {
   const command = resolvePlugin(plugin);
-  const options = verbose ? { onStderr: (l: string) => process.stderr.write(`[plugin] ${l}\n`) } : {};
+  const options: LaunchOptions = {
+    ...(flags.verbose ? { onStderr: (l: string) => process.stderr.write(`[plugin] ${l}\n`) } : {}),
+    ...(flags.handshakeTimeout !== undefined ? { handshakeTimeoutMs: flags.handshakeTimeout * 1000 } : {}),
+  };
   // The plugin starts first; gRPC and the protocol load here while it does.
   const spawned = spawnPlugin(command, options);
   const { connectPlugin } = await import("../host/plugin-client.js");
@@ -77,29 +104,27 @@ async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: Plug
   }
 }
 
-async function runDescribe(plugin: string, flags: { output: "text" | "json" }): Promise<number> {
-  const d = await withPlugin(plugin, false, (c) => c.describe());
+async function runDescribe(plugin: string, flags: PluginFlags & { output: "text" | "json" }): Promise<number> {
+  const d = await withPlugin(plugin, flags, (c) => c.describe());
   if (flags.output === "json") {
     process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
     return EXIT.ok;
   }
-  const lines = [`${d.plugin.name} ${d.plugin.version} (tailkit SDK ${d.plugin.sdkVersion})`, "", "Tables:"];
-  for (const t of d.tables) {
-    lines.push(`  ${t.name}  [sources: ${t.sourceTypes.join(", ")}]`, `    ${t.description}`);
-    for (const [src, defaults] of Object.entries(t.sourceDefaults)) {
-      for (const [k, v] of Object.entries(defaults)) lines.push(`    ${src}.${k} default: ${JSON.stringify(v)}`);
-    }
-  }
-  lines.push("", "Sources:");
-  for (const s of d.sources) lines.push(`  ${s.type}: ${s.description}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  process.stdout.write(formatDescription(d));
   return EXIT.ok;
 }
 
 async function runCollect(plugin: string, flags: CollectFlags): Promise<number> {
   const sourceConfig: Record<string, unknown> = { ...flags.config };
-  if (flags.path?.length) sourceConfig["paths"] = flags.path.map((p) => resolve(p));
-  if (flags.fileLayout) sourceConfig["file_layout"] = flags.fileLayout;
+  // A shortcut and the same field in --config would leave one of them silently unused.
+  if (flags.path?.length) {
+    if (sourceConfig["paths"] !== undefined) throw conflict("--path", "paths");
+    sourceConfig["paths"] = flags.path.map((p) => resolve(p));
+  }
+  if (flags.fileLayout) {
+    if (sourceConfig["file_layout"] !== undefined) throw conflict("--file-layout", "file_layout");
+    sourceConfig["file_layout"] = flags.fileLayout;
+  }
   const outputDir = resolve(flags.out);
   const req: CollectOptions = {
     table: flags.table,
@@ -120,36 +145,60 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
   const chunks: string[] = [];
   let interrupted = false;
 
-  const complete = await withPlugin(plugin, flags.verbose ?? false, async (client) => {
-    let executionId: string | undefined;
-    const early: CollectionEvent[] = [];
-    const onEvent = (e: CollectionEvent) => {
-      if (e.type === "error") {
-        if (errors.length < 1000) errors.push(e);
-        if (!json) process.stderr.write(`\nerror: ${e.message}\n`);
-      } else if (e.type === "chunk_written") chunks.push(e.path);
-      progress?.update(e);
-    };
-    const sub = client.events.subscribe((e) => {
-      if (executionId === undefined) early.push(e);
-      else if (e.executionId === executionId) onEvent(e);
+  // SIGTERM (a service manager, kill) is an interruption like Ctrl-C: the plugin is asked to stop, keeps the chunks it
+  // finished, removes its temp files, and the run ends with exit 130. A second signal does not wait any more.
+  let client: PluginClient | undefined;
+  let signals = 0;
+  const onSignal = () => {
+    interrupted = true;
+    signals++;
+    progress?.interrupt();
+    if (signals > 1) client?.kill();
+    else void client?.close();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let complete: CompleteEvent;
+  try {
+    complete = await withPlugin(plugin, flags, async (c) => {
+      client = c;
+      let executionId: string | undefined;
+      const early: CollectionEvent[] = [];
+      const onEvent = (e: CollectionEvent) => {
+        if (e.type === "error") {
+          if (errors.length < 1000) errors.push(e);
+          // Once interrupted, errors are the cancellation's own ("discovery was canceled"): the summary says it.
+          if (!json && !interrupted) progress?.message(`error: ${e.message}`);
+        } else if (e.type === "chunk_written") chunks.push(e.path);
+        progress?.update(e);
+      };
+      const sub = c.events.subscribe((e) => {
+        if (executionId === undefined) early.push(e);
+        else if (e.executionId === executionId) onEvent(e);
+      });
+      try {
+        if (interrupted) throw new TailkitError(Code.Canceled, "interrupted before the collection started");
+        executionId = await c.collect(req);
+        for (const e of early) if (e.executionId === executionId) onEvent(e);
+        // A signal that came while Collect was on its way found nothing to stop yet.
+        if (interrupted) void c.close();
+        return await c.waitForComplete(executionId);
+      } finally {
+        sub.unsubscribe();
+      }
     });
-    const onSigint = () => {
-      interrupted = true;
-      void client.close();
-    };
-    process.once("SIGINT", onSigint);
-    try {
-      executionId = await client.collect(req);
-      for (const e of early) if (e.executionId === executionId) onEvent(e);
-      return await client.waitForComplete(executionId);
-    } finally {
-      process.off("SIGINT", onSigint);
-      sub.unsubscribe();
-    }
-  });
-  progress?.stop();
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    progress?.stop();
+  }
   return report(complete, { json, errors, chunks, outputDir, interrupted });
+}
+
+function conflict(flag: string, field: string): TailkitError {
+  return new TailkitError(Code.InvalidArgument, `source.config.${field}: ${flag} and "${field}" in --config both give it; use one of them`, {
+    field: `source.config.${field}`,
+  });
 }
 
 function report(
@@ -158,7 +207,7 @@ function report(
 ): number {
   const s = c.status;
   const rowErrors = Object.values(s.rowErrors).reduce((a, b) => a + b, 0);
-  const outcome = c.error ? "failed" : s.artifactsFailed > 0 || rowErrors > 0 ? "partial" : "ok";
+  const outcome = ctx.interrupted ? "interrupted" : c.error ? "failed" : s.artifactsFailed > 0 || rowErrors > 0 ? "partial" : "ok";
   const code = ctx.interrupted ? EXIT.interrupted : outcome === "failed" ? EXIT.failed : outcome === "partial" ? EXIT.partial : EXIT.ok;
   if (ctx.json) {
     const summary = {
@@ -168,11 +217,18 @@ function report(
       rows: c.rows,
       chunks: c.chunks,
       outputDir: ctx.outputDir,
-      files: ctx.chunks,
+      // A plugin that died may have made chunks visible that it never announced: they are on disk all the same.
+      files: c.error || ctx.interrupted ? [...new Set([...ctx.chunks, ...executionChunks(ctx.outputDir, c.executionId).map((f) => f.path)])] : ctx.chunks,
       status: s,
       errors: ctx.errors.map((e) => ({ message: e.message, artifact: e.artifact ?? null, operation: e.operation ?? null, rowIndex: e.rowIndex ?? null })),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return code;
+  }
+  if (ctx.interrupted) {
+    process.stderr.write(
+      `interrupted: execution ${c.executionId} stopped; ${c.rows.toLocaleString("en-US")} rows in ${c.chunks} whole chunk files kept in ${ctx.outputDir} (run again to resume)\n`,
+    );
     return code;
   }
   if (c.error) {
@@ -192,14 +248,16 @@ export function createCli(): Command {
   const program = new Command("tailkit")
     .description("Run tailkit log-collection plugins")
     .version(SDK_VERSION)
-    .showHelpAfterError()
+    // The whole help after every mistake buries the message that says what the mistake was.
+    .showHelpAfterError("(tailkit <command> --help lists the options)")
     .exitOverride();
   program
     .command("describe")
     .description("list a plugin's tables, sources and config schemas")
     .argument("<plugin>", "plugin name (bundled or tailkit-plugin-<name> on PATH) or path to a plugin executable")
     .addOption(new Option("--output <format>", "text or json").choices(["text", "json"]).default("text"))
-    .action(async (plugin: string, flags: { output: "text" | "json" }) => {
+    .addOption(handshakeTimeoutOption())
+    .action(async (plugin: string, flags: PluginFlags & { output: "text" | "json" }) => {
       process.exitCode = await runDescribe(plugin, flags);
     });
   program
@@ -222,25 +280,46 @@ export function createCli(): Command {
     .option("--recollect", "collect every artifact again, even those already collected")
     .addOption(new Option("--output <format>", "text (progress on stderr) or json (one summary object on stdout)").choices(["text", "json"]).default("text"))
     .option("--verbose", "show the plugin's own log lines")
+    .addOption(handshakeTimeoutOption())
     .action(async (plugin: string, flags: CollectFlags) => {
       process.exitCode = await runCollect(plugin, flags);
     });
   return program;
 }
 
+/** Whether the command line asks for `--output json`: usage errors are then a JSON object on stdout too. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === "--output=json" || (a === "--output" && argv[i + 1] === "json"));
+}
+
+/** Exit code of an error that ended the command before any summary. */
+function exitCodeOf(te: TailkitError): number {
+  if (te.code === Code.Canceled) return EXIT.interrupted;
+  return te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists ? EXIT.usage : EXIT.failed;
+}
+
 /** Entry point of bin/tailkit.js. */
 export async function main(argv: string[]): Promise<void> {
+  const json = wantsJson(argv);
+  const fail = (message: string, code: number, field?: string) => {
+    if (json) {
+      const outcome = code === EXIT.usage ? "usage" : code === EXIT.interrupted ? "interrupted" : "failed";
+      process.stdout.write(`${JSON.stringify({ outcome, error: message, field: field ?? null, exitCode: code })}\n`);
+    }
+    process.exitCode = code;
+  };
   try {
     await createCli().parseAsync(argv);
   } catch (err) {
-    const e = err as { code?: unknown; exitCode?: number };
+    const e = err as { code?: unknown; exitCode?: number; message?: string };
     if (typeof e.code === "string" && e.code.startsWith("commander.")) {
-      // commander already printed its message (help, version, or a usage error).
-      process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" ? EXIT.ok : EXIT.usage;
+      // commander already printed its message (help, version, or a usage error) on stderr.
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") process.exitCode = EXIT.ok;
+      else fail(String(e.message ?? "").replace(/^error: /, ""), EXIT.usage);
       return;
     }
     const te = TailkitError.from(err);
     process.stderr.write(`error: ${te.message}\n`);
-    process.exitCode = te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists ? EXIT.usage : EXIT.failed;
+    fail(te.message, exitCodeOf(te), te.details.field);
   }
 }

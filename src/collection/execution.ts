@@ -43,6 +43,8 @@ export interface ExecutionOptions {
   pluginName?: string | undefined;
   signal: AbortSignal;
   emit(event: CollectionEvent): void;
+  /** Where the execution's temp folder goes (a plugin executable's private folder, removed with it). Default: the system's. */
+  tempRoot?: string | undefined;
 }
 
 /** Drops the positions below `skip` from a batch (they are in chunks of an earlier, interrupted run). */
@@ -228,7 +230,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     });
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
-    tempDir = await mkdtemp(join(tmpdir(), `tailkit-${executionId}-`));
+    tempDir = await mkdtemp(join(opts.tempRoot ?? tmpdir(), `tailkit-${executionId}-`));
     const ctx: SourceContext = {
       signal: opts.signal,
       from: opts.from,

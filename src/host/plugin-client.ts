@@ -1,14 +1,17 @@
 import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 // rxjs's main entry loads all of rxjs (some 400 modules, a fifth of a second of start-up on the critical path of
 // every plugin launch); the package exports its internal modules, and these are the few the SDK uses.
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs/internal/Subject";
-import type { CollectionEvent, CompleteEvent } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent, StatusCounters } from "../collection/events.js";
 import { emptyStatus } from "../collection/events.js";
 import { Code, TailkitError } from "../errors/index.js";
-import { HEALTH_SERVICE, parseHandshake } from "../plugin/handshake.js";
-import { describeExit, spawnPlugin, type LaunchOptions, type PluginExit, type SpawnedPlugin } from "./spawn.js";
+import { HEALTH_SERVICE, parseHandshake, type HandshakeAddress } from "../plugin/handshake.js";
+import { countChunkRows, executionChunks } from "./chunks-on-disk.js";
+import { abandonPlugin, describeExit, spawnPlugin, type LaunchOptions, type PluginExit, type SpawnedPlugin } from "./spawn.js";
 import type { CollectOptions, PluginDescription } from "../plugin/types.js";
 import { eventFromWire, loadProtocol, toUnixMs } from "../protocol/index.js";
 import type { DescribeResponse, GRPCControllerClient, PluginServiceClient, WireEvent } from "../protocol/index.js";
@@ -31,9 +34,11 @@ export class PluginClient {
   private readonly target: string;
   private closing = false;
   private readonly started = new Set<string>();
+  /** What the events told of each execution, for the complete made up here should the plugin die. */
+  private readonly seen = new Map<string, SeenExecution>();
 
   /** @internal use launchPlugin */
-  constructor(child: ChildProcess, address: string, stderrTail: string[], exited: Promise<PluginExit>, grace: number) {
+  constructor(child: ChildProcess, address: string, stderrTail: string[], exited: Promise<PluginExit>, grace: number, privateDir?: string) {
     this.child = child;
     this.stderrTail = stderrTail;
     this.grace = grace;
@@ -44,6 +49,14 @@ export class PluginClient {
     this.controller = new controller.plugin.GRPCController(address, grpc.credentials.createInsecure());
     void exited.then((info) => {
       this.exitInfo = info;
+      // A plugin killed (SIGKILL) could not remove its socket folder; it is gone now, so nothing uses the folder.
+      if (privateDir !== undefined) {
+        try {
+          rmSync(privateDir, { recursive: true, force: true });
+        } catch {
+          // Left for the system's temp cleaner: the host has nothing better to do with it.
+        }
+      }
       this.failPending(`plugin exited ${describeExit(info)}${this.stderrSuffix()}`);
     });
   }
@@ -84,8 +97,10 @@ export class PluginClient {
         if (this.started.has(e.executionId)) return; // a replay after a reconnect
         this.started.add(e.executionId);
       }
+      this.note(e);
       if (e.type === "complete") {
         if (this.completed.has(e.executionId)) return; // a replay after a reconnect
+        this.seen.delete(e.executionId);
 
         this.completed.set(e.executionId, e);
         this.pending.get(e.executionId)?.(e);
@@ -136,6 +151,7 @@ export class PluginClient {
         cb,
       ),
     ).catch((err: unknown) => this.rethrow(err));
+    if (!this.completed.has(res.execution_id)) this.seenOf(res.execution_id).outputDir = opts.outputDir;
     return res.execution_id;
   }
 
@@ -143,7 +159,7 @@ export class PluginClient {
   waitForComplete(executionId: string): Promise<CompleteEvent> {
     const done = this.completed.get(executionId);
     if (done) return Promise.resolve(done);
-    if (this.exitInfo) return Promise.resolve(failedComplete(executionId, `plugin exited ${describeExit(this.exitInfo)}${this.stderrSuffix()}`));
+    if (this.exitInfo) return Promise.resolve(this.diedComplete(executionId, `plugin exited ${describeExit(this.exitInfo)}${this.stderrSuffix()}`));
     return new Promise((resolve) => this.pending.set(executionId, resolve));
   }
 
@@ -163,6 +179,11 @@ export class PluginClient {
     return this.exitInfo ?? (await this.exited);
   }
 
+  /** Kills the plugin at once (SIGKILL), not waiting for its executions; their complete events are made up here. */
+  kill(): void {
+    if (!this.exitInfo) this.child.kill("SIGKILL");
+  }
+
   /** Last lines of the plugin's stderr. */
   stderr(): string[] {
     return [...this.stderrTail];
@@ -173,8 +194,51 @@ export class PluginClient {
   }
 
   private failPending(message: string): void {
-    for (const [id, resolve] of this.pending) resolve(failedComplete(id, message));
+    for (const [id, resolve] of this.pending) resolve(this.diedComplete(id, message));
     this.pending.clear();
+  }
+
+  private seenOf(executionId: string): SeenExecution {
+    let s = this.seen.get(executionId);
+    if (s === undefined) {
+      s = { chunkRows: 0, sequences: new Set() };
+      this.seen.set(executionId, s);
+    }
+    return s;
+  }
+
+  private note(e: CollectionEvent): void {
+    if (e.type === "started") this.seenOf(e.executionId).outputDir = e.outputDir;
+    else if (e.type === "status") this.seenOf(e.executionId).status = e.status;
+    else if (e.type === "chunk_written") {
+      const s = this.seenOf(e.executionId);
+      if (!s.sequences.has(e.sequence)) {
+        s.sequences.add(e.sequence);
+        s.chunkRows += e.rows;
+      }
+    }
+  }
+
+  /**
+   * The complete of an execution whose plugin died: its last counters, and as written what is on disk, the chunks
+   * announced plus those the plugin made visible but could not announce (counted by their lines).
+   */
+  private diedComplete(executionId: string, error: string): CompleteEvent {
+    const s = this.seen.get(executionId);
+    const status: StatusCounters = { ...(s?.status ?? emptyStatus()) };
+    let rows = s?.chunkRows ?? 0;
+    let chunks = s?.sequences.size ?? 0;
+    if (s?.outputDir !== undefined) {
+      for (const c of executionChunks(s.outputDir, executionId)) {
+        if (s.sequences.has(c.sequence)) continue;
+        rows += countChunkRows(c.path);
+        chunks++;
+      }
+    }
+    status.rowsWritten = rows;
+    status.chunksWritten = chunks;
+    status.rowsEnriched = Math.max(status.rowsEnriched, rows);
+    return { type: "complete", executionId, time: new Date(), rows, chunks, error, status };
   }
 
   private rethrow(err: unknown): never {
@@ -187,8 +251,12 @@ export class PluginClient {
   }
 }
 
-function failedComplete(executionId: string, error: string): CompleteEvent {
-  return { type: "complete", executionId, time: new Date(), rows: 0, chunks: 0, error, status: emptyStatus() };
+/** What the events of a running execution told so far. */
+interface SeenExecution {
+  outputDir?: string;
+  status?: StatusCounters;
+  chunkRows: number;
+  sequences: Set<number>;
 }
 
 function unary<Res>(call: (cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
@@ -238,19 +306,29 @@ export async function connectPlugin(spawned: SpawnedPlugin, options: LaunchOptio
   try {
     hs = parseHandshake(line);
   } catch (err) {
-    child.kill("SIGKILL");
+    abandonPlugin(child);
     throw new TailkitError(Code.FailedPrecondition, `plugin ${command}: ${(err as Error).message}${stderrText()}`);
   }
   const address = hs.network === "unix" ? `unix://${hs.address}` : hs.address;
-  const client = new PluginClient(child, address, tail, exited, options.shutdownGraceMs ?? 5000);
+  const client = new PluginClient(child, address, tail, exited, options.shutdownGraceMs ?? 5000, pluginPrivateDir(hs));
   try {
     // Both on the same connection, at once: the observer must be open before any Collect, not after the health check.
     await Promise.all([checkHealth(address), client.startObserving()]);
   } catch (err) {
-    child.kill("SIGKILL");
+    abandonPlugin(child);
     throw new TailkitError(Code.Unavailable, `plugin ${command} is not serving at ${hs.address}: ${(err as Error).message}${stderrText()}`);
   }
   return client;
+}
+
+/**
+ * The folder of a tailkit plugin's socket, which the plugin made for itself alone (tailkit-plugin-* in a temp
+ * folder): the host may remove it once the plugin is dead. Another plugin's socket folder is none of the host's.
+ */
+function pluginPrivateDir(hs: HandshakeAddress): string | undefined {
+  if (hs.network !== "unix") return undefined;
+  const dir = dirname(hs.address);
+  return basename(dir).startsWith("tailkit-plugin-") && basename(hs.address) === "plugin.sock" ? dir : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { Code, TailkitError } from "../errors/index.js";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../plugin/handshake.js";
+import { HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../plugin/handshake.js";
 
 // Starting a plugin process and reading its handshake line: nothing here loads gRPC, so a host can spawn the plugin
 // first and load the rest while the plugin starts.
@@ -10,7 +10,7 @@ export interface LaunchOptions {
   args?: string[];
   /** Extra environment for the plugin, over this process's. */
   env?: NodeJS.ProcessEnv;
-  /** How long the plugin has to print its handshake line, in ms. Default 30,000. */
+  /** How long the plugin has to print its handshake line, in ms. Default 60,000 (go-plugin's minute). */
   handshakeTimeoutMs?: number;
   /** How long Shutdown waits for the plugin to exit before SIGKILL, in ms. Default 5,000. */
   shutdownGraceMs?: number;
@@ -42,9 +42,10 @@ export interface SpawnedPlugin {
 /** Starts a plugin executable with the magic cookie and begins reading its handshake line. */
 export function spawnPlugin(command: string, options: LaunchOptions = {}): SpawnedPlugin {
   const child = spawn(command, options.args ?? [], {
-    env: { ...process.env, ...options.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: "1" },
+    env: { ...process.env, ...options.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: "1", [HOST_PID_KEY]: String(process.pid) },
     stdio: ["pipe", "pipe", "pipe"],
   });
+  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const tail: string[] = [];
   const keep = options.stderrLines ?? 20;
   let partial = "";
@@ -92,12 +93,18 @@ export function spawnPlugin(command: string, options: LaunchOptions = {}): Spawn
     spawnError,
     new Promise<never>((_, reject) =>
       setTimeout(
-        () => reject(new TailkitError(Code.DeadlineExceeded, `plugin ${command} printed no handshake within ${options.handshakeTimeoutMs ?? 30_000} ms${stderrText()}`)),
-        options.handshakeTimeoutMs ?? 30_000,
+        () =>
+          reject(
+            new TailkitError(
+              Code.DeadlineExceeded,
+              `plugin ${command} printed no handshake line within ${formatSeconds(timeoutMs)} and was stopped${stderrText() || "; it wrote nothing to stderr"}`,
+            ),
+          ),
+        timeoutMs,
       ).unref(),
     ),
   ]).catch((err: unknown) => {
-    child.kill("SIGKILL");
+    abandonPlugin(child);
     throw err;
   });
   // Plugins may log to stdout after the handshake (go-plugin forwards it); treat it like stderr.
@@ -105,6 +112,24 @@ export function spawnPlugin(command: string, options: LaunchOptions = {}): Spawn
   child.stdout!.on("data", (chunk: string) => options.onStderr?.(chunk.trimEnd()));
   handshake.catch(() => undefined);
   return { command, child, handshake, tail, exited, stderrText };
+}
+
+/** How long a plugin has to print its handshake line by default, in ms: go-plugin's minute. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/**
+ * Kills a plugin that will not be used and lets go of its pipes: a wrapper script's children may hold them open
+ * after the plugin itself is dead, and the host would wait on them forever.
+ */
+export function abandonPlugin(child: ChildProcess): void {
+  child.kill("SIGKILL");
+  child.stdin?.destroy();
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }
 
 /** "with code 1", "on signal SIGKILL". */

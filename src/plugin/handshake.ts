@@ -2,6 +2,8 @@
 export const MAGIC_COOKIE_KEY = "TAILKIT_PLUGIN_MAGIC_COOKIE";
 /** The value hosts set MAGIC_COOKIE_KEY to. */
 export const MAGIC_COOKIE_VALUE = "7b0c6d1e-tailkit-plugin-v1";
+/** Environment variable a tailkit host sets to its pid, so that a plugin can tell when its host is gone. */
+export const HOST_PID_KEY = "TAILKIT_HOST_PID";
 /** go-plugin's core protocol version: the handshake line format. */
 export const CORE_PROTOCOL_VERSION = 1;
 /** tailkit's application protocol version: tailkit.plugin.v1. */

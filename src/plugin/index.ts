@@ -1,5 +1,6 @@
 export { serve, type ServeOptions } from "./serve.js";
 export { PluginRuntime, newExecutionId, type RuntimeOptions } from "./runtime.js";
+export { TP_FIELDS, withTpFields, type TpField } from "./tp-fields.js";
 export { createPluginServer, collectOptionsFromWire, HEALTH_SERVICE } from "./grpc-server.js";
 export {
   MAGIC_COOKIE_KEY,

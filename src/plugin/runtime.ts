@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 // rxjs's main entry loads all of rxjs (some 400 modules, a fifth of a second of start-up on the critical path of
 // every plugin launch); the package exports its internal modules, and these are the few the SDK uses.
@@ -15,11 +16,23 @@ import { parseStateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { SDK_VERSION } from "../version.js";
 import { createOutputDirectory } from "../writer/output-dir.js";
+import { withTpFields } from "./tp-fields.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
 const MAX_ROWS_PER_CHUNK = 1_000_000;
-const EMPTY_OBJECT_SCHEMA: JSONSchema = { type: "object" };
+const EMPTY_OBJECT_SCHEMA: JSONSchema = { type: "object", properties: {}, additionalProperties: false };
+
+/**
+ * A table's config schema as the runtime checks it: an object schema that does not say what other fields may be is
+ * closed, so that a misspelt field is refused as it is in a source config instead of being ignored.
+ */
+function tableConfigSchema(schema: JSONSchema | undefined): JSONSchema {
+  if (schema === undefined) return EMPTY_OBJECT_SCHEMA;
+  const open = ["additionalProperties", "patternProperties", "unevaluatedProperties"].some((k) => schema[k] !== undefined);
+  if (schema["type"] !== "object" || open) return schema;
+  return { ...schema, properties: schema["properties"] ?? {}, additionalProperties: false };
+}
 
 interface ExecutionRecord {
   started?: StartedEvent;
@@ -35,11 +48,35 @@ export interface RuntimeOptions {
   keepCompleted?: number;
   /** Default status interval of executions, in ms. Default 1,000. */
   statusIntervalMs?: number;
+  /** Folder for executions' temp folders (downloads). Default: the system's temp folder. */
+  tempRoot?: string;
 }
 
 /** Makes a new execution id: sortable by time, unique enough to share one output folder. */
 export function newExecutionId(): string {
   return `exec_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Refuses an execution id whose chunk files are already in the output folder: its chunks would take the same names,
+ * and state would record them for the artifacts of both runs. ALREADY_EXISTS naming field execution_id.
+ */
+function refuseUsedExecutionId(outputDir: string, executionId: string): void {
+  const prefix = `${executionId}-`;
+  let names: string[];
+  try {
+    names = readdirSync(outputDir);
+  } catch (err) {
+    throw invalidArgument("output_dir", `cannot list ${outputDir}: ${(err as Error).message}`);
+  }
+  const used = names.find((n) => n.startsWith(prefix) && /^\d+\.jsonl$/.test(n.slice(prefix.length)));
+  if (used !== undefined) {
+    throw new TailkitError(
+      Code.AlreadyExists,
+      `execution_id: ${executionId} is already in use in ${outputDir} (${used} exists); give another id, or none for a new one`,
+      { field: "execution_id" },
+    );
+  }
 }
 
 /**
@@ -54,6 +91,7 @@ export class PluginRuntime {
   private readonly sources = new Map<string, ArtifactSourceFactory<any>>();
   private readonly options: RuntimeOptions;
   private collectCalled = false;
+  private readonly tableConfigSchemas = new Map<string, JSONSchema>();
 
   constructor(plugin: PluginDefinition, options: RuntimeOptions = {}) {
     this.plugin = plugin;
@@ -63,6 +101,7 @@ export class PluginRuntime {
     for (const t of plugin.tables) {
       if (names.has(t.name)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} is defined twice`);
       names.add(t.name);
+      this.tableConfigSchemas.set(t.name, tableConfigSchema(t.configSchema));
       for (const s of Object.keys(t.sources)) {
         if (!this.sources.has(s)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} names unknown source type ${s}`);
       }
@@ -75,7 +114,7 @@ export class PluginRuntime {
    * its handshake, so that the host's first calls are answered in between.
    */
   warmSteps(): (() => void)[] {
-    const schemas = [...[...this.sources.values()].map((s) => s.configSchema), ...this.plugin.tables.map((t) => t.configSchema ?? EMPTY_OBJECT_SCHEMA)];
+    const schemas = [...[...this.sources.values()].map((s) => s.configSchema), ...this.tableConfigSchemas.values()];
     return [loadSqliteDriver, ...schemas.map((schema) => () => warmSchemas([schema]))];
   }
 
@@ -92,8 +131,8 @@ export class PluginRuntime {
         name: t.name,
         description: t.description,
         sourceTypes: Object.keys(t.sources),
-        rowSchema: t.rowSchema,
-        configSchema: t.configSchema ?? EMPTY_OBJECT_SCHEMA,
+        rowSchema: withTpFields(t.rowSchema),
+        configSchema: this.tableConfigSchemas.get(t.name)!,
         sourceDefaults: Object.fromEntries(Object.entries(t.sources).map(([k, v]) => [k, v.defaults ?? {}])),
       })),
       sources: [...this.sources.values()].map((s) => ({ type: s.type, description: s.description, configSchema: s.configSchema })),
@@ -135,7 +174,7 @@ export class PluginRuntime {
       throw invalidArgument("source.type", `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`);
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
-    const tableConfig = validateConfig<unknown>(table.configSchema ?? EMPTY_OBJECT_SCHEMA, req.tableConfig ?? {}, "table_config");
+    const tableConfig = validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config");
     if (!req.outputDir) throw invalidArgument("output_dir", "is required");
     const rowsPerChunk = req.rowsPerChunk || 10_000;
     if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {
@@ -153,6 +192,7 @@ export class PluginRuntime {
       const e = TailkitError.from(err);
       throw new TailkitError(Code.InvalidArgument, e.message, { ...e.details, field: "output_dir" }, { cause: err });
     }
+    refuseUsedExecutionId(outputDir, executionId);
     const stateLocation = parseStateLocation(req.state ?? "", outputDir);
     let source;
     try {
@@ -187,6 +227,7 @@ export class PluginRuntime {
       pluginName: this.plugin.name,
       signal: abort.signal,
       emit: (e) => this.publish(rec, e),
+      tempRoot: this.options.tempRoot,
     });
     return executionId;
   }

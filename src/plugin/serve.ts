@@ -5,7 +5,7 @@ import { format } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { prewarmExtractor } from "../collection/extract.js";
 import { createPluginServer } from "./grpc-server.js";
-import { formatHandshake, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.js";
+import { formatHandshake, HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.js";
 import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
 import type { PluginDefinition } from "./types.js";
 
@@ -29,6 +29,16 @@ function parentPid(): number {
   }
 }
 
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as someone else's.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Runs a plugin as an executable: checks the host's magic cookie, serves gRPC on a private unix socket, prints the
  * handshake line on stdout, and exits on Shutdown, on SIGTERM/SIGINT, or when the host process dies.
@@ -48,10 +58,16 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
   console.info = toStderr;
   console.debug = toStderr;
 
-  const runtime = new PluginRuntime(plugin, options);
+  // A host that died closed the pipes: writing to them must not crash the plugin before it has cleaned up.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+
   const dir = mkdtempSync(join(tmpdir(), "tailkit-plugin-"));
   chmodSync(dir, 0o700);
   const socket = join(dir, "plugin.sock");
+  // Executions' temp folders live in the private folder too, so whoever removes it (this process on exit, or the host
+  // once it saw this process killed) removes them with it.
+  const runtime = new PluginRuntime(plugin, { ...options, tempRoot: options.tempRoot ?? dir });
 
   let stopping = false;
   const stop = (reason: string, code = 0) => {
@@ -83,12 +99,19 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
 
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // A closed terminal: without a handler the plugin would die without removing its folder.
+  process.on("SIGHUP", () => stop("SIGHUP"));
   process.on("exit", cleanup);
-  const host = parentPid();
-  const watch = setInterval(() => {
-    if (parentPid() !== host) stop("host process exited", 1);
-  }, options.parentCheckIntervalMs ?? 1000);
+  // The parent changes when the host dies. A plugin slow to start may find its host gone already, its parent init from
+  // the start: a tailkit host gives its pid, and a host process that no longer exists is gone too.
+  const parent = parentPid();
+  const host = Number(process.env[HOST_PID_KEY]) || undefined;
+  const checkHost = () => {
+    if (parentPid() !== parent || (host !== undefined && !processExists(host))) stop("host process exited", 1);
+  };
+  const watch = setInterval(checkHost, options.parentCheckIntervalMs ?? 1000);
   watch.unref();
+  checkHost();
 
   process.stdout.write(`${formatHandshake("unix", socket)}\n`);
   // A host launches a plugin to collect: its extraction workers load the plugin while the host connects.

@@ -104,17 +104,27 @@ export function defaultStatePath(outputDir: string): string {
 }
 
 /**
- * Parses `--state`: empty → SQLite under the output folder; `redis://host:port[/prefix]` (optionally `?db=N`);
- * `sqlite:<path>` or a plain path → an SQLite file. Throws INVALID_ARGUMENT naming field "state".
+ * Parses `--state`: empty → SQLite under the output folder; `redis://host:port[/prefix]` (optionally `?db=N`,
+ * `?lease=N`; the scheme in any case); `sqlite:<path>` or a plain path → an SQLite file. Any other `scheme://` is
+ * refused rather than taken for a file name, and so is `rediss://` (TLS), which the Redis backend cannot open yet.
+ * Throws INVALID_ARGUMENT naming field "state".
  */
 export function parseStateLocation(location: string, outputDir: string): StateLocation {
   if (!location) return { backend: "sqlite", path: defaultStatePath(outputDir) };
-  if (location.startsWith("redis://")) {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(location)?.[1]?.toLowerCase();
+  if (scheme === "rediss") {
+    throw new TailkitError(Code.InvalidArgument, `state: rediss:// (Redis over TLS) is not supported yet; use redis:// or an SQLite path`, { field: "state" });
+  }
+  if (scheme === "redis") {
     let url: URL;
     try {
       url = new URL(location);
     } catch {
       throw new TailkitError(Code.InvalidArgument, `state: malformed redis URL ${JSON.stringify(location)}`, { field: "state" });
+    }
+    // The backend is opened without credentials: a password given here would be dropped without a word.
+    if (url.username || url.password) {
+      throw new TailkitError(Code.InvalidArgument, `state: credentials in the redis URL are not supported yet`, { field: "state" });
     }
     const prefix = decodeURIComponent(url.pathname.replace(/^\/+/, "")) || "tailkit";
     const db = Number(url.searchParams.get("db") ?? 0);
@@ -131,7 +141,14 @@ export function parseStateLocation(location: string, outputDir: string): StateLo
       ...(leaseSeconds ? { leaseSeconds } : {}),
     };
   }
-  const path = location.startsWith("sqlite:") ? location.slice("sqlite:".length) : location;
+  if (scheme !== undefined && scheme !== "sqlite") {
+    throw new TailkitError(
+      Code.InvalidArgument,
+      `state: unknown scheme ${JSON.stringify(`${scheme}://`)} in ${JSON.stringify(location)}; give an SQLite file path, sqlite:<path> or redis://host:port/prefix`,
+      { field: "state" },
+    );
+  }
+  const path = /^sqlite:/i.test(location) ? location.slice("sqlite:".length) : location;
   if (!path) throw new TailkitError(Code.InvalidArgument, "state: empty sqlite path", { field: "state" });
   return { backend: "sqlite", path: resolve(path) };
 }

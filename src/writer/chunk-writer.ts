@@ -328,7 +328,7 @@ class JsonlChunkWriter implements ChunkWriter {
       }
       await previous;
       await this.beforeVisible?.(chunk);
-      await fs.promises.rename(tempPath, chunk.path);
+      await publish(tempPath, chunk.path, this.executionId);
       await syncDir(this.dir);
       this.chunks++;
       this.totalRows += chunk.rows;
@@ -397,6 +397,33 @@ function nthLineEnd(bytes: Uint8Array, start: number, count: number, batch: RowB
   const at = lineOffset(bytes, start, count);
   if (at === -1) throw badBatch(batch, "bytes hold fewer lines than lines.length");
   return at;
+}
+
+/**
+ * Gives the temp file its final name without ever replacing a file already there (a chunk of an earlier run under
+ * the same execution id, or a writer racing this one): a hard link fails with EEXIST where a rename would clobber.
+ * File systems without hard links get a rename after a check, which only a race can defeat.
+ */
+async function publish(tempPath: string, finalPath: string, executionId: string): Promise<void> {
+  try {
+    await fs.promises.link(tempPath, finalPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw chunkExists(finalPath, executionId);
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EOPNOTSUPP") throw err;
+    if (await fs.promises.stat(finalPath).then(() => true, () => false)) throw chunkExists(finalPath, executionId);
+    await fs.promises.rename(tempPath, finalPath);
+    return;
+  }
+  await fs.promises.unlink(tempPath);
+}
+
+function chunkExists(finalPath: string, executionId: string): TailkitError {
+  return new TailkitError(
+    Code.AlreadyExists,
+    `executionId: chunk ${finalPath} already exists and is not overwritten; execution id ${executionId} is already in use in ${path.dirname(finalPath)}`,
+    { field: "executionId", operation: "write" },
+  );
 }
 
 /** Makes a rename durable; some platforms (Windows) cannot open or fsync a directory, and there nothing more can be done. */

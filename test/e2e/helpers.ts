@@ -20,14 +20,14 @@ export interface RunResult {
 }
 
 /** Runs the tailkit CLI to its end. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return runProcess(process.execPath, [CLI, ...args], env);
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], env, cwd);
 }
 
 /** Runs a command to its end, collecting its output. */
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -83,4 +83,18 @@ export function vpcFlowLines(dir: string): string[] {
     out.push(...lines.filter((l) => l.length > 0 && !l.startsWith("version ")));
   }
   return out;
+}
+
+/** The first child process of pid, or undefined while it has none (Linux /proc). */
+export function childOf(pid: number): number | undefined {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }

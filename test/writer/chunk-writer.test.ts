@@ -204,6 +204,22 @@ describe("createChunkWriter", () => {
     }
   });
 
+  it("never overwrites a chunk file already under its name: the writer fails with ALREADY_EXISTS and the file is untouched", async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    const earlier = path.join(dir, "same-1.jsonl");
+    fs.writeFileSync(earlier, '{"earlier":true}\n');
+    const announced: WrittenChunk[] = [];
+    const writer = createChunkWriter({ dir, executionId: "same", rowsPerChunk: 2, onChunk: (c) => void announced.push(c) });
+    await writer.write(batch("a", 0, 2)).catch(() => undefined);
+    const err = (await writer.close().catch((e: unknown) => e)) as { code: Code; details: { field?: string }; message: string };
+    expect(err.code).toBe(Code.AlreadyExists);
+    expect(err.details.field).toBe("executionId");
+    expect(err.message).toContain(earlier);
+    expect(fs.readFileSync(earlier, "utf8")).toBe('{"earlier":true}\n');
+    expect(announced).toEqual([]);
+    expect(fs.readdirSync(dir)).toEqual(["same-1.jsonl"]);
+  });
+
   it("refuses bad options and inconsistent batches with INVALID_ARGUMENT", async () => {
     expect(() => createChunkWriter({ dir, executionId: "../x" })).toThrow(expect.objectContaining({ code: Code.InvalidArgument }));
     expect(() => createChunkWriter({ dir, executionId: "e", rowsPerChunk: 0 })).toThrow(/rowsPerChunk/);
