@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
+import { chunkWasConverted } from "../query/conversion-log.js";
 import type { ArtifactInfo } from "../sources/types.js";
 import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
 import type { ChunkRange } from "../writer/types.js";
@@ -169,7 +170,9 @@ export class CollectionState {
     const raw = this.check(await this.handle.get(this.key("artifact", name)), `reading ${name}`) as ArtifactState | undefined;
     if (!raw) return undefined;
     if (raw.pendingChunk !== undefined) {
-      if (existsSync(raw.pendingChunk) && raw.pendingTo !== undefined) raw.committed = Math.max(raw.committed, raw.pendingTo);
+      // The host deletes a chunk once it is converted to Parquet (and recorded so first): gone but converted is visible.
+      const visible = existsSync(raw.pendingChunk) || chunkWasConverted(raw.pendingChunk);
+      if (visible && raw.pendingTo !== undefined) raw.committed = Math.max(raw.committed, raw.pendingTo);
       raw.pendingChunk = undefined;
       raw.pendingTo = undefined;
       await this.save(name, raw);
