@@ -8,6 +8,7 @@ import { spawnPlugin } from "../host/spawn.js";
 import type { CollectOptions } from "../plugin/types.js";
 import { SDK_VERSION } from "../version.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
+import { addQueryCommands, conversionJson, createCollectConversion, reportConversion } from "./query-commands.js";
 import { resolvePlugin } from "./resolve-plugin.js";
 
 /** Exit codes of the tailkit command. */
@@ -61,6 +62,8 @@ interface CollectFlags {
   verbose?: boolean;
   state?: string;
   recollect?: boolean;
+  /** False with --no-convert: the chunks stay as they are. */
+  convert: boolean;
 }
 
 async function withPlugin<T>(plugin: string, verbose: boolean, fn: (client: PluginClient) => Promise<T>): Promise<T> {
@@ -119,6 +122,7 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
   const errors: ErrorEvent[] = [];
   const chunks: string[] = [];
   let interrupted = false;
+  const conversion = flags.convert ? createCollectConversion(outputDir, { quiet: json }) : undefined;
 
   const complete = await withPlugin(plugin, flags.verbose ?? false, async (client) => {
     let executionId: string | undefined;
@@ -127,7 +131,10 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
       if (e.type === "error") {
         if (errors.length < 1000) errors.push(e);
         if (!json) process.stderr.write(`\nerror: ${e.message}\n`);
-      } else if (e.type === "chunk_written") chunks.push(e.path);
+      } else if (e.type === "chunk_written") {
+        chunks.push(e.path);
+        conversion?.chunk(e.path);
+      }
       progress?.update(e);
     };
     const sub = client.events.subscribe((e) => {
@@ -139,22 +146,27 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
       void client.close();
     };
     process.once("SIGINT", onSigint);
+    const converterReady = conversion?.start(client);
     try {
       executionId = await client.collect(req);
       for (const e of early) if (e.executionId === executionId) onEvent(e);
-      return await client.waitForComplete(executionId);
+      const done = await client.waitForComplete(executionId);
+      await converterReady;
+      return done;
     } finally {
       process.off("SIGINT", onSigint);
       sub.unsubscribe();
     }
   });
   progress?.stop();
-  return report(complete, { json, errors, chunks, outputDir, interrupted });
+  const converted = conversion ? await conversion.finish(complete) : undefined;
+  const code = report(complete, { json, errors, chunks, outputDir, interrupted, ...(converted ? { extra: conversionJson(converted) } : {}) });
+  return converted ? reportConversion(converted, code, json) : code;
 }
 
 function report(
   c: CompleteEvent,
-  ctx: { json: boolean; errors: ErrorEvent[]; chunks: string[]; outputDir: string; interrupted: boolean },
+  ctx: { json: boolean; errors: ErrorEvent[]; chunks: string[]; outputDir: string; interrupted: boolean; extra?: Record<string, unknown> },
 ): number {
   const s = c.status;
   const rowErrors = Object.values(s.rowErrors).reduce((a, b) => a + b, 0);
@@ -171,6 +183,7 @@ function report(
       files: ctx.chunks,
       status: s,
       errors: ctx.errors.map((e) => ({ message: e.message, artifact: e.artifact ?? null, operation: e.operation ?? null, rowIndex: e.rowIndex ?? null })),
+      ...ctx.extra,
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return code;
@@ -220,11 +233,13 @@ export function createCli(): Command {
     .option("--execution-id <id>", "execution id (default: a new one)")
     .option("--state <location>", "collection state: an SQLite file path, or redis://host:port/prefix to share it (default: <out>/.tailkit/state.sqlite)")
     .option("--recollect", "collect every artifact again, even those already collected")
+    .option("--no-convert", "keep the JSONL chunk files; by default they are converted into Parquet under --out and deleted")
     .addOption(new Option("--output <format>", "text (progress on stderr) or json (one summary object on stdout)").choices(["text", "json"]).default("text"))
     .option("--verbose", "show the plugin's own log lines")
     .action(async (plugin: string, flags: CollectFlags) => {
       process.exitCode = await runCollect(plugin, flags);
     });
+  addQueryCommands(program);
   return program;
 }
 

@@ -138,6 +138,8 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
   const summary = emptySummary();
   const queue: string[] = [];
   const queued = new Set<string>();
+  // Converted by this converter: a chunk_written event that arrives after the leftover scan took its chunk is ignored.
+  const done = new Set<string>();
   const columnsByTable = new Map<string, ColumnSpec[]>();
   let db: DuckDB | undefined;
   let running: Promise<void> | undefined;
@@ -263,6 +265,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       }
     }
     log.recordConversion(unit, chunks.map((c) => ({ name: basename(c), errors: errors.get(basename(c)) ?? 0 })), files);
+    for (const c of chunks) done.add(c);
     unlinkDurable(chunks);
     removeTree(out);
     removeTree(join(stagingDir(dir), `${unit}.accepted.jsonl`));
@@ -309,7 +312,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     dir,
     add(chunk) {
       const path = resolve(chunk);
-      if (queued.has(path)) return;
+      if (queued.has(path) || done.has(path)) return;
       queued.add(path);
       queue.push(path);
       kick();
