@@ -127,13 +127,14 @@ export function reportConversion(r: ConversionReport, code: number, json: boolea
         (r.compaction?.filesMerged ? `; compacted ${r.compaction.filesMerged} small files into ${r.compaction.filesWritten}` : "") +
         "\n",
     );
+    for (const s of r.compaction?.skipped ?? []) process.stderr.write(`warning: compact: ${s.partition} left unmerged: ${s.message}\n`);
   }
   if (r.error && (code === EXIT_OK || code === EXIT_PARTIAL)) return EXIT_FAILED;
   if (refused > 0 && code === EXIT_OK) return EXIT_PARTIAL;
   return code;
 }
 
-async function runConvert(flags: { out: string; chunksPerUnit?: number; output: "text" | "json" }): Promise<number> {
+async function runConvert(flags: { out: string; chunksPerUnit?: number; compact: boolean; output: "text" | "json" }): Promise<number> {
   const dir = resolve(flags.out);
   const { createConverter } = await loadConvert();
   const json = flags.output === "json";
@@ -149,7 +150,7 @@ async function runConvert(flags: { out: string; chunksPerUnit?: number; output: 
   await converter.close();
   const report: ConversionReport = { dir, summary };
   if (summary.failed.length > 0) report.error = summary.failed.map((f) => `${f.chunks.join(", ")}: ${f.message}`).join("; ");
-  else {
+  else if (flags.compact) {
     const { compactDataDir, AUTO_COMPACT_FILES } = await loadCompact();
     report.compaction = await compactDataDir({ dir, maxSmallFiles: AUTO_COMPACT_FILES });
   }
@@ -162,8 +163,11 @@ async function runCompact(flags: { out: string; smallMb?: number; output: "text"
   const { compactDataDir } = await loadCompact();
   const s = await compactDataDir({ dir, ...(flags.smallMb ? { smallBytes: flags.smallMb * 1024 * 1024 } : {}) });
   if (flags.output === "json") process.stdout.write(`${JSON.stringify(s)}\n`);
-  else process.stdout.write(`compacted ${s.filesMerged} small files of ${s.partitions} partitions into ${s.filesWritten} (${s.rows.toLocaleString("en-US")} rows) under ${dir}\n`);
-  return EXIT_OK;
+  else {
+    process.stdout.write(`compacted ${s.filesMerged} small files of ${s.partitions} partitions into ${s.filesWritten} (${s.rows.toLocaleString("en-US")} rows) under ${dir}\n`);
+    for (const p of s.skipped) process.stderr.write(`error: compact: ${p.partition} left unmerged: ${p.message}\n`);
+  }
+  return s.skipped.length ? EXIT_PARTIAL : EXIT_OK;
 }
 
 async function runOne(session: QuerySession, sql: string, output: QueryOutput): Promise<number> {
@@ -254,8 +258,9 @@ export function addQueryCommands(program: Command): void {
     .description("convert the chunk files left in a data folder (by --no-convert or a killed run) into Parquet")
     .option("--out <dir>", "the data folder", ".")
     .option("--chunks-per-unit <n>", "chunks converted together into one set of files (default 8)", parsePositive)
+    .option("--no-compact", "do not merge small files afterwards")
     .addOption(new Option("--output <format>", "text or json").choices(["text", "json"]).default("text"))
-    .action(async (flags: { out: string; chunksPerUnit?: number; output: "text" | "json" }) => {
+    .action(async (flags: { out: string; chunksPerUnit?: number; compact: boolean; output: "text" | "json" }) => {
       process.exitCode = await runConvert(flags);
     });
 }

@@ -24,6 +24,8 @@ export interface CompactSummary {
   filesMerged: number;
   filesWritten: number;
   rows: number;
+  /** Partitions left unmerged, and why. */
+  skipped: { partition: string; message: string }[];
 }
 
 /** The default number of small files a partition may hold before collect compacts it. */
@@ -39,7 +41,7 @@ export async function compactDataDir(options: CompactOptions): Promise<CompactSu
   const small = options.smallBytes ?? 64 * 1024 * 1024;
   const maxSmall = options.maxSmallFiles ?? 1;
   const log = ConversionLog.open(dir);
-  const summary: CompactSummary = { partitions: 0, filesMerged: 0, filesWritten: 0, rows: 0 };
+  const summary: CompactSummary = { partitions: 0, filesMerged: 0, filesWritten: 0, rows: 0, skipped: [] };
   let db = options.db;
   const own = db === undefined;
   try {
@@ -59,10 +61,17 @@ export async function compactDataDir(options: CompactOptions): Promise<CompactSu
       mkdirSync(stagingDir(dir), { recursive: true });
       const staged = join(stagingDir(dir), `${unit}.parquet`);
       const list = `[${g.paths.map((p) => sqlString(join(dir, p))).join(", ")}]`;
-      // The partition columns live in the path, not in the files: read without them and write without them.
-      const res = await db.connection.runAndReadAll(
-        `COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)) TO ${sqlString(staged)} (FORMAT parquet)`,
-      );
+      let res: Awaited<ReturnType<DuckDB["connection"]["runAndReadAll"]>>;
+      try {
+        // The partition columns live in the path, not in the files: read without them and write without them.
+        res = await db.connection.runAndReadAll(
+          `COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)) TO ${sqlString(staged)} (FORMAT parquet)`,
+        );
+      } catch (err) {
+        // One partition's files that cannot be merged (their column types conflict) stay as they are.
+        summary.skipped.push({ partition: part, message: (err as Error).message });
+        continue;
+      }
       const rows = Number((res.getRows()[0] as unknown[] | undefined)?.[0] ?? 0);
       const rel = `${part}/${unit}.parquet`;
       const bytes = fileSize(staged);

@@ -5,7 +5,7 @@ import type { JSONSchema } from "../schema/index.js";
 import { ConversionLog, TAILKIT_DIR, type LiveFile } from "./conversion-log.js";
 import { fileSize, moveDurable, removeTree, unlinkDurable, walkFiles } from "./durable.js";
 import { openDuckDB, type DuckDB, type DuckDBLimits } from "./duckdb.js";
-import { columnsFromSchema, PARTITION_COLUMNS, sqlIdent, sqlString, validateRow, type ColumnSpec } from "./schema.js";
+import { columnsFromSchema, PARTITION_COLUMNS, sqlIdent, sqlString, storedInferredType, validateRow, type ColumnSpec } from "./schema.js";
 
 /** A row a chunk held that its table's schema refused; the rest of the chunk is converted. */
 export interface ConvertRowError {
@@ -124,9 +124,6 @@ function emptySummary(): ConversionSummary {
   return { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} };
 }
 
-function isNested(type: string): boolean {
-  return type.includes("STRUCT") || type.includes("MAP") || type.includes("[]") || type.includes("UNION");
-}
 
 /** Creates a converter for a data folder; it recovers the folder first (see recoverDataDir). */
 export async function createConverter(options: ConverterOptions): Promise<Converter> {
@@ -166,8 +163,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     const described = await db!.connection.runAndReadAll(`DESCRIBE SELECT * FROM read_json(${list}, format = 'newline_delimited', union_by_name = true)`);
     for (const [name, type] of described.getRows() as [string, string][]) {
       if (cols.has(name)) continue;
-      // Nested shapes inferred from a sample can differ between files: JSON keeps every file of a table readable together.
-      cols.set(name, !inferExtra || isNested(type) ? "JSON" : type);
+      cols.set(name, inferExtra ? storedInferredType(type) : "JSON");
     }
     return `{${[...cols].map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
   }

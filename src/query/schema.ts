@@ -128,6 +128,19 @@ export function validateRow(row: Record<string, unknown>, columns: readonly Colu
   return undefined;
 }
 
+/**
+ * The type a column the schema does not declare is stored as: DuckDB's inference narrowed to types every file of the
+ * table can share. Inference sees one unit's rows; a UUID, date or STRUCT guessed from them may not fit the next
+ * unit's, and files of one table must stay readable together (and mergeable by compaction).
+ */
+export function storedInferredType(type: string): string {
+  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER)$/.test(type)) return "BIGINT";
+  if (type === "DOUBLE" || type === "FLOAT") return "DOUBLE";
+  if (type === "BOOLEAN") return "BOOLEAN";
+  if (type === "VARCHAR" || type === "UUID" || /^(DATE|TIME|TIMESTAMP)/.test(type)) return "VARCHAR";
+  return "JSON";
+}
+
 /** A DuckDB SQL identifier. */
 export function sqlIdent(name: string): string {
   return quoteIdent(name);

@@ -37,10 +37,23 @@ interface CollectSummary {
   conversion: { rows: number; chunks: number; files: number; error: string | null; rowErrors: Record<string, number>; errors: { column: string; line: number; chunk: string; operation: string }[] };
 }
 
+/** Bytes by action, from the flow log lines themselves, equal what a query over the Parquet says. */
+async function vpcBytesByAction(dir: string): Promise<void> {
+  const sums = new Map<string, number>();
+  for (const line of vpcFlowLines(SAMPLE_VPC)) {
+    const f = line.split(" ");
+    if (f[9] !== "-") sums.set(f[12]!, (sums.get(f[12]!) ?? 0) + Number(f[9]));
+  }
+  const sql = "select action, sum(bytes)::BIGINT as bytes from aws_vpc_flow_log where bytes is not null group by action order by action";
+  const res = await runCli(["query", "--out", dir, "--output", "json", sql]);
+  expect(res.code, res.stderr).toBe(0);
+  expect(JSON.parse(res.stdout)).toEqual([...sums].sort((a, b) => a[0].localeCompare(b[0])).map(([action, bytes]) => ({ action, bytes })));
+}
+
 describe("collect converts chunks into Parquet", () => {
   const sets = [
     { table: "aws_cloudtrail_log", plugin: "aws", path: SAMPLE_CLOUDTRAIL, rows: () => cloudTrailRecords(SAMPLE_CLOUDTRAIL).length },
-    { table: "aws_vpc_flow_log", plugin: "aws", path: SAMPLE_VPC, rows: () => vpcFlowLines(SAMPLE_VPC).length },
+    { table: "aws_vpc_flow_log", plugin: "aws", path: SAMPLE_VPC, rows: () => vpcFlowLines(SAMPLE_VPC).length, check: vpcBytesByAction },
     { table: "nginx_access_log", plugin: "nginx", path: SAMPLE_NGINX, rows: undefined },
   ];
   for (const set of sets) {
@@ -61,6 +74,7 @@ describe("collect converts chunks into Parquet", () => {
       // tp_id depends on the source and position only, so both runs give the same ids.
       expect(await parquetIds(converted)).toEqual(expected);
       expect(leftChunks(converted)).toEqual([]);
+      if (set.check) await set.check(converted);
       expect(listFiles(converted).filter((f) => !f.startsWith(".tailkit/")).every((f) => /^tp_table=[^/]+\/tp_partition=[^/]+\/tp_index=[^/]+\/tp_date=\d{4}-\d{2}-\d{2}\/[^/]+\.parquet$/.test(f))).toBe(true);
     });
   }
@@ -133,6 +147,26 @@ describe("tailkit query", () => {
     expect(JSON.parse(res.stdout)).toEqual([{ n: expected }]);
   });
 
+  it("opens a prompt on a terminal when no SQL is given, and answers statements ended by ;", async () => {
+    const out = await collected();
+    // script(1) gives the CLI a pseudo-terminal as its stdin and stdout.
+    const child = spawn("script", ["-qec", `${process.execPath} ${CLI} query --out ${out}`, "/dev/null"], { stdio: ["pipe", "pipe", "ignore"] });
+    spawned.push(child);
+    let text = "";
+    child.stdout.on("data", (d: Buffer) => (text += d.toString()));
+    const until = async (what: string) => {
+      while (!text.includes(what) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until("tailkit> ");
+    child.stdin.write("select count(*) as n\nfrom aws_cloudtrail_log;\n");
+    await until("(1 row)");
+    child.stdin.write(".quit\n");
+    await new Promise((r) => child.once("close", r));
+    expect(text).toContain("...> ");
+    expect(text).toMatch(new RegExp(`^\\s*${cloudTrailRecords(SAMPLE_CLOUDTRAIL).length}\\s*$`, "m"));
+    expect(child.exitCode).toBe(0);
+  });
+
   it("a bad query exits 2 with DuckDB's message", async () => {
     const out = await collected();
     const res = await runCli(["query", "--out", out, "select nope from aws_cloudtrail_log"]);
@@ -175,32 +209,85 @@ describe("rows that break the schema", () => {
   });
 });
 
+/** Resolves once fewer than `count` chunks are left in dir (the converter is at work), or the child exits. */
+async function conversionUnderway(dir: string, count: number, child: ChildProcess): Promise<void> {
+  while (leftChunks(dir).length >= count && child.exitCode === null && child.signalCode === null) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe("a host killed during conversion", () => {
   it("converts every row exactly once after 12 SIGKILLs at random moments, and leaves no chunk behind", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "25"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "10"]);
     expect(res.code).toBe(0);
     const expected = chunkIds(out);
-    expect(leftChunks(out).length).toBeGreaterThan(50);
-    let kills = 0;
+    expect(leftChunks(out).length).toBeGreaterThan(100);
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    while (kills < 12) {
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const killedMidway: number[] = [];
+    for (let kill = 0; kill < 12; kill++) {
       const before = leftChunks(out).length;
-      if (before === 0) break;
       const child = spawn(process.execPath, [CLI, "convert", "--out", out, "--chunks-per-unit", "1"], { stdio: "ignore" });
       spawned.push(child);
-      // Past DuckDB's start (a few hundred ms) into the conversions, at a different point each time.
-      await new Promise((r) => setTimeout(r, 250 + random() * 700));
+      // Once it has converted a chunk, a random moment later: inside a COPY, a rename, the record or a delete.
+      await conversionUnderway(out, before, child);
+      await new Promise((r) => setTimeout(r, random() * 150));
       child.kill("SIGKILL");
       await new Promise((r) => child.once("close", r));
-      kills++;
+      if (child.signalCode === "SIGKILL" && leftChunks(out).length > 0) killedMidway.push(before - leftChunks(out).length);
     }
-    expect(kills).toBe(12);
+    expect(killedMidway).toHaveLength(12);
     const final = await runCli(["convert", "--out", out, "--output", "json"]);
     expect(final.code, final.stderr).toBe(0);
     expect(leftChunks(out)).toEqual([]);
     expect(listFiles(out).filter((f) => f.endsWith(".tmp") || f.startsWith(".tailkit/staging/"))).toEqual([]);
     expect(await parquetIds(out)).toEqual(expected);
+  });
+
+  it("compaction killed at random moments, run again, keeps every row exactly once", async () => {
+    const out = scratch();
+    expect((await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "20"])).code).toBe(0);
+    const expected = chunkIds(out);
+    const conv = await runCli(["convert", "--out", out, "--chunks-per-unit", "1", "--no-compact"]);
+    expect(conv.code, conv.stderr).toBe(0);
+    const small = listFiles(out).filter((f) => f.endsWith(".parquet"));
+    expect(small.length).toBeGreaterThan(60);
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let kill = 0; kill < 5; kill++) {
+      const child = spawn(process.execPath, [CLI, "compact", "--out", out], { stdio: "ignore" });
+      spawned.push(child);
+      // Once its first merged file exists (in staging or in place), a random moment later.
+      while (!listFiles(out).some((f) => f.includes("compact-")) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, random() * 100));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("close", r));
+    }
+    const final = await runCli(["compact", "--out", out]);
+    expect(final.code, final.stderr).toBe(0);
+    const files = listFiles(out).filter((f) => f.endsWith(".parquet"));
+    expect(files.every((f) => f.includes("/compact-"))).toBe(true);
+    expect(await parquetIds(out)).toEqual(expected);
+  });
+
+  it("a collect killed while converting, run again, has every record of the input once in Parquet", async () => {
+    const out = scratch();
+    const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "40"];
+    for (let kill = 0; kill < 3; kill++) {
+      const child = spawn(process.execPath, args, { stdio: "ignore" });
+      spawned.push(child);
+      while (listFiles(out).filter((f) => f.endsWith(".parquet")).length <= kill && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+      // SIGKILL of the host only: its plugin sees the parent go and stops, as after a crash.
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("close", r));
+    }
+    const res = await runCli(args.slice(1));
+    expect(res.code, res.stderr).toBe(0);
+    expect(leftChunks(out)).toEqual([]);
+    const ids = await parquetIds(out);
+    const records = cloudTrailRecords(SAMPLE_CLOUDTRAIL);
+    expect(ids).toHaveLength(records.length);
+    expect(new Set(ids).size).toBe(records.length);
+    const events = (await parquetQuery(out, "SELECT eventID FROM t ORDER BY eventID")).map((r) => r["eventID"]);
+    expect(events).toEqual(records.map((r) => r["eventID"]).sort());
   });
 });
