@@ -65,6 +65,8 @@ export interface Converter {
 
 const CHUNK_NAME = /^(.+)-(\d+)\.jsonl$/;
 const MAX_REPORTED = 100;
+/** Rows of each file DuckDB samples to guess the types of columns the schema does not declare. */
+const INFER_SAMPLE_ROWS = 4096;
 
 /** The staging folder of a data folder: DuckDB writes here, and files are renamed into place from here. */
 export function stagingDir(dir: string): string {
@@ -156,21 +158,33 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     options.onRowError?.(e);
   };
 
-  /** The read_json column map: the schema's columns as declared, the others as DuckDB infers them from the files. */
-  async function readColumns(files: readonly string[], declared: readonly ColumnSpec[], inferExtra: boolean): Promise<string> {
+  const inferred = new Map<string, Map<string, string>>();
+
+  /**
+   * The read_json column map: the schema's columns as declared, the others as DuckDB infers them. Inference costs
+   * about five times the conversion per row it samples, so it runs once per table and process, on a sample of the
+   * first unit's files, and later units reuse it (nested values are JSON, so only top-level keys and scalar types
+   * are guessed); the careful path types the undeclared columns of its unit as JSON.
+   */
+  async function readColumns(files: readonly string[], declared: readonly ColumnSpec[], table: string, inferExtra: boolean): Promise<string> {
     const cols = new Map(declared.map((c) => [c.name, c.type]));
-    const list = `[${files.map(sqlString).join(", ")}]`;
-    const described = await db!.connection.runAndReadAll(`DESCRIBE SELECT * FROM read_json(${list}, format = 'newline_delimited', union_by_name = true)`);
-    for (const [name, type] of described.getRows() as [string, string][]) {
-      if (cols.has(name)) continue;
-      cols.set(name, inferExtra ? storedInferredType(type) : "JSON");
+    let extra = inferred.get(table);
+    if (!extra) {
+      extra = new Map();
+      const list = `[${files.map(sqlString).join(", ")}]`;
+      const described = await db!.connection.runAndReadAll(
+        `DESCRIBE SELECT * FROM read_json(${list}, format = 'newline_delimited', union_by_name = true, sample_size = ${INFER_SAMPLE_ROWS}, maximum_depth = 2)`,
+      );
+      for (const [name, type] of described.getRows() as [string, string][]) extra.set(name, storedInferredType(type));
+      inferred.set(table, extra);
     }
+    for (const [name, type] of extra) if (!cols.has(name)) cols.set(name, inferExtra ? type : "JSON");
     return `{${[...cols].map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
   }
 
   /** COPY the files into staging as hive partitions; returns the rows written. */
-  async function copyToStaging(files: readonly string[], columns: readonly ColumnSpec[], unit: string, inferExtra: boolean): Promise<number> {
-    const colMap = await readColumns(files, columns, inferExtra);
+  async function copyToStaging(files: readonly string[], columns: readonly ColumnSpec[], table: string, unit: string, inferExtra: boolean): Promise<number> {
+    const colMap = await readColumns(files, columns, table, inferExtra);
     const list = `[${files.map(sqlString).join(", ")}]`;
     const required = columns.filter((c) => c.required).map((c) => `${sqlIdent(c.name)} IS NULL`);
     // A required column read as NULL stops the COPY; the careful path then finds the row and reports it by column.
@@ -236,7 +250,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     let errors = new Map<string, number>();
     let rows: number;
     try {
-      rows = await copyToStaging(chunks, columns, unit, true);
+      rows = await copyToStaging(chunks, columns, table, unit, true);
     } catch (fast) {
       // DuckDB refused a value (or a required column was missing): check row by row, report, convert the rest.
       removeTree(out);
@@ -245,7 +259,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       errors = sorted.errors;
       if (process.env["TAILKIT_DEBUG_CONVERT"]) process.stderr.write(`fast path: ${(fast as Error).message}\n`);
       if (errors.size === 0) throw fast;
-      rows = sorted.file ? await copyToStaging([sorted.file], columns, unit, false) : 0;
+      rows = sorted.file ? await copyToStaging([sorted.file], columns, table, unit, false) : 0;
     }
     const staged = walkFiles(out).filter((f) => f.endsWith(".parquet"));
     const files: LiveFile[] = [];
