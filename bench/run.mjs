@@ -10,6 +10,8 @@
 //   BENCH_RUNS         rounds; each runs every contender once, in turn, and the run with the median wall time is
 //                      reported (default 1)
 //   BENCH_TIMEOUT_S    a contender still running after this is killed and reported (default max(60, 600 × scale))
+//   BENCH_CONVERSION   0 skips the conversion group (CloudTrail: tailkit convert vs DuckDB's COPY of the same chunks,
+//                      tailkit collect + conversion vs DuckDB's read_json → Parquet of the raw files)
 //
 // Each contender runs alone as a child process under GNU time (CPU user+sys of the whole tree that was
 // waited for, max RSS of its largest process) while /proc is polled for the summed RSS of the live tree,
@@ -38,6 +40,7 @@ const ONLY_CONTENDERS = listEnv("BENCH_CONTENDERS");
 const SCALING = process.env.BENCH_SCALING !== "0";
 const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? 1)));
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? Math.max(60, 600 * SCALE));
+const CONVERSION = process.env.BENCH_CONVERSION !== "0";
 
 if (!(SCALE > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${process.env.BENCH_SCALE}`);
 
@@ -321,7 +324,8 @@ function contendersFor(spec) {
       unavailable: tailkitMissing,
       command: (dataDir, work) => ({
         cmd: node,
-        args: [TAILKIT_BIN, "collect", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", join(work, "tailkit"), "--output", "json"],
+        // The chunks as the plugin writes them: conversion to Parquet is measured on its own (conversionGroup).
+        args: [TAILKIT_BIN, "collect", "--no-convert", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", join(work, "tailkit"), "--output", "json"],
         out: { dir: join(work, "tailkit") },
       }),
     },
@@ -492,6 +496,105 @@ function environment() {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Conversion group
+
+/** Rows in every Parquet file below dir. @param {string} dir */
+async function parquetRows(dir) {
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const instance = await DuckDBInstance.create(":memory:");
+  const c = await instance.connect();
+  try {
+    const r = await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${join(dir, "**", "*.parquet").replaceAll("'", "''")}')`);
+    return Number(r.getRows()[0]?.[0] ?? 0);
+  } catch {
+    return 0;
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * Two pairs on the CloudTrail set, each pair in the same rounds: tailkit's chunk → Parquet step (`tailkit convert` on
+ * a copy of the chunks) against DuckDB's own COPY of the same chunks to the same hive layout; and `tailkit collect`
+ * with conversion (the default) against DuckDB's read_json → Parquet of the raw files.
+ * @param {DatasetSpec} spec
+ * @param {string} dataDir
+ * @param {{ records: number, rawBytes: number }} manifest
+ */
+async function conversionGroup(spec, dataDir, manifest) {
+  const { cp } = await import("node:fs/promises");
+  const node = process.execPath;
+  const work = await mkdtemp(join(tmpdir(), "tailkit-bench-conv-"));
+  try {
+    const chunks = join(work, "chunks");
+    process.stdout.write(`\n== conversion (${spec.name}): writing the chunks both converters read ... `);
+    execFileSync(node, [TAILKIT_BIN, "collect", "--no-convert", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", chunks, "--output", "json"], { stdio: "ignore" });
+    console.log("done");
+    /** @type {{ name: string, role: "tailkit" | "baseline", pair: string, run: (out: string) => Promise<{ cmd: string, args: string[] }> }[]} */
+    const contenders = [
+      {
+        name: "tailkit convert",
+        role: "tailkit",
+        pair: "chunks → Parquet",
+        run: async (out) => {
+          await cp(chunks, out, { recursive: true, filter: (src) => !src.includes("/.tailkit") });
+          return { cmd: node, args: [TAILKIT_BIN, "convert", "--out", out] };
+        },
+      },
+      { name: "duckdb COPY", role: "baseline", pair: "chunks → Parquet", run: async (out) => ({ cmd: node, args: [join(BENCH, "baselines", "duckdb-convert.mjs"), chunks, out] }) },
+      {
+        name: "tailkit collect+parquet",
+        role: "tailkit",
+        pair: "raw → Parquet",
+        run: async (out) => ({ cmd: node, args: [TAILKIT_BIN, "collect", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", out, "--output", "json"] }),
+      },
+      {
+        name: "duckdb read_json→parquet",
+        role: "baseline",
+        pair: "raw → Parquet",
+        run: async (out) => {
+          await mkdir(out, { recursive: true });
+          return { cmd: node, args: [join(BENCH, "baselines", "duckdb-cloudtrail-parquet.mjs"), dataDir, join(out, "all.parquet")] };
+        },
+      },
+    ].filter((c) => !ONLY_CONTENDERS || ONLY_CONTENDERS.has(c.name) || ONLY_CONTENDERS.has(c.name.split(" ")[0]));
+    /** @type {Map<string, any[]>} */
+    const runsOf = new Map(contenders.map((c) => [c.name, []]));
+    for (let round = 1; round <= RUNS; round++) {
+      process.stdout.write(`  round ${round}/${RUNS}:`);
+      for (const c of contenders) {
+        const out = join(work, `out-${round}-${c.name.replace(/[^a-z]+/gi, "-")}`);
+        const { cmd, args } = await c.run(out);
+        const m = await measure(cmd, args, TIMEOUT_S);
+        const rows = await parquetRows(out);
+        await rm(out, { recursive: true, force: true });
+        const r = { name: c.name, role: c.role, pair: c.pair, ok: m.exitCode === 0 && !m.timedOut, ...m, rows, rowsMatch: rows === manifest.records, rowsPerS: rows / m.wallS, mbPerS: manifest.rawBytes / 1e6 / m.wallS };
+        /** @type {any[]} */ (runsOf.get(c.name)).push(r);
+        process.stdout.write(` ${c.name} ${fmt(r.wallS)} s${r.ok ? "" : ` (exit ${r.exitCode})`}`);
+      }
+      console.log("");
+    }
+    const results = contenders.map((c) => medianRun(/** @type {any[]} */ (runsOf.get(c.name))));
+    console.log("");
+    printResults(results);
+    /** @type {Record<string, number>} */
+    const ratios = {};
+    for (const pair of ["chunks → Parquet", "raw → Parquet"]) {
+      const tk = results.find((r) => r.pair === pair && r.role === "tailkit" && r.ok);
+      const base = results.find((r) => r.pair === pair && r.role === "baseline" && r.ok);
+      if (tk && base) {
+        ratios[pair] = tk.rowsPerS / base.rowsPerS;
+        console.log(`${pair}: ${tk.name} rows/s = ${ratios[pair].toFixed(2)}x ${base.name} (target: chunks ≥ 0.90x, raw > 1.00x); tailkit peak RSS ${fmt(tk.peakRssMb, 0)} MB (target < 500)`);
+      }
+    }
+    return { data: manifest, results, ratios };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const started = new Date();
   console.log(`tailkit bench: scale ${SCALE}, seed ${SEED}, ${RUNS} run(s) each, ${cpus().length} cpus, node ${process.version}, timeout ${TIMEOUT_S} s per run`);
@@ -559,6 +662,13 @@ async function main() {
       console.log(`tailkit 4x vs 1x: time ${scaling.timeRatio.toFixed(2)}x (linear = 4.00), peak RSS ${scaling.peakRssRatio.toFixed(2)}x (streaming = ~1.00)`);
       report.scaling.push(scaling);
     }
+  }
+
+  if (CONVERSION && existsSync(TAILKIT_BIN) && existsSync(join(ROOT, "node_modules", "@duckdb", "node-api"))) {
+    const spec = /** @type {DatasetSpec} */ (DATASETS.find((d) => d.kind === "cloudtrail"));
+    const { dir, manifest } = await ensureData(spec, 1);
+    await warm(dir);
+    report.conversion = await conversionGroup(spec, dir, manifest);
   }
 
   await mkdir(join(BENCH, "results"), { recursive: true });

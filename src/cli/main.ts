@@ -10,6 +10,7 @@ import type { CollectOptions } from "../plugin/types.js";
 import { SDK_VERSION } from "../version.js";
 import { formatDescription } from "./describe-text.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
+import { addQueryCommands, conversionJson, createCollectConversion, reportConversion } from "./query-commands.js";
 import { resolvePlugin } from "./resolve-plugin.js";
 
 /** Exit codes of the tailkit command. */
@@ -85,6 +86,8 @@ interface CollectFlags extends PluginFlags {
   output: "text" | "json";
   state?: string;
   recollect?: boolean;
+  /** False with --no-convert: the chunks stay as they are. */
+  convert: boolean;
 }
 
 async function withPlugin<T>(plugin: string, flags: PluginFlags, fn: (client: PluginClient) => Promise<T>): Promise<T> {
@@ -144,6 +147,7 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
   const errors: ErrorEvent[] = [];
   const chunks: string[] = [];
   let interrupted = false;
+  const conversion = flags.convert ? createCollectConversion(outputDir, { quiet: json }) : undefined;
 
   // SIGTERM (a service manager, kill) is an interruption like Ctrl-C: the plugin is asked to stop, keeps the chunks it
   // finished, removes its temp files, and the run ends with exit 130. A second signal does not wait any more.
@@ -169,20 +173,26 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
           if (errors.length < 1000) errors.push(e);
           // Once interrupted, errors are the cancellation's own ("discovery was canceled"): the summary says it.
           if (!json && !interrupted) progress?.message(`error: ${e.message}`);
-        } else if (e.type === "chunk_written") chunks.push(e.path);
+        } else if (e.type === "chunk_written") {
+          chunks.push(e.path);
+          conversion?.chunk(e.path);
+        }
         progress?.update(e);
       };
       const sub = c.events.subscribe((e) => {
         if (executionId === undefined) early.push(e);
         else if (e.executionId === executionId) onEvent(e);
       });
+      const converterReady = conversion?.start(c);
       try {
         if (interrupted) throw new TailkitError(Code.Canceled, "interrupted before the collection started");
         executionId = await c.collect(req);
         for (const e of early) if (e.executionId === executionId) onEvent(e);
         // A signal that came while Collect was on its way found nothing to stop yet.
         if (interrupted) void c.close();
-        return await c.waitForComplete(executionId);
+        const done = await c.waitForComplete(executionId);
+        await converterReady;
+        return done;
       } finally {
         sub.unsubscribe();
       }
@@ -192,7 +202,9 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
     process.off("SIGTERM", onSignal);
     progress?.stop();
   }
-  return report(complete, { json, errors, chunks, outputDir, interrupted });
+  const converted = conversion ? await conversion.finish(complete) : undefined;
+  const code = report(complete, { json, errors, chunks, outputDir, interrupted, ...(converted ? { extra: conversionJson(converted) } : {}) });
+  return converted ? reportConversion(converted, code, json) : code;
 }
 
 function conflict(flag: string, field: string): TailkitError {
@@ -203,7 +215,7 @@ function conflict(flag: string, field: string): TailkitError {
 
 function report(
   c: CompleteEvent,
-  ctx: { json: boolean; errors: ErrorEvent[]; chunks: string[]; outputDir: string; interrupted: boolean },
+  ctx: { json: boolean; errors: ErrorEvent[]; chunks: string[]; outputDir: string; interrupted: boolean; extra?: Record<string, unknown> },
 ): number {
   const s = c.status;
   const rowErrors = Object.values(s.rowErrors).reduce((a, b) => a + b, 0);
@@ -221,6 +233,7 @@ function report(
       files: c.error || ctx.interrupted ? [...new Set([...ctx.chunks, ...executionChunks(ctx.outputDir, c.executionId).map((f) => f.path)])] : ctx.chunks,
       status: s,
       errors: ctx.errors.map((e) => ({ message: e.message, artifact: e.artifact ?? null, operation: e.operation ?? null, rowIndex: e.rowIndex ?? null })),
+      ...ctx.extra,
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return code;
@@ -278,12 +291,14 @@ export function createCli(): Command {
     .option("--execution-id <id>", "execution id (default: a new one)")
     .option("--state <location>", "collection state: an SQLite file path, or redis://host:port/prefix to share it (default: <out>/.tailkit/state.sqlite)")
     .option("--recollect", "collect every artifact again, even those already collected")
+    .option("--no-convert", "keep the JSONL chunk files; by default they are converted into Parquet under --out and deleted")
     .addOption(new Option("--output <format>", "text (progress on stderr) or json (one summary object on stdout)").choices(["text", "json"]).default("text"))
     .option("--verbose", "show the plugin's own log lines")
     .addOption(handshakeTimeoutOption())
     .action(async (plugin: string, flags: CollectFlags) => {
       process.exitCode = await runCollect(plugin, flags);
     });
+  addQueryCommands(program);
   return program;
 }
 

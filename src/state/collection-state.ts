@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
+import { chunkWasConverted } from "../query/conversion-log.js";
 import type { ArtifactInfo } from "../sources/types.js";
 import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
 import type { ChunkRange } from "../writer/types.js";
@@ -266,7 +267,9 @@ export class CollectionState {
     const raw = this.check(await this.handle.get(this.key("artifact", name)), `reading ${name}`) as ArtifactState | undefined;
     if (!raw) return undefined;
     if (raw.pendingChunk !== undefined) {
-      if (existsSync(raw.pendingChunk) && raw.pendingTo !== undefined) advance(raw, raw.pendingWindow ?? {}, raw.pendingTo);
+      // The host deletes a chunk once it is converted to Parquet (and recorded so first): gone but converted is visible.
+      const visible = existsSync(raw.pendingChunk) || chunkWasConverted(raw.pendingChunk);
+      if (visible && raw.pendingTo !== undefined) advance(raw, raw.pendingWindow ?? {}, raw.pendingTo);
       raw.pendingChunk = undefined;
       raw.pendingTo = undefined;
       raw.pendingWindow = undefined;

@@ -70,7 +70,7 @@ function expectWholeChunks(out: string, summary: Summary, rowsPerChunk: number) 
 describe("tailkit collect with the aws plugin", () => {
   it("collects every CloudTrail record of the sample exactly once, enriched", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json", "--rows-per-chunk", "400"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json", "--rows-per-chunk", "400"]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout) as Summary;
@@ -95,7 +95,7 @@ describe("tailkit collect with the aws plugin", () => {
   it("gives the same tp_id to the same record on a second run", async () => {
     const [a, b] = [scratch(), scratch()];
     for (const out of [a, b]) {
-      const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json"]);
+      const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json"]);
       expect(res.code).toBe(0);
     }
     const ids = (dir: string) => new Map(readChunks(dir).flatMap((c) => c.rows).map((r) => [r["eventID"], r["tp_id"]]));
@@ -104,7 +104,7 @@ describe("tailkit collect with the aws plugin", () => {
 
   it("collects every VPC flow log line of the sample exactly once", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--output", "json", "--rows-per-chunk", "1000"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--output", "json", "--rows-per-chunk", "1000"]);
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout) as Summary;
     const rows = expectWholeChunks(out, summary, 1000);
@@ -130,7 +130,7 @@ describe("tailkit collect with the aws plugin", () => {
     const bad = gen.corruptFiles.map((f: { path: string }) => f.path);
     expect(bad).toHaveLength(2);
 
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"]);
     expect(res.code).toBe(3);
     const summary = JSON.parse(res.stdout) as Summary;
     expect(summary.outcome).toBe("partial");
@@ -151,7 +151,7 @@ describe("tailkit collect with the aws plugin", () => {
     const out = scratch();
     const gen = await generate({ kind: "vpc", out: data, files: 4, recordsPerFile: 100, seed: 3, corrupt: 1, corruptKind: "badcontent" });
     const badPath = gen.corruptFiles[0]!.path as string;
-    const res = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", data, "--out", out, "--output", "json"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", data, "--out", out, "--output", "json"]);
     expect(res.code).toBe(3);
     const summary = JSON.parse(res.stdout) as Summary;
     expect(summary.status.rowErrors["map"]).toBe(2);
@@ -163,20 +163,20 @@ describe("tailkit collect with the aws plugin", () => {
 
   it("exits 2 naming the field when the source config is invalid, and writes nothing", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--config", '{"paths": 5}', "--out", out]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--config", '{"paths": 5}', "--out", out]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("source.config.paths");
     expect(listFiles(out).filter((f) => !f.startsWith(".tailkit/"))).toEqual([]);
   });
 
   it("exits 2 naming the table when the table is unknown", async () => {
-    const res = await runCli(["collect", "aws", "--table", "aws_nope", "--path", SAMPLE_CLOUDTRAIL, "--out", scratch()]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_nope", "--path", SAMPLE_CLOUDTRAIL, "--out", scratch()]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/table: unknown table "aws_nope".*aws_cloudtrail_log/);
   });
 
   it("exits 2 when a path does not exist, naming it", async () => {
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", "/nonexistent/logs", "--out", scratch()]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", "/nonexistent/logs", "--out", scratch()]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("source.config.paths[0]: /nonexistent/logs does not exist");
   });
@@ -185,7 +185,7 @@ describe("tailkit collect with the aws plugin", () => {
     const data = scratch();
     const out = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 5 });
-    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
+    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
@@ -206,7 +206,7 @@ describe("tailkit collect with the aws plugin", () => {
   it("stops the plugin when its host dies", async () => {
     const data = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 60, recordsPerFile: 400, seed: 6 });
-    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", scratch()], { stdio: "ignore" });
+    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", scratch()], { stdio: "ignore" });
     let plugin: number | undefined;
     while (plugin === undefined) {
       await new Promise((r) => setTimeout(r, 50));

@@ -19,7 +19,7 @@ describe("nginx plugin", () => {
   it("collects every access log line, rotated and gzipped ones included, and leaves error.log alone", async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
-    const res = await runCli(["collect", "nginx", "--table", "nginx_access_log", "--path", SAMPLE, "--out", t.dir, "--output", "json"]);
+    const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", SAMPLE, "--out", t.dir, "--output", "json"]);
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout) as { rows: number; status: { artifactsDiscovered: number } };
     const files = listFiles(SAMPLE).filter((f) => f.includes("access.log"));
@@ -54,7 +54,7 @@ describe("nginx plugin", () => {
       }).join("");
     const log = (name: string) => join(logs, name);
     const collect = async () => {
-      const res = await runCli(["collect", "nginx", "--table", "nginx_access_log", "--path", logs, "--out", out, "--output", "json"]);
+      const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", logs, "--out", out, "--output", "json"]);
       expect(res.code, res.stderr).toBe(0);
       return (JSON.parse(res.stdout) as { rows: number }).rows;
     };

@@ -92,7 +92,7 @@ describe("collection state", () => {
 
   it("collects nothing new on a second run, and only the added file on a third", async () => {
     const out = scratch();
-    const args = ["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"];
+    const args = ["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"];
     const first = JSON.parse((await runCli(args)).stdout) as { rows: number };
     expect(first.rows).toBe(total);
     const second = JSON.parse((await runCli(args)).stdout) as { rows: number; chunks: number; status: { artifactsSkipped: number } };
@@ -141,7 +141,7 @@ describe("collection state", () => {
       await client.close();
     }
     expect(killed).toBeGreaterThan(5);
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json", "--rows-per-chunk", "700"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json", "--rows-per-chunk", "700"]);
     expect(res.code).toBe(0);
     expectExactlyOnce(data, out);
     await expectStateAgrees(data, out);
@@ -150,7 +150,7 @@ describe("collection state", () => {
   it("ends with every row exactly once after the CLI and its plugin are SIGKILLed at 20 random points", async () => {
     const out = scratch();
     const random = mulberry32(7);
-    const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"];
+    const args = [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"];
     for (let i = 0; i < 20; i++) {
       const cli = spawn(process.execPath, args, { stdio: "ignore" });
       spawned.push(cli);
@@ -162,7 +162,7 @@ describe("collection state", () => {
       plugins.forEach(kill);
       await exited;
     }
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json"]);
     expect(res.code).toBe(0);
     expectExactlyOnce(data, out);
     await expectStateAgrees(data, out);
@@ -176,7 +176,7 @@ describe("collection state", () => {
     await generate({ kind: "cloudtrail", out: data, files: 48, recordsPerFile: 1000, seed: 12 });
     const prefix = `tailkit-test-${process.pid}-${Date.now()}`;
     const state = `redis://127.0.0.1:6379/${prefix}?lease=2`;
-    const args = [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "300", "--output", "json", "--state", state];
+    const args = [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "300", "--output", "json", "--state", state];
     const runs = [0, 1, 2].map(() => {
       const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
       spawned.push(child);

@@ -1,0 +1,366 @@
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve, sep } from "node:path";
+import { Code, TailkitError } from "../errors/index.js";
+import type { JSONSchema } from "../schema/index.js";
+import { ConversionLog, TAILKIT_DIR, type LiveFile } from "./conversion-log.js";
+import { fileSize, moveDurable, removeTree, unlinkDurable, walkFiles } from "./durable.js";
+import { openDuckDB, type DuckDB, type DuckDBLimits } from "./duckdb.js";
+import { columnsFromSchema, PARTITION_COLUMNS, sqlIdent, sqlString, storedInferredType, validateRow, type ColumnSpec } from "./schema.js";
+
+/** A row a chunk held that its table's schema refused; the rest of the chunk is converted. */
+export interface ConvertRowError {
+  /** The chunk file name. */
+  chunk: string;
+  /** 1-based line of the chunk. */
+  line: number;
+  column: string;
+  message: string;
+  /** The row's tp_source_location, when it has one. */
+  artifact?: string;
+  tpId?: string;
+}
+
+/** What conversion did, so far or in all. */
+export interface ConversionSummary {
+  chunks: number;
+  rows: number;
+  files: number;
+  /** Rows refused, by column. */
+  rowErrors: Record<string, number>;
+  /** The first 100 refused rows. */
+  errors: ConvertRowError[];
+  /** Chunks that could not be converted (left on disk for a later run), with the reason. */
+  failed: { chunks: string[]; message: string }[];
+  /** Chunks converted per execution id. */
+  byExecution: Record<string, number>;
+}
+
+/** Options of createConverter. */
+export interface ConverterOptions extends DuckDBLimits {
+  /** The data folder: chunks are read from it and Parquet lands under it. */
+  dir: string;
+  /** Row schemas by table (from Describe); saved in the log for later runs. */
+  schemas?: Record<string, JSONSchema>;
+  /** Chunks converted together into one set of files, at most. Default 8. */
+  chunksPerUnit?: number;
+  /** Called for each refused row as it is found. */
+  onRowError?: (e: ConvertRowError) => void;
+  /** Called after each unit is converted. */
+  onProgress?: (s: ConversionSummary) => void;
+}
+
+/** Turns chunk files into Parquet under the data folder, exactly once across crashes. */
+export interface Converter {
+  /** The data folder. */
+  readonly dir: string;
+  /** Queues a chunk file (by path) for conversion. */
+  add(chunk: string): void;
+  /** Queues every chunk in the folder that has no conversion record (left by --no-convert or a killed run). */
+  addLeftovers(): number;
+  /** Resolves when every queued chunk is converted (or failed). */
+  drain(): Promise<ConversionSummary>;
+  summary(): ConversionSummary;
+  close(): Promise<void>;
+}
+
+const CHUNK_NAME = /^(.+)-(\d+)\.jsonl$/;
+const MAX_REPORTED = 100;
+/**
+ * Rows per Parquet row group. Each open partition buffers a row group per thread before writing it; at DuckDB's
+ * default (122,880) wide rows such as CloudTrail's kept the host over 500 MB on the 400k-record bench set.
+ */
+const ROW_GROUP_ROWS = Number(process.env["TAILKIT_PARQUET_ROW_GROUP"]) || 20_000;
+/** Rows of each file DuckDB samples to guess the types of columns the schema does not declare. */
+const INFER_SAMPLE_ROWS = 4096;
+
+/** The staging folder of a data folder: DuckDB writes here, and files are renamed into place from here. */
+export function stagingDir(dir: string): string {
+  return join(dir, TAILKIT_DIR, "staging");
+}
+
+/**
+ * Brings a data folder to a state where every file on disk is accounted for: staging and temp files are removed, a
+ * Parquet file the log does not list (renamed into place but not recorded before a crash) is removed, and a chunk
+ * the log lists as converted (recorded but not yet deleted) is deleted. Returns what it removed.
+ */
+export function recoverDataDir(dir: string, log: ConversionLog): { parquet: number; chunks: number } {
+  removeTree(stagingDir(dir));
+  const live = new Set(log.files().map((f) => f.path));
+  const orphans: string[] = [];
+  for (const top of readdirSync(dir)) {
+    if (!top.startsWith("tp_table=")) continue;
+    for (const f of walkFiles(join(dir, top))) {
+      const rel = relative(dir, f).split(sep).join("/");
+      if (!live.has(rel)) orphans.push(f);
+    }
+  }
+  const converted = log.convertedChunks();
+  const done = readdirSync(dir).filter((n) => CHUNK_NAME.test(n) && converted.has(n)).map((n) => join(dir, n));
+  unlinkDurable(orphans);
+  unlinkDurable(done);
+  return { parquet: orphans.length, chunks: done.length };
+}
+
+function firstLine(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    let text = "";
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return text;
+      text += buf.toString("utf8", 0, n);
+      const nl = text.indexOf("\n");
+      if (nl >= 0) return text.slice(0, nl);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tableOf(path: string): string | undefined {
+  try {
+    const t = (JSON.parse(firstLine(path)) as Record<string, unknown>)["tp_table"];
+    return typeof t === "string" ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function emptySummary(): ConversionSummary {
+  return { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} };
+}
+
+
+/** Creates a converter for a data folder; it recovers the folder first (see recoverDataDir). */
+export async function createConverter(options: ConverterOptions): Promise<Converter> {
+  const dir = resolve(options.dir);
+  const log = ConversionLog.open(dir);
+  for (const [t, s] of Object.entries(options.schemas ?? {})) log.saveSchema(t, s);
+  recoverDataDir(dir, log);
+  const perUnit = options.chunksPerUnit ?? 8;
+  const summary = emptySummary();
+  const queue: string[] = [];
+  const queued = new Set<string>();
+  // Converted by this converter: a chunk_written event that arrives after the leftover scan took its chunk is ignored.
+  const done = new Set<string>();
+  const columnsByTable = new Map<string, ColumnSpec[]>();
+  let db: DuckDB | undefined;
+  let running: Promise<void> | undefined;
+
+  const columnsFor = (table: string): ColumnSpec[] => {
+    let c = columnsByTable.get(table);
+    if (!c) {
+      c = columnsFromSchema(options.schemas?.[table] ?? log.schema(table));
+      columnsByTable.set(table, c);
+    }
+    return c;
+  };
+
+  const reportRowError = (e: ConvertRowError) => {
+    summary.rowErrors[e.column] = (summary.rowErrors[e.column] ?? 0) + 1;
+    if (summary.errors.length < MAX_REPORTED) summary.errors.push(e);
+    options.onRowError?.(e);
+  };
+
+  const inferred = new Map<string, Map<string, string>>();
+
+  /**
+   * The read_json column map: the schema's columns as declared, the others as DuckDB infers them. Inference costs
+   * about five times the conversion per row it samples, so it runs once per table and process, on a sample of the
+   * first unit's files, and later units reuse it (nested values are JSON, so only top-level keys and scalar types
+   * are guessed); the careful path types the undeclared columns of its unit as JSON.
+   */
+  async function readColumns(files: readonly string[], declared: readonly ColumnSpec[], table: string, inferExtra: boolean): Promise<string> {
+    const cols = new Map(declared.map((c) => [c.name, c.type]));
+    let extra = inferred.get(table);
+    if (!extra) {
+      extra = new Map();
+      const list = `[${files.map(sqlString).join(", ")}]`;
+      const described = await db!.connection.runAndReadAll(
+        `DESCRIBE SELECT * FROM read_json(${list}, format = 'newline_delimited', union_by_name = true, sample_size = ${INFER_SAMPLE_ROWS}, maximum_depth = 2)`,
+      );
+      for (const [name, type] of described.getRows() as [string, string][]) extra.set(name, storedInferredType(type));
+      inferred.set(table, extra);
+    }
+    for (const [name, type] of extra) if (!cols.has(name)) cols.set(name, inferExtra ? type : "JSON");
+    return `{${[...cols].map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
+  }
+
+  /** COPY the files into staging as hive partitions; returns the rows written. */
+  async function copyToStaging(files: readonly string[], columns: readonly ColumnSpec[], table: string, unit: string, inferExtra: boolean): Promise<number> {
+    const colMap = await readColumns(files, columns, table, inferExtra);
+    const list = `[${files.map(sqlString).join(", ")}]`;
+    const required = columns.filter((c) => c.required).map((c) => `${sqlIdent(c.name)} IS NULL`);
+    // A required column read as NULL stops the COPY; the careful path then finds the row and reports it by column.
+    const guard = required.length ? `WHERE CASE WHEN ${required.join(" OR ")} THEN error('tailkit: a required column is missing') ELSE true END` : "";
+    const out = join(stagingDir(dir), unit);
+    const res = await db!.connection.runAndReadAll(
+      `COPY (SELECT * FROM read_json(${list}, format = 'newline_delimited', columns = ${colMap}) ${guard}) TO ${sqlString(out)} ` +
+        `(FORMAT parquet, PARTITION_BY (${PARTITION_COLUMNS.join(", ")}), FILENAME_PATTERN ${sqlString(`${unit}_{i}`)}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)`,
+    );
+    return Number((res.getRows()[0] as unknown[] | undefined)?.[0] ?? 0);
+  }
+
+  /** Splits the chunks' lines into good ones (written to one staging file) and refused rows (reported). */
+  function sortOut(chunks: readonly string[], columns: readonly ColumnSpec[], unit: string): { file: string | undefined; errors: Map<string, number> } {
+    const good: string[] = [];
+    const errors = new Map<string, number>();
+    for (const path of chunks) {
+      const name = basename(path);
+      const lines = readFileSync(path, "utf8").split("\n");
+      for (let i = 0; i < lines.length; i++) {
+        const text = lines[i]!;
+        if (text.length === 0) continue;
+        let row: Record<string, unknown>;
+        try {
+          row = JSON.parse(text) as Record<string, unknown>;
+        } catch (err) {
+          errors.set(name, (errors.get(name) ?? 0) + 1);
+          reportRowError({ chunk: name, line: i + 1, column: "(row)", message: `not a JSON object: ${(err as Error).message}` });
+          continue;
+        }
+        const bad = validateRow(row, columns);
+        if (!bad) {
+          good.push(text);
+          continue;
+        }
+        errors.set(name, (errors.get(name) ?? 0) + 1);
+        const artifact = row["tp_source_location"];
+        const tpId = row["tp_id"];
+        reportRowError({
+          chunk: name,
+          line: i + 1,
+          column: bad.column,
+          message: bad.message,
+          ...(typeof artifact === "string" ? { artifact } : {}),
+          ...(typeof tpId === "string" ? { tpId } : {}),
+        });
+      }
+    }
+    if (good.length === 0) return { file: undefined, errors };
+    const file = join(stagingDir(dir), `${unit}.accepted.jsonl`);
+    mkdirSync(stagingDir(dir), { recursive: true });
+    writeFileSync(file, `${good.join("\n")}\n`);
+    return { file, errors };
+  }
+
+  async function convertUnit(chunks: readonly string[], table: string): Promise<void> {
+    db ??= await openDuckDB(options);
+    const columns = columnsFor(table);
+    const unit = basename(chunks[0]!, ".jsonl");
+    const out = join(stagingDir(dir), unit);
+    removeTree(out);
+    mkdirSync(stagingDir(dir), { recursive: true });
+    let errors = new Map<string, number>();
+    let rows: number;
+    try {
+      rows = await copyToStaging(chunks, columns, table, unit, true);
+    } catch (fast) {
+      // DuckDB refused a value (or a required column was missing): check row by row, report, convert the rest.
+      removeTree(out);
+      if (!/Invalid Input Error|Conversion Error|tailkit: a required column/.test((fast as Error).message)) throw fast;
+      const sorted = sortOut(chunks, columns, unit);
+      errors = sorted.errors;
+      if (process.env["TAILKIT_DEBUG_CONVERT"]) process.stderr.write(`fast path: ${(fast as Error).message}\n`);
+      if (errors.size === 0) throw fast;
+      rows = sorted.file ? await copyToStaging([sorted.file], columns, table, unit, false) : 0;
+    }
+    const staged = walkFiles(out).filter((f) => f.endsWith(".parquet"));
+    const files: LiveFile[] = [];
+    if (staged.length > 0) {
+      const counts = await db.connection.runAndReadAll(
+        `SELECT file_name, num_rows FROM parquet_file_metadata([${staged.map(sqlString).join(", ")}])`,
+      );
+      const rowsOf = new Map((counts.getRows() as [string, bigint][]).map(([f, n]) => [f, Number(n)]));
+      for (const f of staged) {
+        const rel = relative(out, f).split(sep).join("/");
+        files.push({ path: rel, table, rows: rowsOf.get(f) ?? 0, bytes: fileSize(f) });
+        moveDurable(dir, f, join(dir, rel));
+      }
+    }
+    log.recordConversion(unit, chunks.map((c) => ({ name: basename(c), errors: errors.get(basename(c)) ?? 0 })), files);
+    for (const c of chunks) done.add(c);
+    unlinkDurable(chunks);
+    removeTree(out);
+    removeTree(join(stagingDir(dir), `${unit}.accepted.jsonl`));
+    summary.chunks += chunks.length;
+    summary.rows += rows;
+    summary.files += files.length;
+    for (const c of chunks) {
+      const exec = CHUNK_NAME.exec(basename(c))?.[1] ?? "";
+      summary.byExecution[exec] = (summary.byExecution[exec] ?? 0) + 1;
+    }
+    options.onProgress?.(summary);
+  }
+
+  async function run(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, perUnit);
+      const byTable = new Map<string, string[]>();
+      for (const c of batch) {
+        const t = tableOf(c) ?? "";
+        byTable.set(t, [...(byTable.get(t) ?? []), c]);
+      }
+      for (const [table, chunks] of byTable) {
+        try {
+          if (table === "") throw new TailkitError(Code.DataLoss, "the chunk's first row names no tp_table", { operation: "convert", artifact: basename(chunks[0]!) });
+          await convertUnit(chunks, table);
+        } catch (err) {
+          if (chunks.length > 1 && /Out of Memory/.test((err as Error).message)) {
+            // Within memory_limit one chunk at a time: the unit's staging files were never recorded, so this is a redo.
+            for (const c of chunks) {
+              try {
+                await convertUnit([c], table);
+              } catch (one) {
+                summary.failed.push({ chunks: [basename(c)], message: (one as Error).message });
+              }
+            }
+          } else summary.failed.push({ chunks: chunks.map((c) => basename(c)), message: (err as Error).message });
+        } finally {
+          for (const c of chunks) queued.delete(c);
+        }
+      }
+    }
+  }
+
+  // Started on the next turn, so that chunks added together are converted together.
+  const kick = () => {
+    running ??= new Promise<void>((r) => setImmediate(r)).then(run).finally(() => {
+      running = undefined;
+      if (queue.length > 0) kick();
+    });
+  };
+
+  const converter: Converter = {
+    dir,
+    add(chunk) {
+      const path = resolve(chunk);
+      if (queued.has(path) || done.has(path)) return;
+      queued.add(path);
+      queue.push(path);
+      kick();
+    },
+    addLeftovers() {
+      const converted = log.convertedChunks();
+      let n = 0;
+      for (const name of readdirSync(dir).sort()) {
+        if (!CHUNK_NAME.test(name) || converted.has(name) || queued.has(join(dir, name))) continue;
+        converter.add(join(dir, name));
+        n++;
+      }
+      return n;
+    },
+    async drain() {
+      while (running) await running;
+      return summary;
+    },
+    summary: () => summary,
+    async close() {
+      while (running) await running;
+      db?.close();
+      log.close();
+    },
+  };
+  return converter;
+}

@@ -1,0 +1,152 @@
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { compactDataDir } from "../../src/query/compact.js";
+import { ConversionLog } from "../../src/query/conversion-log.js";
+import { createConverter, recoverDataDir, stagingDir } from "../../src/query/convert.js";
+import { listFiles, tempDir } from "../e2e/helpers.js";
+import { parquetIds, parquetQuery } from "./helpers.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+function scratch(): string {
+  const t = tempDir("tailkit-convert-");
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+const SCHEMA = {
+  type: "object",
+  required: ["n"],
+  properties: { n: { type: "integer" }, msg: { type: "string" }, at: { type: "string", format: "date-time" } },
+};
+
+/** Writes chunk <exec>-<seq>.jsonl with `rows` rows spread over two tp_index values and two dates. */
+function writeChunk(dir: string, exec: string, seq: number, rows: number, edit?: (row: Record<string, unknown>, i: number) => Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const day = i % 2 === 0 ? "2024-03-01" : "2024-03-02";
+    const id = `${exec}-${seq}-${i}`;
+    let row: Record<string, unknown> = {
+      n: i,
+      msg: `m${i}`,
+      at: `${day}T01:02:03Z`,
+      extra_count: i * 2,
+      tp_id: id,
+      tp_timestamp: `${day}T01:02:03.000Z`,
+      tp_table: "t1",
+      tp_partition: "default",
+      tp_index: i % 3 === 0 ? "acct-a" : "acct-b",
+      tp_date: day,
+      tp_source_location: `/logs/${exec}.log`,
+    };
+    if (edit) row = edit(row, i);
+    lines.push(JSON.stringify(row));
+    ids.push(id);
+  }
+  writeFileSync(join(dir, `${exec}-${seq}.jsonl`), `${lines.join("\n")}\n`);
+  return ids;
+}
+
+function chunksIn(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith(".jsonl"));
+}
+
+describe("converter", () => {
+  it("writes one file per partition a chunk's rows fall in, records them, and deletes the chunk", async () => {
+    const dir = scratch();
+    const ids = writeChunk(dir, "e", 1, 30);
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    expect(conv.addLeftovers()).toBe(1);
+    const s = await conv.drain();
+    await conv.close();
+    expect(s).toMatchObject({ chunks: 1, rows: 30, files: 4, failed: [] });
+    expect(chunksIn(dir)).toEqual([]);
+    const log = ConversionLog.open(dir);
+    expect(log.files().map((f) => [f.path, f.rows])).toEqual([
+      ["tp_table=t1/tp_partition=default/tp_index=acct-a/tp_date=2024-03-01/e-1_0.parquet", 5],
+      ["tp_table=t1/tp_partition=default/tp_index=acct-a/tp_date=2024-03-02/e-1_0.parquet", 5],
+      ["tp_table=t1/tp_partition=default/tp_index=acct-b/tp_date=2024-03-01/e-1_0.parquet", 10],
+      ["tp_table=t1/tp_partition=default/tp_index=acct-b/tp_date=2024-03-02/e-1_0.parquet", 10],
+    ]);
+    expect(log.converted("e-1.jsonl")).toBe(true);
+    log.close();
+    expect(await parquetIds(dir)).toEqual([...ids].sort());
+    const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
+    expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ n: "BIGINT", at: "TIMESTAMP", msg: "VARCHAR", extra_count: "BIGINT" });
+  });
+
+  it("after a crash: removes files the log does not list, deletes chunks it does, clears staging", async () => {
+    const dir = scratch();
+    const ids = writeChunk(dir, "e", 1, 12);
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    conv.addLeftovers();
+    await conv.drain();
+    await conv.close();
+    const live = listFiles(dir).filter((f) => f.endsWith(".parquet"));
+    // A unit renamed into place but not recorded; a chunk recorded but not deleted; a staging leftover.
+    const orphan = join(dir, dirname(live[0]!), "e-7_0.parquet");
+    copyFileSync(join(dir, live[0]!), orphan);
+    writeChunk(dir, "e", 1, 12);
+    mkdirSync(join(stagingDir(dir), "e-9"), { recursive: true });
+    writeFileSync(join(stagingDir(dir), "e-9", "x.parquet"), "partial");
+    const log = ConversionLog.open(dir);
+    expect(recoverDataDir(dir, log)).toEqual({ parquet: 1, chunks: 1 });
+    log.close();
+    expect(listFiles(dir).filter((f) => f.endsWith(".parquet"))).toEqual(live);
+    expect(chunksIn(dir)).toEqual([]);
+    expect(listFiles(dir).filter((f) => f.includes("staging"))).toEqual([]);
+    expect(await parquetIds(dir)).toEqual([...ids].sort());
+  });
+
+  it("reports each row that breaks the schema by column and converts the rest of the chunk", async () => {
+    const dir = scratch();
+    const errors: { column: string; line: number }[] = [];
+    const ids = writeChunk(dir, "e", 1, 20, (row, i) => {
+      if (i === 4) return { ...row, n: "four" };
+      if (i === 9) return { ...row, at: "not a time" };
+      if (i === 13) {
+        const { n: _n, ...rest } = row;
+        return rest;
+      }
+      return row;
+    });
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA }, onRowError: (e) => errors.push(e) });
+    conv.addLeftovers();
+    const s = await conv.drain();
+    await conv.close();
+    expect(s.rowErrors).toEqual({ n: 2, at: 1 });
+    expect(errors.map((e) => [e.column, e.line])).toEqual([["n", 5], ["at", 10], ["n", 14]]);
+    expect(s.errors[0]).toMatchObject({ chunk: "e-1.jsonl", artifact: "/logs/e.log", tpId: ids[4] });
+    expect(s.rows).toBe(17);
+    expect(await parquetIds(dir)).toEqual(ids.filter((_, i) => i !== 4 && i !== 9 && i !== 13).sort());
+    expect(chunksIn(dir)).toEqual([]);
+  });
+});
+
+describe("compaction", () => {
+  it("merges a partition's small files into one without losing or repeating a row", async () => {
+    const dir = scratch();
+    const ids: string[] = [];
+    for (let seq = 1; seq <= 5; seq++) ids.push(...writeChunk(dir, "e", seq, 8));
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA }, chunksPerUnit: 1 });
+    conv.addLeftovers();
+    await conv.drain();
+    await conv.close();
+    expect(listFiles(dir).filter((f) => f.endsWith(".parquet"))).toHaveLength(20);
+    // Automatic compaction leaves partitions at or under its threshold alone.
+    expect(await compactDataDir({ dir, maxSmallFiles: 5 })).toMatchObject({ partitions: 0 });
+    const s = await compactDataDir({ dir });
+    expect(s).toMatchObject({ partitions: 4, filesMerged: 20, filesWritten: 4, rows: 40, skipped: [] });
+    const files = listFiles(dir).filter((f) => f.endsWith(".parquet"));
+    expect(files).toHaveLength(4);
+    expect(files.every((f) => /\/compact-[^/]+\.parquet$/.test(f))).toBe(true);
+    const log = ConversionLog.open(dir);
+    expect(log.files().map((f) => f.path)).toEqual(files);
+    log.close();
+    expect(await parquetIds(dir)).toEqual(ids.sort());
+    const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
+    expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ n: "BIGINT", at: "TIMESTAMP", tp_index: "VARCHAR" });
+  });
+});
