@@ -65,7 +65,10 @@ function refuseUsedExecutionId(outputDir: string, executionId: string): void {
   const prefix = `${executionId}-`;
   let names: string[];
   try {
-    names = readdirSync(outputDir);
+    // Chunk files: anything else under such a name (a folder) is no earlier run's chunk, and the writer names it.
+    names = readdirSync(outputDir, { withFileTypes: true })
+      .filter((d) => !d.isDirectory())
+      .map((d) => d.name);
   } catch (err) {
     throw invalidArgument("output_dir", `cannot list ${outputDir}: ${(err as Error).message}`);
   }

@@ -172,7 +172,7 @@ describe("createEnricher", () => {
     const lines = out.bytes.toString("utf8").trimEnd().split("\n");
     expect(lines.map((l) => (JSON.parse(l) as { tp_date: string }).tp_date)).toEqual(want.filter((_, i) => i % 2 === 0));
     expect(out.failures.map((f) => f.message)).toEqual(
-      want.flatMap((v, i) => (i % 2 === 1 ? [`row ${i}: tp_timestamp is missing or not a valid time (${JSON.stringify(v)})`] : [])),
+      want.flatMap((v, i) => (i % 2 === 1 ? [`tp_timestamp is missing or not a valid time (${JSON.stringify(v)})`] : [])),
     );
   });
 

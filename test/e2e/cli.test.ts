@@ -32,10 +32,10 @@ describe("tailkit collect --state", () => {
   it("refuses rediss:// and unknown schemes with exit 2 naming state, and creates no file named after the URL", async () => {
     const out = scratch();
     const cwd = scratch();
-    const tls = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "rediss://127.0.0.1:6380/x"]);
+    const tls = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "rediss://127.0.0.1:6380/x"]);
     expect(tls.code).toBe(2);
     expect(tls.stderr).toMatch(/state: rediss:\/\/ \(Redis over TLS\) is not supported yet/);
-    const http = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "http://127.0.0.1/state"], {}, cwd);
+    const http = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "http://127.0.0.1/state"], {}, cwd);
     expect(http.code).toBe(2);
     expect(http.stderr).toMatch(/state: unknown scheme "http:\/\/"/);
     expect(readdirSync(cwd)).toEqual([]);
@@ -46,13 +46,13 @@ describe("tailkit collect --state", () => {
 describe("tailkit collect --execution-id", () => {
   it("refuses an id whose chunks are already in the output folder, with exit 2 naming execution_id, and leaves them as they were", async () => {
     const out = scratch();
-    const first = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed1", "--output", "json"]);
+    const first = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed1", "--output", "json"]);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     const before = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
     expect([...before.keys()]).toContain("fixed1-1.jsonl");
 
-    const second = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--execution-id", "fixed1"]);
+    const second = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--execution-id", "fixed1"]);
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/execution_id: fixed1 is already in use in .*\(fixed1-1\.jsonl exists\)/);
     const after = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
@@ -63,14 +63,14 @@ describe("tailkit collect --execution-id", () => {
 describe("tailkit usage errors", () => {
   it("refuses --path when --config gives paths too, naming the field", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--config", JSON.stringify({ paths: [SAMPLE_VPC] }), "--out", out]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--config", JSON.stringify({ paths: [SAMPLE_VPC] }), "--out", out]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/source\.config\.paths: --path and "paths" in --config both give it/);
     expect(listFiles(out)).toEqual([]);
   });
 
   it("prints a malformed --config's message without the whole help", async () => {
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--config", "{bad", "--out", scratch()]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--config", "{bad", "--out", scratch()]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^error: --config: malformed JSON: /);
     expect(res.stderr).not.toContain("Options:");
@@ -78,13 +78,13 @@ describe("tailkit usage errors", () => {
   });
 
   it("with --output json gives usage and config errors as one JSON object on stdout, exit 2", async () => {
-    const missing = await runCli(["collect", "aws", "--out", scratch(), "--output", "json"]);
+    const missing = await runCli(["collect", "--no-convert", "aws", "--out", scratch(), "--output", "json"]);
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ outcome: "usage", exitCode: 2, error: expect.stringContaining("--table") });
-    const malformed = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--config", "[1]", "--out", scratch(), "--output=json"]);
+    const malformed = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--config", "[1]", "--out", scratch(), "--output=json"]);
     expect(malformed.code).toBe(2);
     expect(JSON.parse(malformed.stdout)).toEqual({ outcome: "usage", error: "--config: must be a JSON object", field: "config", exitCode: 2 });
-    const unknownTable = await runCli(["collect", "aws", "--table", "aws_nope", "--path", SAMPLE_CLOUDTRAIL, "--out", scratch(), "--output", "json"]);
+    const unknownTable = await runCli(["collect", "--no-convert", "aws", "--table", "aws_nope", "--path", SAMPLE_CLOUDTRAIL, "--out", scratch(), "--output", "json"]);
     expect(unknownTable.code).toBe(2);
     expect(JSON.parse(unknownTable.stdout)).toMatchObject({ outcome: "usage", field: "table" });
   });
@@ -98,7 +98,7 @@ describe("tailkit describe", () => {
     expect(lines).toContain("eventTime | string (date-time) | required");
     expect(lines.some((l) => l.startsWith("tp_ingest_timestamp | string (date-time) | required | "))).toBe(true);
     expect(lines.some((l) => l.startsWith("tp_destination_ip | string|null | optional | "))).toBe(true);
-    expect(lines.some((l) => l.startsWith("paths | string[] | required | Root directories"))).toBe(true);
+    expect(lines.some((l) => l.startsWith("paths | string[] | required | Folders to collect from, or single files"))).toBe(true);
     expect(lines.some((l) => l.startsWith("extensions | string[] | optional | Only collect files"))).toBe(true);
   });
 
@@ -106,7 +106,7 @@ describe("tailkit describe", () => {
     const json = await runCli(["describe", "aws", "--output", "json"]);
     const d = JSON.parse(json.stdout) as { tables: { rowSchema: { properties: Record<string, unknown>; required: string[] } }[] };
     expect(d.tables[0]!.rowSchema.required).toEqual(expect.arrayContaining(["tp_ingest_timestamp", "tp_date", "tp_source_location"]));
-    const res = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--table-config", '{"bogus":1}', "--out", scratch()]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--table-config", '{"bogus":1}', "--out", scratch()]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("table_config.bogus: unknown field");
   });
@@ -118,7 +118,7 @@ describe("tailkit collect when the plugin dies", () => {
     const out = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 5 });
     const tmp = scratch();
-    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"], {
+    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, TMPDIR: tmp },
     });
@@ -157,7 +157,7 @@ describe("tailkit collect when the plugin dies", () => {
     const out = scratch();
     const tmp = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 8 });
-    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
+    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, TMPDIR: tmp },
     });
@@ -179,7 +179,7 @@ describe("tailkit collect on SIGTERM", () => {
     const out = scratch();
     const tmp = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 9 });
-    const cli = spawn(process.execPath, [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
+    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, TMPDIR: tmp },
     });
@@ -220,7 +220,7 @@ describe("tailkit with a plugin that never prints its handshake", () => {
     const d = await runCli(["describe", script, "--handshake-timeout", "1"]);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain(`plugin ${script} printed no handshake line within 1 s and was stopped; stderr:\nsilent: waiting for a licence server`);
-    const c = await runCli(["collect", script, "--table", "t", "--out", scratch(), "--handshake-timeout", "0.5", "--output", "json"]);
+    const c = await runCli(["collect", "--no-convert", script, "--table", "t", "--out", scratch(), "--handshake-timeout", "0.5", "--output", "json"]);
     expect(c.code).toBe(1);
     expect(JSON.parse(c.stdout)).toMatchObject({ outcome: "failed", error: expect.stringContaining("printed no handshake line within 0.5 s") });
   });

@@ -37,7 +37,7 @@ describe("values are kept exactly, end to end", () => {
     ];
     writeFileSync(join(day, "123456789012_vpcflowlogs_us-east-1_fl-1_20240229T0000Z_abcd.log.gz"), gzipSync(lines.join("\n") + "\n"));
     const out = join(t.dir, "out");
-    const res = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", join(t.dir, "logs"), "--out", out, "--output", "json"]);
+    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", join(t.dir, "logs"), "--out", out, "--output", "json"]);
     expect(res.code, res.stderr).toBe(0);
     const rows = chunkLines(out).sort((a, b) => /"dstport":(\d+)/.exec(a)![1]!.localeCompare(/"dstport":(\d+)/.exec(b)![1]!));
     expect(rows).toHaveLength(4);
@@ -64,7 +64,7 @@ describe("values are kept exactly, end to end", () => {
       ].join("\n") + "\n",
     );
     const out = join(t.dir, "out");
-    const res = await runCli(["collect", "nginx", "--table", "nginx_access_log", "--path", logs, "--out", out, "--output", "json"]);
+    const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", logs, "--out", out, "--output", "json"]);
     expect(res.code, res.stderr).toBe(3);
     const summary = JSON.parse(res.stdout) as Summary;
     const rows = readChunks(out).flatMap((c) => c.rows);

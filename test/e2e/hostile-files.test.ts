@@ -50,7 +50,7 @@ function scratch(): string {
 
 describe("--out that cannot be made", () => {
   it("refuses --out /proc/x at once with the path and the real errno, exit 2 (no endless mkdir)", async () => {
-    const r = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", "/proc/x/y"]);
+    const r = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", "/proc/x/y"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("output_dir");
     expect(r.stderr).toContain("/proc/x");
@@ -64,13 +64,13 @@ describe("--out that cannot be made", () => {
     // Root may mount; a test that cannot make the read-only file system fails here rather than pass on nothing.
     execFileSync("mount", ["-t", "tmpfs", "-o", "ro", "none", ro]);
     cleanups.push(() => execFileSync("umount", [ro]));
-    const nested = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", join(ro, "out", "deeper")]);
+    const nested = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", join(ro, "out", "deeper")]);
     expect(nested.code).toBe(2);
     expect(nested.stderr).toContain(`mkdir ${join(ro, "out")}`);
     expect(nested.stderr).toContain("EROFS");
     expect(nested.stderr).not.toContain("ENOENT");
     // The mount point itself exists: it is refused as not writable, before any state or chunk is tried.
-    const existing = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", ro, "--output", "json"]);
+    const existing = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", ro, "--output", "json"]);
     expect(existing.code).toBe(2);
     expect(existing.stderr).toContain(`${ro} is not writable`);
     expect(existing.stderr).toContain("EROFS");
@@ -96,7 +96,7 @@ describe("hostile entries below --path", () => {
     mkdirSync(out);
     chownSync(out, NOBODY, NOBODY);
 
-    const r = await runCliAs(NOBODY, ["collect", "nginx", "--table", "nginx_access_log", "--path", root, "--out", out, "--output", "json"]);
+    const r = await runCliAs(NOBODY, ["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", root, "--out", out, "--output", "json"]);
     expect(r.stderr).not.toContain("extractor is closed");
     expect(r.code).toBe(3);
     const summary = JSON.parse(r.stdout) as Summary;
@@ -118,7 +118,7 @@ describe("--path", () => {
     const out = scratch();
     const vpc = listFiles(SAMPLE_VPC).filter((f) => f.endsWith(".log.gz"));
     const one = join(SAMPLE_VPC, vpc[0]!);
-    const r = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", one, "--out", out, "--output", "json"]);
+    const r = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", one, "--out", out, "--output", "json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
@@ -135,14 +135,14 @@ describe("--path", () => {
     // One level too deep: the layout starts at AWSLogs/.
     const below = join(SAMPLE_VPC, "AWSLogs");
     const total = listFiles(below).length;
-    const r = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", below, "--out", out, "--output", "json"]);
+    const r = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", below, "--out", out, "--output", "json"]);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.rows).toBe(0);
     const note = summary.errors.find((e) => e.operation === "discover");
     expect(note?.message).toBe(
       `0 of ${total} files under ${below} matched the layout ${VPC_FLOW_LOG_FILE_LAYOUT}; is paths[0] (--path) the folder the layout starts from (for AWS logs, the bucket's root)?`,
     );
-    const text = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", below, "--out", out]);
+    const text = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", below, "--out", out]);
     expect(text.stderr).toContain(`0 of ${total} files under ${below} matched the layout`);
     expect(text.stdout).toContain(`Collected nothing: 0 of ${total} files under ${below} matched the layout`);
     expect(text.stdout).not.toContain("Collected 0 rows");
@@ -161,7 +161,7 @@ describe("empty and mislabelled files", () => {
     writeFileSync(join(day, "693748329432_CloudTrail_eu-west-1_20240303T2310Z_nothing.json.gz"), gzipSync(Buffer.alloc(0)));
     writeFileSync(join(day, "693748329432_CloudTrail_eu-west-1_20240303T2320Z_plain.json.gz"), JSON.stringify({ Records: [] }));
     const out = join(dir, "out");
-    const r = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", root, "--out", out, "--output", "json"]);
+    const r = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", root, "--out", out, "--output", "json"]);
     expect(r.code).toBe(3);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.rows).toBe(records);
@@ -182,12 +182,12 @@ describe("row error numbers", () => {
     const good = accessLines("ok", 2).split("\n");
     const badTime = good[0]!.replace("03/Mar/2024", "03/Foo/2024");
     writeFileSync(join(web, "access.log"), [good[0], "not an access log line", good[1], badTime, ""].join("\n"));
-    const nginx = await runCli(["collect", "nginx", "--table", "nginx_access_log", "--path", web, "--out", join(dir, "out1"), "--output", "json"]);
+    const nginx = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", web, "--out", join(dir, "out1"), "--output", "json"]);
     expect(nginx.code).toBe(3);
     const lineErrors = (JSON.parse(nginx.stdout) as Summary).errors.map((e) => [e.rowIndex, e.operation, /^.*?: (?:line|record) \d+(?=: )/.exec(e.message)?.[0]]);
     expect(lineErrors).toEqual([
       [2, "map", "web/access.log: line 2"],
-      [4, "validate", "web/access.log: line 4"],
+      [4, "enrich", "web/access.log: line 4"],
     ]);
 
     const trail = join(dir, "trail");
@@ -196,7 +196,7 @@ describe("row error numbers", () => {
     const record = (i: number) => ({ eventVersion: "1.08", eventTime: `2024-03-01T00:00:0${i}Z`, eventName: `E${i}`, recipientAccountId: "123456789012" });
     const records = [record(1), record(2), { ...record(3), eventTime: "not a time" }, record(4)];
     writeFileSync(join(day, "123456789012_CloudTrail_us-east-1_20240301T0000Z_x.json.gz"), gzipSync(JSON.stringify({ Records: records })));
-    const ct = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", trail, "--out", join(dir, "out2"), "--output", "json"]);
+    const ct = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", trail, "--out", join(dir, "out2"), "--output", "json"]);
     expect(ct.code).toBe(3);
     const recordErrors = (JSON.parse(ct.stdout) as Summary).errors;
     expect(recordErrors).toHaveLength(1);

@@ -24,7 +24,7 @@ function lines(tag: string, count: number): string {
 }
 
 async function collect(paths: string[], out: string, extra: string[] = []): Promise<number> {
-  const res = await runCli(["collect", "nginx", "--table", "nginx_access_log", ...paths.flatMap((p) => ["--path", p]), "--out", out, "--output", "json", ...extra]);
+  const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", ...paths.flatMap((p) => ["--path", p]), "--out", out, "--output", "json", ...extra]);
   expect(res.code, res.stderr).toBe(0);
   return (JSON.parse(res.stdout) as { rows: number }).rows;
 }

@@ -130,10 +130,20 @@ describe("collection state", () => {
       const client = await launchPlugin(AWS_PLUGIN);
       const id = await client.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [data] } }, outputDir: out, rowsPerChunk: 700 });
       // Mostly within the collection's span, so most runs die midway; the rest exercise the kill after completion.
+      // Half die at a random time, half after a random number of chunks: a slow machine, which makes the first kind
+      // come late, does not move the second.
       const delay = random() * duration * 0.8;
-      const timer = setTimeout(() => kill(client.pid!), delay);
+      const afterChunks = Math.floor(random() * 3);
+      let chunks = 0;
+      const byTime = i % 2 === 0;
+      const timer = byTime ? setTimeout(() => kill(client.pid!), delay) : undefined;
+      const sub = client.events.subscribe((e) => {
+        if (!byTime && e.executionId === id && e.type === "chunk_written" && ++chunks === afterChunks) kill(client.pid!);
+      });
+      if (!byTime && afterChunks === 0) kill(client.pid!);
       const complete = await client.waitForComplete(id);
       clearTimeout(timer);
+      sub.unsubscribe();
       if (complete.error) {
         expect(complete.error).toMatch(/SIGKILL/);
         killed++;
@@ -218,7 +228,7 @@ describe("claims across runs", () => {
     names = listFiles(data).map((f) => `logs/${f}`);
   });
 
-  const args = (out: string, ...more: string[]) => [CLI, "collect", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "200", ...more];
+  const args = (out: string, ...more: string[]) => [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "200", ...more];
 
   /** The live claims on the collected artifacts in an output's state now, by artifact: read from the store itself. */
   async function claims(out: string): Promise<Map<string, unknown>> {

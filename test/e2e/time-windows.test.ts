@@ -11,7 +11,7 @@ afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
 /** Collects into out and returns the rows the run wrote, by its summary. */
 async function collect(args: string[], out: string): Promise<number> {
-  const res = await runCli(["collect", ...args, "--out", out, "--output", "json"]);
+  const res = await runCli(["collect", "--no-convert", ...args, "--out", out, "--output", "json"]);
   expect(res.code, res.stderr).toBe(0);
   return (JSON.parse(res.stdout) as { rows: number }).rows;
 }

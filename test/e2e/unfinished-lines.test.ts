@@ -21,7 +21,7 @@ function folders(): { logs: string; out: string } {
 
 async function collect(logs: string, out: string, config?: Record<string, unknown>): Promise<{ code: number | null; rows: number; rowErrors: number }> {
   const source = config ? ["--config", JSON.stringify({ paths: [logs], ...config })] : ["--path", logs];
-  const res = await runCli(["collect", "nginx", "--table", "nginx_access_log", ...source, "--out", out, "--output", "json"]);
+  const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", ...source, "--out", out, "--output", "json"]);
   const summary = JSON.parse(res.stdout) as { rows: number; status: { rowErrors: Record<string, number> } };
   return { code: res.code, rows: summary.rows, rowErrors: Object.values(summary.status.rowErrors).reduce((a, b) => a + b, 0) };
 }

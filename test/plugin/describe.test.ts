@@ -63,7 +63,7 @@ describe("describe's text form", () => {
     expect(line("tp_date")).toMatch(/tp_date +string \(date\) +required +the UTC day/);
     expect(line("tp_tags")).toMatch(/tp_tags +string\[\] +optional/);
     expect(line("level")).toMatch(/level +string +optional +default "info" +least level kept/);
-    expect(line("paths")).toMatch(/paths +string\[\] +required +Root directories/);
+    expect(line("paths")).toMatch(/paths +string\[\] +required +Folders to collect from, or single files/);
     expect(line("extensions")).toMatch(/extensions +string\[\] +optional/);
   });
 

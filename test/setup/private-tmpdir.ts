@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
@@ -8,6 +8,8 @@ import { afterAll } from "vitest";
 // and the system temp folder is shared by everyone on the machine.
 const previous = process.env["TMPDIR"];
 const dir = mkdtempSync(join(tmpdir(), "tailkit-vitest-"));
+// Like /tmp itself, usable by every user (tests that run the CLI as another user) and sticky.
+chmodSync(dir, 0o1777);
 process.env["TMPDIR"] = dir;
 
 afterAll(() => {

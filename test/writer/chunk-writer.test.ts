@@ -126,10 +126,11 @@ describe("createChunkWriter", () => {
     const writer = createChunkWriter({ dir, executionId: "e", rowsPerChunk: 600 });
     const big = "r".repeat(4000); // the 400 rows left over exceed one flush, so a temp file exists
     await writer.write({ artifact: "a", from: 0, to: 1000, lines: range(0, 1000).map((i) => JSON.stringify({ i, big })), indexes: range(0, 1000) });
-    // Chunk 2 is being filled; chunk 1 may still be finishing in the background, under its temp name or its own.
+    // Chunk 2 is being filled; chunk 1 may still be finishing in the background, under its temp name, its own, or
+    // (while it is published: linked, then its temp name removed) both for a moment.
     const before = fs.readdirSync(dir);
     expect(before).toContain(`.e-2.${process.pid}.jsonl.tmp`);
-    expect(before.filter((f) => f.includes("e-1."))).toHaveLength(1);
+    expect(before.filter((f) => f.includes("e-1.")).length).toBeGreaterThanOrEqual(1);
     // Abort lets chunk 1 be announced, and removes chunk 2's temp file.
     await writer.abort();
     expect(fs.readdirSync(dir)).toEqual(["e-1.jsonl"]);
