@@ -16,6 +16,7 @@ import { parseStateLocation } from "../state/index.js";
 import type { TableDefinition } from "../tables/types.js";
 import { SDK_VERSION } from "../version.js";
 import { createOutputDirectory } from "../writer/output-dir.js";
+import { convertedChunkOf } from "../query/conversion-log.js";
 import { withTpFields } from "./tp-fields.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
 
@@ -58,8 +59,9 @@ export function newExecutionId(): string {
 }
 
 /**
- * Refuses an execution id whose chunk files are already in the output folder: its chunks would take the same names,
- * and state would record them for the artifacts of both runs. ALREADY_EXISTS naming field execution_id.
+ * Refuses an execution id whose chunk files are already in the output folder, or were and went into Parquet (the
+ * host's conversion log lists them): its chunks would take the same names, and state would record them for the
+ * artifacts of both runs. ALREADY_EXISTS naming field execution_id.
  */
 function refuseUsedExecutionId(outputDir: string, executionId: string): void {
   const prefix = `${executionId}-`;
@@ -72,11 +74,13 @@ function refuseUsedExecutionId(outputDir: string, executionId: string): void {
   } catch (err) {
     throw invalidArgument("output_dir", `cannot list ${outputDir}: ${(err as Error).message}`);
   }
-  const used = names.find((n) => n.startsWith(prefix) && /^\d+\.jsonl$/.test(n.slice(prefix.length)));
+  const onDisk = names.find((n) => n.startsWith(prefix) && /^\d+\.jsonl$/.test(n.slice(prefix.length)));
+  const converted = onDisk === undefined ? convertedChunkOf(outputDir, executionId) : undefined;
+  const used = onDisk !== undefined ? `${onDisk} exists` : converted !== undefined ? `${converted} was converted to Parquet there` : undefined;
   if (used !== undefined) {
     throw new TailkitError(
       Code.AlreadyExists,
-      `execution_id: ${executionId} is already in use in ${outputDir} (${used} exists); give another id, or none for a new one`,
+      `execution_id: ${executionId} is already in use in ${outputDir} (${used}); give another id, or none for a new one`,
       { field: "execution_id" },
     );
   }

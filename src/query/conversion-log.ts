@@ -124,3 +124,21 @@ export function chunkWasConverted(chunkPath: string): boolean {
     log.close();
   }
 }
+
+/**
+ * A chunk of this execution id that the host converted (and deleted) in dataDir, or undefined: an id whose chunks
+ * are gone into Parquet is still in use there, and its new chunks would take the same names and units.
+ */
+export function convertedChunkOf(dataDir: string, executionId: string): string | undefined {
+  if (!existsSync(conversionLogPath(dataDir))) return undefined;
+  const log = ConversionLog.open(dataDir);
+  try {
+    const prefix = `${executionId}-`;
+    for (const name of log.convertedChunks()) {
+      if (name.startsWith(prefix) && /^\d+\.jsonl$/.test(name.slice(prefix.length))) return name;
+    }
+    return undefined;
+  } finally {
+    log.close();
+  }
+}

@@ -58,6 +58,16 @@ describe("tailkit collect --execution-id", () => {
     const after = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
     expect(after).toEqual(before);
   });
+
+  it("refuses an id whose chunks went into Parquet, so that its files and the state of its artifacts stay as they were", async () => {
+    const out = scratch();
+    const first = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed2", "--output", "json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(readdirSync(out).filter((n) => n.endsWith(".jsonl"))).toEqual([]);
+    const second = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--execution-id", "fixed2"]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/execution_id: fixed2 is already in use in .*\(fixed2-1\.jsonl was converted to Parquet there\)/);
+  });
 });
 
 describe("tailkit usage errors", () => {
