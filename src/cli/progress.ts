@@ -95,7 +95,8 @@ function createTtyReporter(stream: ProgressStream): ProgressReporter {
   const counts = () => {
     const s = status;
     const done = s ? s.artifactsExtracted + s.artifactsFailed + s.artifactsSkipped : 0;
-    const total = (s ? s.artifactsDiscovered + s.artifactsSkipped : 0) + foundSince;
+    // Discovery lists ahead of collection: what it listed is the total once it ends, and a floor before.
+    const total = Math.max(s?.artifactsListed ?? 0, (s ? s.artifactsDiscovered + s.artifactsSkipped : 0) + foundSince);
     return { done, total: Math.max(total, done) };
   };
 

@@ -10,6 +10,10 @@ export interface StatusCounters {
   artifactsSkipped: number;
   /** Artifacts this execution waits for, now, because other collectors hold their claims (shared state). */
   artifactsWaiting: number;
+  /** Artifacts discovery has listed so far; it runs ahead of collection, so once it ends this is the total. */
+  artifactsListed: number;
+  /** Discovery has ended: artifactsListed is final. */
+  discoveryDone: boolean;
   bytesDownloaded: number;
   /** Rows out of the mapper chain. */
   rowsReceived: number;
@@ -107,6 +111,8 @@ export function emptyStatus(): StatusCounters {
     artifactsFailed: 0,
     artifactsSkipped: 0,
     artifactsWaiting: 0,
+    artifactsListed: 0,
+    discoveryDone: false,
     bytesDownloaded: 0,
     rowsReceived: 0,
     rowsEnriched: 0,

@@ -103,6 +103,66 @@ function processAlive(pid: number): boolean {
   return state !== "Z" && state !== "X";
 }
 
+/** Artifacts discovery may list ahead of the one being considered. */
+const DISCOVERY_LOOKAHEAD = 10_000;
+
+/**
+ * Pulls `source` ahead of its consumer, up to `max` items, calling onItem for each item it gets and onEnd once the
+ * source is exhausted. A failure of the source reaches the consumer after the items before it; a consumer that stops
+ * early ends the source.
+ */
+export async function* lookahead<T>(source: AsyncIterable<T>, max: number, onItem: () => void, onEnd: () => void): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const queue: T[] = [];
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wakeConsumer: (() => void) | undefined;
+  let wakePump: (() => void) | undefined;
+  let stopped = false;
+  const pump = (async () => {
+    try {
+      while (!stopped) {
+        if (queue.length >= max) {
+          await new Promise<void>((r) => (wakePump = r));
+          continue;
+        }
+        const next = await it.next();
+        if (next.done) break;
+        queue.push(next.value);
+        onItem();
+        wakeConsumer?.();
+      }
+      if (!stopped) onEnd();
+    } catch (error) {
+      failure = { error };
+    } finally {
+      ended = true;
+      wakeConsumer?.();
+    }
+  })();
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const item = queue.shift()!;
+        wakePump?.();
+        yield item;
+        continue;
+      }
+      if (ended) {
+        if (failure) throw failure.error;
+        return;
+      }
+      await new Promise<void>((r) => (wakeConsumer = r));
+      wakeConsumer = undefined;
+    }
+  } finally {
+    stopped = true;
+    wakePump?.();
+    if (!ended) await it.return?.().catch(() => undefined);
+    await pump;
+  }
+}
+
 /** Runs one execution to its end. Never rejects: a failure becomes the complete event's error. */
 export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const started = Date.now();
@@ -420,7 +480,9 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     };
 
     const deferred: ArtifactInfo[] = [];
-    for await (const info of opts.source.discover(ctx)) {
+    // Discovery runs ahead of collection, so that the total is known (and progress has an ETA) long before the end.
+    const listed = lookahead(opts.source.discover(ctx), DISCOVERY_LOOKAHEAD, () => status.artifactsListed++, () => (status.discoveryDone = true));
+    for await (const info of listed) {
       if (opts.signal.aborted || fatal) break;
       const what = await consider(info);
       if (what === "skip") status.artifactsSkipped++;

@@ -79,6 +79,16 @@ describe("progress on a terminal", () => {
     expect(screen(tty.out).at(-1)).toMatch(/ 7\/7 artifacts/);
   });
 
+  it("takes the total from what discovery listed ahead, so that it is whole long before the last artifact starts", () => {
+    const tty = fakeTty(120);
+    const p = createProgressReporter(tty);
+    p.update(status({ artifactsListed: 50, discoveryDone: true, artifactsDiscovered: 4, artifactsExtracted: 0, elapsedMs: 0 }));
+    p.update(status({ artifactsListed: 50, discoveryDone: true, artifactsDiscovered: 8, artifactsExtracted: 5, rowsEnriched: 5000, elapsedMs: 10_000 }));
+    const last = screen(tty.out).at(-1)!;
+    // 5 of 50 done in 10 s: 45 to go at that pace.
+    expect(last).toMatch(/5\/50 artifacts \| 5,000 rows \| 500 rows\/s \| eta 1m30s \| 0 errors$/);
+  });
+
   it("fits every line drawn to the terminal's width", () => {
     for (const columns of [40, 60, 100]) {
       const tty = fakeTty(columns);

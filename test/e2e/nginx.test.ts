@@ -21,13 +21,15 @@ describe("nginx plugin", () => {
     cleanups.push(t.cleanup);
     const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", SAMPLE, "--out", t.dir, "--output", "json"]);
     expect(res.code).toBe(0);
-    const summary = JSON.parse(res.stdout) as { rows: number; status: { artifactsDiscovered: number } };
+    const summary = JSON.parse(res.stdout) as { rows: number; status: { artifactsDiscovered: number; artifactsListed: number; discoveryDone: boolean } };
     const files = listFiles(SAMPLE).filter((f) => f.includes("access.log"));
     const source = files.flatMap((f) => {
       const raw = readFileSync(join(SAMPLE, f));
       return (f.endsWith(".gz") ? gunzipSync(raw) : raw).toString().split("\n").filter((l) => l.length > 0);
     });
     expect(summary.status.artifactsDiscovered).toBe(files.length);
+    // Discovery listed them all (the progress bar's total) and said it was done.
+    expect(summary.status).toMatchObject({ artifactsListed: files.length, discoveryDone: true });
     const rows = readChunks(t.dir).flatMap((c) => c.rows);
     expect(rows).toHaveLength(source.length);
     expect(summary.rows).toBe(source.length);
