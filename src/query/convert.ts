@@ -184,6 +184,24 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       inferred.set(table, extra);
     }
     for (const [name, type] of extra) if (!cols.has(name)) cols.set(name, inferExtra ? type : "JSON");
+    // read_json with a column map drops the keys it does not name: a key the sample did not show would be lost. Every
+    // unit's top-level keys are listed (one pass of DuckDB's JSON reader), and those not mapped yet are inferred from
+    // this unit and kept for the later ones.
+    const list = `[${files.map(sqlString).join(", ")}]`;
+    const keys = await db!.connection.runAndReadAll(
+      `SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects(${list}, format = 'newline_delimited')`,
+    );
+    const unknown = (keys.getRows() as [string][]).map((r) => r[0]).filter((k) => !cols.has(k));
+    if (unknown.length > 0) {
+      const described = await db!.connection.runAndReadAll(
+        `DESCRIBE SELECT ${unknown.map(sqlIdent).join(", ")} FROM read_json(${list}, format = 'newline_delimited', union_by_name = true, sample_size = -1, maximum_depth = 2)`,
+      );
+      for (const [name, type] of described.getRows() as [string, string][]) {
+        const stored = storedInferredType(type);
+        extra.set(name, stored);
+        cols.set(name, inferExtra ? stored : "JSON");
+      }
+    }
     return `{${[...cols].map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
   }
 

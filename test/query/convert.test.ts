@@ -54,6 +54,21 @@ function chunksIn(dir: string): string[] {
 }
 
 describe("converter", () => {
+  it("keeps a key no schema declares that shows up past the first rows, and one that first appears in a later unit", async () => {
+    const dir = scratch();
+    // Row 6,000 of the first chunk, past the rows DuckDB samples, and every row of a second conversion's chunk.
+    writeChunk(dir, "e", 1, 6001, (row, i) => (i === 6000 ? { ...row, late_key: "found" } : row));
+    const first = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    first.addLeftovers();
+    await first.drain();
+    writeChunk(dir, "e", 2, 10, (row) => ({ ...row, tp_id: `${row["tp_id"] as string}-b`, later_key: 7 }));
+    first.addLeftovers();
+    await first.drain();
+    await first.close();
+    expect(await parquetQuery(dir, "SELECT late_key FROM t WHERE late_key IS NOT NULL")).toEqual([{ late_key: "found" }]);
+    expect(await parquetQuery(dir, "SELECT count(*)::INTEGER AS n FROM t WHERE later_key = 7")).toEqual([{ n: 10 }]);
+  });
+
   it("writes one file per partition a chunk's rows fall in, records them, and deletes the chunk", async () => {
     const dir = scratch();
     const ids = writeChunk(dir, "e", 1, 30);
