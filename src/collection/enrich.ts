@@ -1,29 +1,15 @@
-import { createHash } from "node:crypto";
-import type { ArtifactInfo } from "../sources/types.js";
 import { parseRowJson, rowJson } from "../mappers/exact-numbers.js";
-import { isCovered, type CoveredWindow } from "../state/coverage.js";
+import { isCovered } from "../state/coverage.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
-import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
+import type { EnrichContext, Row, TableEnrichment } from "../tables/types.js";
+import { artifactIdPrefix } from "./artifact-id.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
 import { ByteBatch, Fragment } from "./byte-batch.js";
 import type { RowTail } from "./row-tail.js";
+import type { ArtifactEnrichContext, LineSink } from "./types.js";
 
-/** What every row of one artifact shares, computed once per artifact rather than once per row. */
-export interface ArtifactEnrichContext {
-  table: TableDefinition<unknown>;
-  partition: string;
-  sourceType: string;
-  sourceName: string;
-  artifact: ArtifactInfo;
-  /** Rows before this instant are dropped (not an error). */
-  from?: Date | undefined;
-  /** Rows at or after this instant are dropped. */
-  to?: Date | undefined;
-  /** Rows that earlier collections of these time windows wrote are dropped (not an error). */
-  exclude?: readonly CoveredWindow[] | undefined;
-  /** The tp_id prefix of the artifact's rows (LocalArtifact.idSeed); default artifactIdPrefix of its name. */
-  idSeed?: string | undefined;
-}
+// Where execution.ts finds them since they moved to a leaf module (no import cycles).
+export { artifactIdPrefix, artifactIdSeed } from "./artifact-id.js";
 
 /** A row that enrichment rejected. */
 export interface EnrichFailure {
@@ -63,12 +49,6 @@ export interface BatchEnricher {
   finish(): EnrichedBatch;
 }
 
-/** Where enriched lines go: the batch's own encoder, or a caller's buffer that also holds rows made elsewhere. */
-export interface LineSink {
-  /** Appends one line's text; the text ends with "\n". */
-  push(line: string): void;
-}
-
 /** addOne outcomes. */
 export const WRITTEN = 0;
 export const FILTERED = 1;
@@ -82,34 +62,6 @@ export interface Enricher {
    * (RawRow) is written as bytes: the row's, then the tp_* fields from the tail's fragments, as the text would be.
    */
   begin(sink?: LineSink, ingest?: string, tail?: RowTail): BatchEnricher;
-}
-
-/**
- * The id prefix of an artifact named so, without state to say more: the same source, name and position give the same
- * tp_id. Collections give their artifacts an artifactIdSeed instead (kept in state), since a name is reused by the
- * next file logrotate puts under it and by files of the same path under other roots.
- */
-export function artifactIdPrefix(sourceType: string, sourceName: string, artifactName: string): string {
-  return createHash("sha256").update(`${sourceType}\0${sourceName}\0${artifactName}`).digest("base64url").slice(0, 16);
-}
-
-/**
- * The tp_id prefix of an artifact first collected at `location` with these first bytes (its HeadPrint, when the
- * source gives them): the same bytes at the same place give the same ids, another file under the same name or the same
- * name under another root other ones. `after` sets it apart from the seed of a file it replaced that printed alike.
- */
-export function artifactIdSeed(
-  sourceType: string,
-  sourceName: string,
-  location: string,
-  head?: { bytes: number; sha256: string } | undefined,
-  after?: string,
-): string {
-  const print = head === undefined ? "" : `${head.bytes}:${head.sha256}`;
-  return createHash("sha256")
-    .update(`${sourceType}\0${sourceName}\0${location}\0${print}${after === undefined ? "" : `\0${after}`}`)
-    .digest("base64url")
-    .slice(0, 16);
 }
 
 /** Characters of text gathered before they are encoded: small enough to stay out of V8's large-object space. */

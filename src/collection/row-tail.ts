@@ -1,6 +1,7 @@
 import { isCovered, type CoveredWindow } from "../state/coverage.js";
-import { artifactIdPrefix, type ArtifactEnrichContext } from "./enrich.js";
+import { artifactIdPrefix } from "./artifact-id.js";
 import { Fragment, type ByteBatch } from "./byte-batch.js";
+import type { ArtifactEnrichContext } from "./types.js";
 
 /** Largest time a Date holds, in ms either side of the epoch; beyond it toISOString throws and the enricher says NaN. */
 export const MAX_TIME_MS = 8.64e15;

@@ -6,7 +6,8 @@ import type { LocalArtifact } from "../sources/types.js";
 import type { TableDefinition } from "../tables/types.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
-import { extractArtifact, type ExtractJob, type ExtractSpec } from "./extract.js";
+import { extractArtifact } from "./extract-artifact.js";
+import type { ExtractJob, ExtractSpec } from "./types.js";
 import type { FromWorker, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
 
 /** Buffers this large never come from Buffer's shared pool, so transferring them detaches nothing else. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEnricher } from "../../src/collection/enrich.js";
-import { extractArtifact } from "../../src/collection/extract.js";
+import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { expect } from "vitest";
-import { extractArtifact, type ExtractSpec } from "../../src/collection/extract.js";
+import { extractArtifact } from "../../src/collection/extract-artifact.js";
+import type { ExtractSpec } from "../../src/collection/types.js";
 import type { LoaderOptions } from "../../src/loaders/types.js";
 import type { ArtifactInfo } from "../../src/sources/types.js";
 import type { TableDefinition } from "../../src/tables/types.js";
