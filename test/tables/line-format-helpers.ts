@@ -4,7 +4,7 @@ import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import type { ExtractSpec } from "../../src/collection/types.js";
 import type { LoaderOptions } from "../../src/loaders/types.js";
 import type { ArtifactInfo } from "../../src/sources/types.js";
-import type { TableDefinition } from "../../src/tables/types.js";
+import type { LineFormat, LineOutcome, TableDefinition } from "../../src/tables/types.js";
 
 // A table's line format against its reference path (the same table without the format): both run on the same file.
 
@@ -63,4 +63,26 @@ export async function bothPaths(table: TableDefinition, file: string, opts: RunO
   const reference = await runExtract({ ...table, lineFormat: undefined }, file, opts);
   expect(fast).toEqual(reference);
   return fast;
+}
+
+/** The table with its line format watched: what write() said of each line, in order, goes into outcomes. */
+export function watchOutcomes(table: TableDefinition): { table: TableDefinition; outcomes: LineOutcome[] } {
+  const format = table.lineFormat!;
+  const outcomes: LineOutcome[] = [];
+  const watched: LineFormat = {
+    indexFallback: (a) => format.indexFallback(a),
+    open: (a) => {
+      const r = format.open(a);
+      return {
+        mapperName: r.mapperName,
+        map: (l) => r.map(l),
+        write: (...args) => {
+          const o = r.write(...args);
+          outcomes.push(o);
+          return o;
+        },
+      };
+    },
+  };
+  return { table: { ...table, lineFormat: watched }, outcomes };
 }
