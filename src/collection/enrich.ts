@@ -5,6 +5,7 @@ import type { EnrichContext, Row, TableEnrichment } from "../tables/types.js";
 import { artifactIdPrefix } from "./artifact-id.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
 import { ByteBatch, Fragment } from "./byte-batch.js";
+import { missingFields, missingMessage, requiredFields } from "./required.js";
 import type { RowTail } from "./row-tail.js";
 import { around, ENRICH_SLOTS, fill, sdkFieldsTemplate, setTpFields, Slot, type EnrichSlot, type Template } from "./tp-layout.js";
 import type { ArtifactEnrichContext, LineSink } from "./types.js";
@@ -350,6 +351,9 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const table = ctx.table;
   // The SDK's fields of the artifact's rows as text, their values open (tp-layout.ts).
   const template = sdkFieldsTemplate(ctx, "text");
+  const required = requiredFields(table.rowSchema);
+  // Rows of this artifact found without each required field, for the messages.
+  const missingCounts = new Map<string, number>();
   // tp_index is nearly always the same few values (an account id); remember the last one's JSON.
   let lastIndex: unknown = undefined;
   let lastIndexJson = "";
@@ -368,6 +372,15 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   // tp_index as bytes, for the last value.
   let lastIndexFrag: Fragment | undefined;
   let lastIndexFragOf: unknown = undefined;
+
+  const missing = (position: number, names: readonly string[]): EnrichFailure => {
+    const counted = names.map((n) => {
+      const c = (missingCounts.get(n) ?? 0) + 1;
+      missingCounts.set(n, c);
+      return c;
+    });
+    return { position, operation: "validate", message: missingMessage(names, counted) };
+  };
 
   const begin = (sink?: LineSink, ingestTime?: string, rowTail?: RowTail): BatchEnricher => {
     const ingest = ingestTime ?? new Date().toISOString();
@@ -410,6 +423,15 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       } else {
         row = item as Row;
       }
+      if (required.columns.length > 0) {
+        let absent = missingFields(row, required.columns);
+        // A raw row's fields may be only what enrich reads: its text says what the row holds.
+        if (absent !== undefined && raw !== undefined) {
+          const parsed = parseRawRow(raw);
+          absent = parsed === undefined ? absent : missingFields(parsed, required.columns);
+        }
+        if (absent !== undefined) return missing(position, absent);
+      }
       let extra;
       try {
         extra = table.enrich(row, enrichCtx);
@@ -419,6 +441,11 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       const ms = toMs(extra.tp_timestamp);
       if (Number.isNaN(ms)) {
         return { position, operation: "validate", message: `tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
+      }
+      if (required.enriched.length > 0) {
+        // A field enrich leaves out is the row's own, if it has one (the slow path keeps it).
+        const absent = missingFields(extra as unknown as Row, required.enriched)?.filter((n) => row[n] === undefined || row[n] === null);
+        if (absent !== undefined && absent.length > 0) return missing(position, absent);
       }
       if (ms < fromMs || ms >= toMs_ || (exclude !== undefined && isCovered(exclude, position, ms))) return FILTERED;
       const tpIndex = extra.tp_index ?? "default";

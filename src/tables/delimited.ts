@@ -1,5 +1,6 @@
 import { invalidArgument } from "../errors/index.js";
 import { Fragment, type ByteBatch } from "../collection/byte-batch.js";
+import { requiredFields } from "../collection/required.js";
 import { MAX_TIME_MS, type RowTail } from "../collection/row-tail.js";
 import { ENRICH_SLOTS, type EnrichSlot } from "../collection/tp-layout.js";
 import { createLinesLoader } from "../loaders/lines.js";
@@ -109,6 +110,8 @@ interface Layout {
   keysBytes: number;
   /** 1 for a number column. */
   numericFlags: Uint8Array;
+  /** 1 for a column the row schema requires: a null there is the reference path's error to report. */
+  requiredFlags: Uint8Array;
   /** Column of each spec field, or -1. */
   ts: number;
   index: number;
@@ -138,7 +141,8 @@ function specValue(e: DelimitedEnrichSpec, f: SpecField): string | readonly stri
  * columns, their types and where the tp_* fields come from are declared, and the SDK does the rest. It makes the
  * loader (lines), the mapper, the enrich function, and a compiled line format that writes rows as bytes: about five
  * times less work a row than strings and objects. Lines the format cannot write exactly (escapes, non-ASCII text,
- * numbers not written canonically, errors) go the reference way and give the same output.
+ * numbers not written canonically, errors) go the reference way and give the same output. The row schema's `required`
+ * fields are enforced on both ways: a row without one, or with null, is a "validate" row error.
  */
 export function defineDelimitedTable(options: DelimitedTableOptions): TableDefinition {
   const o = validateDelimitedTableOptions(options);
@@ -270,6 +274,22 @@ class DelimitedFormat implements LineFormat {
       if (v === undefined) return [];
       return [{ key: f.slot.list ? frag(`${f.slot.key}[`) : f.slot.keyBytes, list: f.slot.list, cols: (f.slot.list ? (v as readonly string[]) : [v as string]).map(at) }];
     });
+    // A row that lacks a required field is the reference path's error: a layout without one of them writes no row as
+    // bytes, and a required column's null is declined where it is read. A required tp_* field is required of the
+    // column that fills it, or of no column when the spec does not fill it.
+    const required = requiredFields(this.o.rowSchema);
+    const requiredFlags = new Uint8Array(names.length);
+    let hasRequired = true;
+    for (const name of required.columns) {
+      if (at(name) === -1) hasRequired = false;
+      else requiredFlags[at(name)] = 1;
+    }
+    for (const name of required.enriched) {
+      const f = SPEC_FIELDS.find((s) => s.slot.name === name)!;
+      const v = specValue(e, f);
+      if (v === undefined || (!f.slot.list && at(v as string) === -1)) hasRequired = false;
+      else if (!f.slot.list) requiredFlags[at(v as string)] = 1;
+    }
     const l: Layout = {
       columns,
       names,
@@ -279,6 +299,7 @@ class DelimitedFormat implements LineFormat {
       keyLength: Int32Array.from(keys, (k) => k.length),
       keysBytes: keys.reduce((n, k) => n + k.length, 0),
       numericFlags: Uint8Array.from(numeric, (x) => (x ? 1 : 0)),
+      requiredFlags,
       ts,
       index: at(e.index?.field),
       optionals,
@@ -287,6 +308,7 @@ class DelimitedFormat implements LineFormat {
     // A header may give a spec field another type than the default columns do: the reference path copes, bytes do not.
     l.fast =
       plain &&
+      hasRequired &&
       ts !== -1 &&
       numeric[ts] === true &&
       typed(l.index, false) &&
@@ -411,7 +433,7 @@ class DelimitedReader implements LineReader {
     const ov = out.view;
     const rowStart = out.pos;
     let p = rowStart;
-    const { keyWords, keyAt, keyLength, numericFlags } = l;
+    const { keyWords, keyAt, keyLength, numericFlags, requiredFlags } = l;
     const starts = this.starts;
     const ends = this.ends;
     const sepWord = this.sepWord;
@@ -456,6 +478,7 @@ class DelimitedReader implements LineReader {
       ends[i] = j;
       const len = j - fs;
       if (len === nullLen && (nullLen === 0 || (b[fs] === nb[0] && (nullLen === 1 || this.isNull(b, fs, j))))) {
+        if (requiredFlags[i] === 1) return LineOutcome.Decline;
         // The key's opening quote, if any, goes too.
         p = numeric ? vs : vs - 1;
         ov.setInt32(p, NULL_WORD, true);
