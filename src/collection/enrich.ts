@@ -266,17 +266,26 @@ function optionalFields(extra: TableEnrichment): string {
  */
 function writeOptionalFields(out: ByteBatch, extra: TableEnrichment): void {
   const values = extra as unknown as Readonly<Record<string, unknown>>;
-  for (let k = 0; k < ENRICH_SLOTS.length; k++) {
-    const slot = ENRICH_SLOTS[k]!;
-    const v = values[slot.name];
-    if (v !== undefined) writeOptionalField(out, slot, v);
-  }
+  // The first eight slots are read at a site each, so that each site's inline cache sees one name: one site asked
+  // for all of them costs a CloudTrail row some 200 ns more (measured). Slots past them take the loop.
+  const s = ENRICH_SLOTS;
+  const n = s.length;
+  if (n > 0) writeOptionalField(out, s[0]!, values[s[0]!.name]);
+  if (n > 1) writeOptionalField(out, s[1]!, values[s[1]!.name]);
+  if (n > 2) writeOptionalField(out, s[2]!, values[s[2]!.name]);
+  if (n > 3) writeOptionalField(out, s[3]!, values[s[3]!.name]);
+  if (n > 4) writeOptionalField(out, s[4]!, values[s[4]!.name]);
+  if (n > 5) writeOptionalField(out, s[5]!, values[s[5]!.name]);
+  if (n > 6) writeOptionalField(out, s[6]!, values[s[6]!.name]);
+  if (n > 7) writeOptionalField(out, s[7]!, values[s[7]!.name]);
+  for (let k = 8; k < n; k++) writeOptionalField(out, s[k]!, values[s[k]!.name]);
   out.ensure(2);
   out.buf[out.pos++] = 0x7d; // }
   out.buf[out.pos++] = 0x0a; // \n
 }
 
 function writeOptionalField(out: ByteBatch, slot: EnrichSlot, value: unknown): void {
+  if (value === undefined) return;
   if (typeof value !== "string" && value !== null && !isStringArray(value)) {
     out.push(optionalField(slot.key, value));
     return;
@@ -381,6 +390,19 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
     });
     return { position, operation: "validate", message: missingMessage(names, counted) };
   };
+  // The required fields a row lacks, or undefined; out of addOne, whose inlining budget the fast paths need.
+  const lacking = (row: Row, raw: string | undefined): string[] | undefined => {
+    const absent = missingFields(row, required.columns);
+    if (absent === undefined || raw === undefined) return absent;
+    // A raw row's fields may be only what enrich reads: its text says what the row holds.
+    const parsed = parseRawRow(raw);
+    return parsed === undefined ? absent : missingFields(parsed, required.columns);
+  };
+  // The required tp_* fields enrich left out, unless the row has its own (the slow path keeps it).
+  const lackingEnriched = (row: Row, extra: TableEnrichment): string[] | undefined => {
+    const absent = missingFields(extra as unknown as Row, required.enriched)?.filter((n) => row[n] === undefined || row[n] === null);
+    return absent !== undefined && absent.length > 0 ? absent : undefined;
+  };
 
   const begin = (sink?: LineSink, ingestTime?: string, rowTail?: RowTail): BatchEnricher => {
     const ingest = ingestTime ?? new Date().toISOString();
@@ -424,12 +446,7 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         row = item as Row;
       }
       if (required.columns.length > 0) {
-        let absent = missingFields(row, required.columns);
-        // A raw row's fields may be only what enrich reads: its text says what the row holds.
-        if (absent !== undefined && raw !== undefined) {
-          const parsed = parseRawRow(raw);
-          absent = parsed === undefined ? absent : missingFields(parsed, required.columns);
-        }
+        const absent = lacking(row, raw);
         if (absent !== undefined) return missing(position, absent);
       }
       let extra;
@@ -443,9 +460,8 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         return { position, operation: "validate", message: `tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
       }
       if (required.enriched.length > 0) {
-        // A field enrich leaves out is the row's own, if it has one (the slow path keeps it).
-        const absent = missingFields(extra as unknown as Row, required.enriched)?.filter((n) => row[n] === undefined || row[n] === null);
-        if (absent !== undefined && absent.length > 0) return missing(position, absent);
+        const absent = lackingEnriched(row, extra);
+        if (absent !== undefined) return missing(position, absent);
       }
       if (ms < fromMs || ms >= toMs_ || (exclude !== undefined && isCovered(exclude, position, ms))) return FILTERED;
       const tpIndex = extra.tp_index ?? "default";
