@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../contract/events.js";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LaunchOptions, PluginClient } from "../host/index.js";
 import { executionChunks } from "../host/chunks-on-disk.js";
 import { spawnPlugin } from "../host/spawn.js";
-import type { CollectOptions } from "../plugin/types.js";
+import type { CollectOptions } from "../contract/plugin.js";
 import { SDK_VERSION } from "../version.js";
 import { formatDescription } from "./describe-text.js";
 import { createProgressReporter, describeStatus } from "./progress.js";

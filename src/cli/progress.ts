@@ -1,4 +1,4 @@
-import type { CollectionEvent, StatusCounters } from "../collection/events.js";
+import type { CollectionEvent, StatusCounters } from "../contract/events.js";
 
 /** Renders collection progress for people: a live bar on a TTY, a plain line every few seconds elsewhere. */
 export interface ProgressReporter {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { CompleteEvent } from "../collection/events.js";
+import type { CompleteEvent } from "../contract/events.js";
 import { TailkitError } from "../errors/index.js";
 import type { PluginClient } from "../host/index.js";
 import type { ConversionSummary, Converter, ConvertRowError } from "../query/convert.js";

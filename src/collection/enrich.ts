@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import type { ArtifactInfo } from "../sources/types.js";
+import type { ArtifactInfo } from "../contract/source.js";
 import { parseRowJson, rowJson } from "../mappers/exact-numbers.js";
 import { isCovered, type CoveredWindow } from "../state/coverage.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
-import type { EnrichContext, Row, TableDefinition, TableEnrichment } from "../tables/types.js";
+import type { TableDefinition } from "../contract/table.js";
+import type { EnrichContext, Row, TableEnrichment } from "../contract/row.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
 import { ByteBatch, Fragment } from "./byte-batch.js";
 import type { RowTail } from "./row-tail.js";
@@ -399,7 +400,7 @@ function jsonField(key: string, value: unknown): string {
  */
 export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const prefix = ctx.idSeed ?? artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
-  const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition };
+  const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition, sourceType: ctx.sourceType };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
   const toMs_ = ctx.to?.getTime() ?? Infinity;
   const exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;

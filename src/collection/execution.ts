@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LoaderOptions } from "../loaders/types.js";
-import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
+import type { LoaderOptions } from "../contract/loader.js";
+import type { ArtifactInfo, ArtifactSource, SourceContext } from "../contract/source.js";
 import { CollectionState, HEAD_PRINT_BYTES, localHost, timeWindow, type ArtifactState, type CoveredWindow, type HeadPrint, type StateLocation } from "../state/index.js";
-import type { TableDefinition } from "../tables/types.js";
+import type { TableDefinition } from "../contract/table.js";
 import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
 import type { ChunkRange, RowBatch } from "../writer/types.js";
-import { emptyStatus, type CollectionEvent, type StatusCounters } from "./events.js";
+import { emptyStatus, type CollectionEvent, type StatusCounters } from "../contract/events.js";
 import { artifactIdPrefix, artifactIdSeed } from "./enrich.js";
 import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "./extract.js";
 

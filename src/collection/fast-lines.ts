@@ -1,7 +1,7 @@
 import { openArtifactStream, toLoadError } from "../loaders/compression.js";
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, LineCarry, readSmallGzip, tooLongMessage, validateLimits } from "../loaders/lines.js";
-import type { LocalArtifact } from "../sources/types.js";
-import { LineOutcome, type LineFormat, type LineReader } from "../tables/types.js";
+import type { LocalArtifact } from "../contract/source.js";
+import { LineOutcome, type LineFormat, type LineReader } from "../collection/line-format.js";
 import { encodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { ByteBatch } from "./byte-batch.js";

@@ -2,8 +2,8 @@
 // pool sends and posts the batches back, encoded, with their buffers transferred.
 import { parentPort, workerData } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
-import type { TableDefinition } from "../tables/types.js";
+import type { LocalArtifact } from "../contract/source.js";
+import type { TableDefinition } from "../contract/table.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { extractArtifact, type ExtractJob, type ExtractSpec } from "./extract.js";

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 import { encodedLines, isEncodedLines } from "../writer/types.js";
 import { extractArtifact, type ExtractedBatch, type ExtractJob, type Extractor, type ExtractorStats, type ExtractSpec } from "./extract.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";

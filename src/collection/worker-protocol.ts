@@ -1,6 +1,6 @@
 import type { Code, ErrorDetails } from "../errors/index.js";
-import type { LoaderOptions } from "../loaders/types.js";
-import type { ArtifactInfo } from "../sources/types.js";
+import type { LoaderOptions } from "../contract/loader.js";
+import type { ArtifactInfo } from "../contract/source.js";
 import type { ExtractJob, ExtractSpec, RowErrorReport } from "./extract.js";
 
 /** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */

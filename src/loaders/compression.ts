@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { pipeline, Readable } from "node:stream";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 
 /** Compression formats a loader can open. */
 export type Compression = "none" | "gzip";

@@ -1,4 +1,4 @@
-export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./types.js";
+export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "../contract/loader.js";
 export {
   checkNamedCompression,
   detectCompression,

@@ -3,10 +3,10 @@ import fs from "node:fs";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 import { checkNamedCompression, detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
 import { arraySpansFrom, findTopLevelArrayBytes } from "./json-slices.js";
-import type { Loader, LoaderOptions } from "./types.js";
+import type { Loader, LoaderOptions } from "../contract/loader.js";
 
 /** Default largest decompressed document, in bytes. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024;

@@ -1,4 +1,4 @@
-export type { MapContext, Mapper } from "./types.js";
+export type { MapContext, Mapper } from "../contract/mapper.js";
 export { createMapperChain, MapperChain, type MappedBatch, type RowErrorRecord } from "./chain.js";
 export {
   createDelimitedMapper,

@@ -1,7 +1,7 @@
 import { invalidArgument } from "../errors/index.js";
 import type { FieldType } from "./delimited.js";
 import { exactInteger, exactNumber } from "./exact-numbers.js";
-import type { Mapper } from "./types.js";
+import type { Mapper } from "../contract/mapper.js";
 
 /** Options of createRegexMapper. */
 export interface RegexMapperOptions {

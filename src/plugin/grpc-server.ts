@@ -5,7 +5,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import { HEALTH_SERVICE } from "./handshake.js";
 import { eventToWire, fromUnixMs, loadProtocol } from "../protocol/index.js";
 import type { CollectRequest, PluginServiceHandlers, GRPCControllerHandlers } from "../protocol/index.js";
-import type { CollectOptions } from "./types.js";
+import type { CollectOptions } from "../contract/plugin.js";
 import type { PluginRuntime } from "./runtime.js";
 
 /** Health service name go-plugin hosts check. */

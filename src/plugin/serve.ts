@@ -7,7 +7,7 @@ import { prewarmExtractor } from "../collection/extract.js";
 import { createPluginServer } from "./grpc-server.js";
 import { formatHandshake, HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.js";
 import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
-import type { PluginDefinition } from "./types.js";
+import type { PluginDefinition } from "../contract/plugin.js";
 
 /** Options of serve(); defaults in each field's comment. */
 export interface ServeOptions extends RuntimeOptions {

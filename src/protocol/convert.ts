@@ -1,5 +1,5 @@
-import type { CollectionEvent, StatusCounters } from "../collection/events.js";
-import type { ArtifactInfo } from "../sources/types.js";
+import type { CollectionEvent, StatusCounters } from "../contract/events.js";
+import type { ArtifactInfo } from "../contract/source.js";
 import type { Event, Event__Input } from "./generated/tailkit/plugin/v1/Event.js";
 import type { Status, Status__Input } from "./generated/tailkit/plugin/v1/Status.js";
 import type { ArtifactInfo as PbArtifact, ArtifactInfo__Input } from "./generated/tailkit/plugin/v1/ArtifactInfo.js";

@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import { chunkWasConverted } from "../query/conversion-log.js";
-import type { ArtifactInfo } from "../sources/types.js";
+import type { ArtifactInfo } from "../contract/source.js";
 import { openAsync, ReturnCode, t, type Handle } from "../storage/index.js";
 import type { ChunkRange } from "../writer/types.js";
 import { advanceCoverage, coversWindow, isUnbounded, planCoverage, type CoveragePlan, type CoveredWindow, type TimeWindow } from "./coverage.js";

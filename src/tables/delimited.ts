@@ -3,19 +3,12 @@ import { Fragment, type ByteBatch } from "../collection/byte-batch.js";
 import { MAX_TIME_MS, type RowTail } from "../collection/row-tail.js";
 import { createLinesLoader } from "../loaders/lines.js";
 import { exactNumber } from "../mappers/exact-numbers.js";
-import type { Mapper } from "../mappers/types.js";
+import type { Mapper } from "../contract/mapper.js";
 import type { JSONSchema } from "../schema/index.js";
-import type { ArtifactInfo } from "../sources/types.js";
-import {
-  LineOutcome,
-  type EnrichContext,
-  type LineFormat,
-  type LineReader,
-  type Row,
-  type TableDefinition,
-  type TableEnrichment,
-  type TableSourceSupport,
-} from "./types.js";
+import type { ArtifactInfo } from "../contract/source.js";
+import type { TableDefinition, TableSource } from "../contract/table.js";
+import type { EnrichContext, Row, TableEnrichment } from "../contract/row.js";
+import { LineOutcome, withLineFormat, type LineFormat, type LineReader } from "../collection/line-format.js";
 
 /**
  * Where a delimited table's tp_* fields come from: field names of the row (after renaming), no code. Being declared,
@@ -47,7 +40,8 @@ export interface DelimitedTableOptions {
   name: string;
   description: string;
   rowSchema: JSONSchema;
-  sources: Record<string, TableSourceSupport>;
+  /** Source types the table accepts (each reads the files' lines), with the defaults of each. */
+  sources: Record<string, Pick<TableSource, "defaults">>;
   /** Column names as files write them, in order, for files without a header line. */
   columns: readonly string[];
   /**
@@ -138,15 +132,16 @@ const DESTINATION_IP_KEY = frag(',"tp_destination_ip":');
 export function defineDelimitedTable(options: DelimitedTableOptions): TableDefinition {
   const o = validateDelimitedTableOptions(options);
   const format = new DelimitedFormat(o);
+  const sources: Record<string, TableSource> = {};
+  for (const [type, entry] of Object.entries(o.sources)) {
+    sources[type] = withLineFormat({ ...(entry.defaults ? { defaults: entry.defaults } : {}), loader: () => createLinesLoader(), mappers: () => [format.mapper()] }, format);
+  }
   return {
     name: o.name,
     description: o.description,
     rowSchema: o.rowSchema,
-    sources: o.sources,
-    loader: () => createLinesLoader(),
-    mappers: () => [format.mapper()],
+    sources,
     enrich: (row, ctx) => format.enrich(row, ctx),
-    lineFormat: format,
   };
 }
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CollectionEvent, CompleteEvent } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent } from "../contract/events.js";
 import { PluginRuntime } from "../plugin/runtime.js";
-import type { CollectOptions, PluginDefinition } from "../plugin/types.js";
+import type { CollectOptions, PluginDefinition } from "../contract/plugin.js";
 
 /** What collectInProcess returns: every event of the execution, its complete event, and the rows it wrote. */
 export interface InProcessCollection {

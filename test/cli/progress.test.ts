@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyStatus, type CollectionEvent, type StatusCounters } from "../../src/collection/events.js";
+import { emptyStatus, type CollectionEvent, type StatusCounters } from "../../src/contract/events.js";
 import { createProgressReporter, formatDuration, type ProgressStream } from "../../src/cli/progress.js";
 
 /** A terminal of the given width that keeps what was written to it. */

@@ -3,7 +3,8 @@ import { artifactIdPrefix, createEnricher, toMs } from "../../src/collection/enr
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { RowTail } from "../../src/collection/row-tail.js";
 import { hasTpKey, RawRow, rawRow } from "../../src/mappers/raw-row.js";
-import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
+import type { Row, TableEnrichment } from "../../src/contract/row.js";
 
 const artifact = { name: "a/b.log", location: "/data/a/b.log", properties: {} };
 

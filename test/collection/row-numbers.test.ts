@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { extractArtifact } from "../../src/collection/extract.js";
 import { createLinesLoader } from "../../src/loaders/index.js";
 import type { Mapper } from "../../src/mappers/index.js";
-import type { TableDefinition } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
 
 let dir: string;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { MAX_TIME_MS, RowTail } from "../../src/collection/row-tail.js";
-import type { TableDefinition } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
 
 const table = { name: "t" } as TableDefinition;
 const artifact = { name: "a", location: "/data/ä.log", properties: {} };

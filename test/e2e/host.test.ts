@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CollectionEvent } from "../../src/collection/events.js";
+import type { CollectionEvent } from "../../src/contract/events.js";
 import { Code, TailkitError } from "../../src/errors/index.js";
 import { launchPlugin, type PluginClient } from "../../src/host/index.js";
 import { eventFromWire, loadProtocol } from "../../src/protocol/index.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RowErrorItem } from "../../src/loaders/index.js";
 import { MapperChain, type Mapper } from "../../src/mappers/index.js";
-import type { ArtifactInfo } from "../../src/sources/types.js";
+import type { ArtifactInfo } from "../../src/contract/source.js";
 
 const artifact: ArtifactInfo = { name: "a/b.log", location: "/tmp/a/b.log", properties: {} };
 

@@ -4,7 +4,8 @@ import { exactInteger, exactNumber, parseRowJson, rowJson } from "../../src/mapp
 import { createDelimitedMapper } from "../../src/mappers/delimited.js";
 import { RawRow } from "../../src/mappers/raw-row.js";
 import { createRegexMapper } from "../../src/mappers/regex.js";
-import type { Row, TableDefinition } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
+import type { Row } from "../../src/contract/row.js";
 
 const ctx = { artifact: { name: "a", location: "/a", properties: {} }, itemIndex: 0 };
 

@@ -8,8 +8,8 @@ import { extractArtifact } from "../../src/collection/extract.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
-import type { Mapper } from "../../src/mappers/types.js";
-import { cloudTrailRecordsExtractor, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
+import type { Mapper } from "../../src/contract/mapper.js";
+import { cloudTrailRecords, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailkit-ct-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -21,13 +21,13 @@ const ingest = (s: string): string => s.replace(/"tp_ingest_timestamp":"[^"]+"/g
 async function collect(
   text: string,
   gzip: boolean,
-  loader = cloudTrailTable.loader({}),
+  loader = cloudTrailRecords.loader({}),
 ): Promise<{ lines: string[]; raw: number; withBytes: number; records: unknown[]; reference: string[] }> {
   const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
   // A plain file named .gz is refused as "not gzip"; a plain copy goes by its plain name.
   const local = { info: gzip ? info : { ...info, name: info.name.replace(/\.gz$/, "") }, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
-  const chain = new MapperChain([cloudTrailRecordsExtractor as Mapper], info);
+  const chain = new MapperChain(cloudTrailRecords.mappers({}) as readonly Mapper[], info);
   const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];
   let raw = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CollectionEvent } from "../../src/collection/events.js";
-import { emptyStatus } from "../../src/collection/events.js";
+import type { CollectionEvent } from "../../src/contract/events.js";
+import { emptyStatus } from "../../src/contract/events.js";
 import { eventFromWire, eventToWire } from "../../src/protocol/index.js";
 import type { WireEvent } from "../../src/protocol/index.js";
 

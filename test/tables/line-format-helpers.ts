@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import { expect } from "vitest";
 import { extractArtifact, type ExtractSpec } from "../../src/collection/extract.js";
-import type { LoaderOptions } from "../../src/loaders/types.js";
-import type { ArtifactInfo } from "../../src/sources/types.js";
-import type { TableDefinition } from "../../src/tables/types.js";
+import type { LoaderOptions } from "../../src/contract/loader.js";
+import type { ArtifactInfo } from "../../src/contract/source.js";
+import type { TableDefinition } from "../../src/contract/table.js";
+import { lineFormatOf } from "../../src/collection/line-format.js";
 
 // A table's line format against its reference path (the same table without the format): both run on the same file.
 
@@ -57,9 +58,11 @@ export async function runExtract(table: TableDefinition, file: string, opts: Run
 
 /** Runs the table with and without its line format, expects the same outcome, and returns it. */
 export async function bothPaths(table: TableDefinition, file: string, opts: RunOptions = {}): Promise<Outcome> {
-  expect(table.lineFormat).toBeDefined();
+  expect(lineFormatOf(table.sources["file"]!)).toBeDefined();
   const fast = await runExtract(table, file, opts);
-  const reference = await runExtract({ ...table, lineFormat: undefined }, file, opts);
+  // A copy of each source entry leaves its line format behind (it is not enumerable): the reference path.
+  const sources = Object.fromEntries(Object.entries(table.sources).map(([type, entry]) => [type, { ...entry }]));
+  const reference = await runExtract({ ...table, sources }, file, opts);
   expect(fast).toEqual(reference);
   return fast;
 }

@@ -1,5 +1,4 @@
-import { defineDelimitedTable } from "../../../src/tables/delimited.js";
-import type { TableDefinition } from "../../../src/tables/types.js";
+import { defineDelimitedTable, type TableDefinition } from "tailkit";
 
 /** AWS's delivery layout for VPC flow log files in S3, relative to the bucket (or a copy of it). */
 export const VPC_FLOW_LOG_FILE_LAYOUT =

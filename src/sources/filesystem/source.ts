@@ -4,7 +4,7 @@ import zlib from "node:zlib";
 import { Code, TailkitError, invalidArgument, type ErrorDetails } from "../../errors/index.js";
 import { isGzip } from "../../loaders/compression.js";
 import type { JSONSchema } from "../../schema/index.js";
-import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../types.js";
+import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../../contract/source.js";
 import { compileFileLayout, mayIntersect, type FileLayout, type LayoutState } from "./layout.js";
 
 /** Config of the "file" source, as validated by its configSchema. */

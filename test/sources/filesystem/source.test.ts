@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Code, TailkitError } from "../../../src/errors/index.js";
 import { validateConfig } from "../../../src/schema/index.js";
 import { createFileSystemSourceFactory, type FileSystemSourceConfig } from "../../../src/sources/filesystem/index.js";
-import type { ArtifactInfo, SourceContext } from "../../../src/sources/types.js";
+import type { ArtifactInfo, SourceContext } from "../../../src/contract/source.js";
 
 const LAYOUT = "AWSLogs/{account:\\d{12}}/CloudTrail/{region}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
 

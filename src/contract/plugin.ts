@@ -1,5 +1,5 @@
-import type { ArtifactSourceFactory } from "../sources/types.js";
-import type { TableDefinition } from "../tables/types.js";
+import type { ArtifactSourceFactory } from "./source.js";
+import type { TableDefinition } from "./table.js";
 
 /** A plugin: its tables and the source types they can read. */
 export interface PluginDefinition {

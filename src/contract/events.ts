@@ -1,4 +1,4 @@
-import type { ArtifactInfo } from "../sources/types.js";
+import type { ArtifactInfo } from "./source.js";
 
 /** Counters of one execution, sent periodically in status events and once more in complete. */
 export interface StatusCounters {

@@ -1,5 +1,5 @@
 import type { TailkitError } from "../errors/index.js";
-import type { JSONSchema } from "../schema/index.js";
+import type { JSONSchema } from "./schema.js";
 
 /** One artifact a source has found: a file, an object, a page of a log stream. */
 export interface ArtifactInfo {

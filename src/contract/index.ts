@@ -1,0 +1,21 @@
+// The plugin-author contract: what a plugin is made of. Imports nothing from the pipeline, the transport or gRPC.
+export type { Row, TableEnrichment, EnrichContext } from "./row.js";
+export { defineTable, chain, type TableDefinition, type TableSource, type Chain } from "./table.js";
+export type { Mapper, MapContext } from "./mapper.js";
+export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./loader.js";
+export type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "./source.js";
+export type { JSONSchema } from "./schema.js";
+export type { PluginDefinition, CollectOptions, PluginDescription } from "./plugin.js";
+export { emptyStatus } from "./events.js";
+export type {
+  CollectionEvent,
+  CompleteEvent,
+  StatusCounters,
+  StartedEvent,
+  ErrorEvent,
+  ChunkWrittenEvent,
+  ArtifactDiscoveredEvent,
+  ArtifactDownloadedEvent,
+  ArtifactExtractedEvent,
+  StatusEvent,
+} from "./events.js";
