@@ -1,6 +1,7 @@
 // @ts-check
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { pluginBoundary } from "./scripts/plugin-boundary.js";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "src/protocol/generated/**", "bench/data/**", "coverage/**"] },
@@ -18,6 +19,7 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  pluginBoundary,
   {
     files: ["**/*.mjs", "**/*.js"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly", Buffer: "readonly" } },

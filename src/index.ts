@@ -1,42 +1,7 @@
 // tailkit: the SDK for log-collection plugins. What a plugin is made of: its tables, their sources, loaders and
 // mappers, and the helpers that give a table the pipeline's fast paths. Nothing here loads gRPC: serve() is in
 // "tailkit/plugin", the host side in "tailkit/host", test helpers in "tailkit/testing".
-export {
-  defineTable,
-  chain,
-  RowErrorItem,
-  SKIPPED_LINE,
-  emptyStatus,
-  type Row,
-  type TableEnrichment,
-  type EnrichContext,
-  type TableDefinition,
-  type TableSource,
-  type Chain,
-  type Mapper,
-  type MapContext,
-  type Loader,
-  type LoaderOptions,
-  type ArtifactInfo,
-  type ArtifactSource,
-  type ArtifactSourceFactory,
-  type LocalArtifact,
-  type SourceContext,
-  type JSONSchema,
-  type PluginDefinition,
-  type CollectOptions,
-  type PluginDescription,
-  type CollectionEvent,
-  type CompleteEvent,
-  type StatusCounters,
-  type StartedEvent,
-  type ErrorEvent,
-  type ChunkWrittenEvent,
-  type ArtifactDiscoveredEvent,
-  type ArtifactDownloadedEvent,
-  type ArtifactExtractedEvent,
-  type StatusEvent,
-} from "./contract/index.js";
+export * from "./contract/index.js";
 export { Code, TailkitError, invalidArgument, type ErrorDetails } from "./errors/index.js";
 export { validateConfig } from "./schema/index.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";

@@ -3,7 +3,19 @@ export type { Row, TableEnrichment, EnrichContext } from "./row.js";
 export { defineTable, chain, type TableDefinition, type TableSource, type Chain } from "./table.js";
 export type { Mapper, MapContext } from "./mapper.js";
 export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./loader.js";
-export type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "./source.js";
+export {
+  isRowSourceFactory,
+  type ArtifactInfo,
+  type ArtifactSource,
+  type ArtifactSourceFactory,
+  type LocalArtifact,
+  type SourceContext,
+  type RowSource,
+  type RowSourceFactory,
+  type RowSourceContext,
+  type RowPage,
+  type SourceFactory,
+} from "./source.js";
 export type { JSONSchema } from "./schema.js";
 export type { PluginDefinition, CollectOptions, PluginDescription } from "./plugin.js";
 export { emptyStatus } from "./events.js";

@@ -1,4 +1,4 @@
-import type { ArtifactSourceFactory } from "./source.js";
+import type { SourceFactory } from "./source.js";
 import type { TableDefinition } from "./table.js";
 
 /** A plugin: its tables and the source types they can read. */
@@ -13,9 +13,8 @@ export interface PluginDefinition {
   // Tables and sources are heterogeneous in their config types; the runtime validates configs against their schemas.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly tables: readonly TableDefinition<any>[];
-  /** Source types offered besides the built-in ones ("file"). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly sources?: readonly ArtifactSourceFactory<any>[];
+  /** Source types offered besides the built-in ones ("file"): artifact sources and row sources. */
+  readonly sources?: readonly SourceFactory[];
 }
 
 /** One Collect call in domain form (the wire form is CollectRequest). */
