@@ -9,7 +9,7 @@ export interface PluginDefinition {
    * URL of the module that exports this definition (pass `import.meta.url`). With it the SDK can load the tables in
    * worker threads and extract on every core; without it extraction runs on the main thread.
    */
-  readonly module?: string;
+  readonly module?: string | undefined;
   // Tables and sources are heterogeneous in their config types; the runtime validates configs against their schemas.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly tables: readonly TableDefinition<any>[];

@@ -40,9 +40,9 @@ export interface LocalArtifact {
 export interface SourceContext {
   signal: AbortSignal;
   /** Inclusive lower time bound: artifacts whose layout time is wholly before it are skipped. */
-  from?: Date;
+  from?: Date | undefined;
   /** Exclusive upper time bound. */
-  to?: Date;
+  to?: Date | undefined;
   /** A private folder for downloads, removed when the execution ends. */
   tempDir: string;
   /**

@@ -70,7 +70,7 @@ export function checkNamedCompression(artifact: LocalArtifact, head: Uint8Array)
 
 /** Options of openArtifactStream. */
 export interface OpenStreamOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**

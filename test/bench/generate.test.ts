@@ -92,7 +92,7 @@ describe("bench/gen/generate.mjs", () => {
         expect(p[2]).toMatch(/^eni-[0-9a-f]{17}$/);
         expect(["OK", "NODATA", "SKIPDATA"]).toContain(p[13]);
         if (p[13] === "OK") expect(["ACCEPT", "REJECT"]).toContain(p[12]);
-        else expect(p.slice(3, 10).concat(p[12])).toEqual(Array(8).fill("-"));
+        else expect([...p.slice(3, 10), p[12]]).toEqual(Array(8).fill("-"));
         expect(Number(p[11])).toBeGreaterThanOrEqual(Number(p[10]));
       }
     }

@@ -26,7 +26,7 @@ describe("event conversion", () => {
     // The wire form as grpc-js decodes it with the shared loader options: the oneof name is set.
     const wire = eventToWire(e) as unknown as WireEvent;
     const key = Object.keys(wire).find((k) => !["execution_id", "time_unix_ms"].includes(k))!;
-    const back = eventFromWire({ ...wire, event: key as WireEvent["event"] });
+    const back = eventFromWire({ ...wire, event: key as WireEvent["event"] } as WireEvent);
     expect(back).toEqual(e);
   });
 });

@@ -33,7 +33,7 @@ function context(extra: Partial<SourceContext> = {}): SourceContext {
 }
 
 async function discover(config: FileSystemSourceConfig, ctx = context(), onError?: (err: TailkitError) => void) {
-  const source = createFileSystemSourceFactory({ onError }).create(config);
+  const source = createFileSystemSourceFactory(onError ? { onError } : {}).create(config);
   const found: ArtifactInfo[] = [];
   for await (const a of source.discover(ctx)) found.push(a);
   return found;
