@@ -162,6 +162,47 @@ async function collectArtifact(run: ArtifactRun, info: ArtifactInfo, plan: Cover
   }
 }
 
+/** Counts row errors in status, and sends the first `maxRowErrorEvents` of them as events (then says it stops). */
+function rowErrorReporter(opts: ExecutionOptions, status: StatusCounters): ArtifactRun["reportRowError"] {
+  const { executionId, emit } = opts;
+  const maxRowErrorEvents = opts.maxRowErrorEvents ?? 100;
+  let rowErrorEvents = 0;
+  return (artifact, operation, message, rowIndex) => {
+    status.rowErrors[operation] = (status.rowErrors[operation] ?? 0) + 1;
+    if (rowErrorEvents < maxRowErrorEvents) {
+      rowErrorEvents++;
+      emit({ type: "error", executionId, time: new Date(), artifact, operation, rowIndex, message: `${artifact}: ${message}` });
+      if (rowErrorEvents === maxRowErrorEvents) {
+        emit({
+          type: "error",
+          executionId,
+          time: new Date(),
+          operation,
+          message: `${maxRowErrorEvents} row errors reported; further row errors are counted in status only`,
+        });
+      }
+    }
+  };
+}
+
+/** What sources see of the execution; what discovery cannot take is counted failed and reported. */
+function sourceContext(opts: ExecutionOptions, status: StatusCounters, tempDir: string): SourceContext {
+  const { executionId, emit } = opts;
+  return {
+    signal: opts.signal,
+    from: opts.from,
+    to: opts.to,
+    tempDir,
+    // An entry discovery could not take fails alone (counted, reported) and the walk goes on past it.
+    report: (problem) => {
+      status.artifactsFailed++;
+      const { artifact, operation } = problem.details;
+      emit({ type: "error", executionId, time: new Date(), ...(artifact ? { artifact } : {}), operation: operation ?? "discover", message: problem.message });
+    },
+    notice: (message) => emit({ type: "error", executionId, time: new Date(), operation: "discover", message }),
+  };
+}
+
 /** Runs one execution to its end. Never rejects: a failure becomes the complete event's error. */
 export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const started = Date.now();
@@ -169,25 +210,6 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const { executionId, emit } = opts;
   const now = () => new Date();
   const snapshot = (): StatusCounters => ({ ...status, rowErrors: { ...status.rowErrors }, elapsedMs: Date.now() - started });
-  const maxRowErrorEvents = opts.maxRowErrorEvents ?? 100;
-  let rowErrorEvents = 0;
-
-  const reportRowError = (artifact: string, operation: string, message: string, rowIndex: number) => {
-    status.rowErrors[operation] = (status.rowErrors[operation] ?? 0) + 1;
-    if (rowErrorEvents < maxRowErrorEvents) {
-      rowErrorEvents++;
-      emit({ type: "error", executionId, time: now(), artifact, operation, rowIndex, message: `${artifact}: ${message}` });
-      if (rowErrorEvents === maxRowErrorEvents) {
-        emit({
-          type: "error",
-          executionId,
-          time: now(),
-          operation,
-          message: `${maxRowErrorEvents} row errors reported; further row errors are counted in status only`,
-        });
-      }
-    }
-  };
 
   emit({
     type: "started",
@@ -257,22 +279,21 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(opts.tempRoot ?? tmpdir(), `tailkit-${executionId}-`));
-    const ctx: SourceContext = {
-      signal: opts.signal,
-      from: opts.from,
-      to: opts.to,
-      tempDir,
-      // An entry discovery could not take fails alone (counted, reported) and the walk goes on past it.
-      report: (problem) => {
-        status.artifactsFailed++;
-        const { artifact, operation } = problem.details;
-        emit({ type: "error", executionId, time: now(), ...(artifact ? { artifact } : {}), operation: operation ?? "discover", message: problem.message });
-      },
-      notice: (message) => emit({ type: "error", executionId, time: now(), operation: "discover", message }),
-    };
+    const ctx = sourceContext(opts, status, tempDir);
     const held = (keeper = new ClaimKeeper(st.claims));
     const done = (completions = new Completions(st.progress, held));
-    const run: ArtifactRun = { opts, status, sourceContext: ctx, state: st, extractor: active, writer, keeper: held, completions: done, stopAll: stopAll.signal, reportRowError };
+    const run: ArtifactRun = {
+      opts,
+      status,
+      sourceContext: ctx,
+      state: st,
+      extractor: active,
+      writer,
+      keeper: held,
+      completions: done,
+      stopAll: stopAll.signal,
+      reportRowError: rowErrorReporter(opts, status),
+    };
     // --recollect asks for artifacts again even when state says they are collected. A time range does not: state knows
     // which time windows of an artifact were collected, and a collection writes only the rows not yet written.
     const recollect = opts.state.recollect;
