@@ -8,6 +8,7 @@ import { resolveTableSource } from "../tables/table-source.js";
 import { createChunkWriter, encodedLines } from "../writer/index.js";
 import type { ChunkRange } from "../writer/types.js";
 import { createEnricher, type Enricher } from "./enrich.js";
+import { problemReporters, rowErrorReporter } from "./reporting.js";
 
 /** Everything one execution of a row source needs; built by the plugin runtime from a validated Collect request. */
 export interface RowExecutionOptions {
@@ -68,17 +69,7 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
   const { executionId, emit } = opts;
   const now = () => new Date();
   const snapshot = (): StatusCounters => ({ ...status, rowErrors: { ...status.rowErrors }, elapsedMs: Date.now() - started });
-  const maxRowErrorEvents = opts.maxRowErrorEvents ?? 100;
-  let rowErrorEvents = 0;
-  const reportRowError = (stream: string, operation: string, message: string, rowIndex: number) => {
-    status.rowErrors[operation] = (status.rowErrors[operation] ?? 0) + 1;
-    if (rowErrorEvents >= maxRowErrorEvents) return;
-    rowErrorEvents++;
-    emit({ type: "error", executionId, time: now(), artifact: stream, operation, rowIndex, message: `${stream}: ${message}` });
-    if (rowErrorEvents === maxRowErrorEvents) {
-      emit({ type: "error", executionId, time: now(), operation, message: `${maxRowErrorEvents} row errors reported; further row errors are counted in status only` });
-    }
-  };
+  const reportRowError = rowErrorReporter(opts, status);
 
   emit({ type: "started", executionId, time: now(), table: opts.table.name, partition: opts.partition, sourceType: opts.sourceType, outputDir: opts.outputDir });
   const timer = setInterval(() => emit({ type: "status", executionId, time: now(), status: snapshot() }), opts.statusIntervalMs ?? 1000);
@@ -151,17 +142,7 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
 
     const saved = opts.state.recollect ? undefined : savedCursor(await st.cursor(cursorName));
     const startAt = saved?.positions ?? {};
-    const ctx: RowSourceContext = {
-      signal: opts.signal,
-      from: opts.from,
-      to: opts.to,
-      report: (problem) => {
-        status.artifactsFailed++;
-        const { artifact, operation } = problem.details;
-        emit({ type: "error", executionId, time: now(), ...(artifact ? { artifact } : {}), operation: operation ?? "read", message: problem.message });
-      },
-      notice: (message) => emit({ type: "error", executionId, time: now(), operation: "read", message }),
-    };
+    const ctx: RowSourceContext = { signal: opts.signal, from: opts.from, to: opts.to, ...problemReporters(opts, status, "read") };
 
     /** The first page of a stream in this collection: where its positions go on, and which of them are written. */
     const open = async (stream: ArtifactInfo): Promise<Enricher> => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lookahead } from "../../src/collection/execution.js";
+import { lookahead } from "../../src/collection/lookahead.js";
 
 /** A source of n numbers that records how far it was pulled and whether it was ended. */
 function counting(n: number, failAt?: number) {
