@@ -13,7 +13,7 @@ import { createEnricher, type ArtifactEnrichContext } from "./enrich.js";
 import { extractLines } from "./fast-lines.js";
 import { RowTail } from "./row-tail.js";
 import { resolveTableSource } from "../tables/table-source.js";
-import { createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
+import { checkModuleInWorker, createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
 
 /** What extraction needs to know besides the artifact: the same for every artifact of an execution. */
 export interface ExtractSpec {
@@ -286,6 +286,16 @@ export function prewarmExtractor(options: ExtractorOptions): number {
   if (inlineReason(options, workers) !== undefined) return 0;
   prewarmWorkers(options.pluginModule!, options.pluginName!, workers, youngGenerationMb);
   return workers;
+}
+
+/**
+ * Imports the plugin module in a worker thread, as extraction workers will, and resolves to what it found (a warm
+ * worker's answer when prewarmExtractor started some). Undefined when extraction would run inline: no worker imports it.
+ */
+export function checkPluginModule(options: ExtractorOptions): ReturnType<typeof checkModuleInWorker> | undefined {
+  const { workers, youngGenerationMb } = resolveWorkerOptions(options);
+  if (inlineReason(options, workers) !== undefined) return undefined;
+  return checkModuleInWorker(options.pluginModule!, options.pluginName!, youngGenerationMb);
 }
 
 /** Extraction on the calling thread. */
