@@ -12,7 +12,7 @@ export interface PluginDefinition {
   readonly module?: string | undefined;
   // Tables and sources are heterogeneous in their config types; the runtime validates configs against their schemas.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly tables: readonly TableDefinition<any>[];
+  readonly tables: readonly TableDefinition<any, any>[];
   /** Source types offered besides the built-in ones ("file"): artifact sources and row sources. */
   readonly sources?: readonly SourceFactory[];
 }
