@@ -1,5 +1,5 @@
 import { giveBack, takeBuffer } from "./batch-buffers.js";
-import type { LineSink } from "./enrich.js";
+import type { LineSink } from "./types.js";
 
 /** Room every ensure() adds beyond what is asked for: word writes (`frag`, `view.setInt32`) may run 3 bytes past their end. */
 export const WORD_SLACK = 8;

@@ -1,30 +1,17 @@
-import { createHash } from "node:crypto";
-import type { ArtifactInfo } from "../contract/source.js";
 import { parseRowJson, rowJson } from "../mappers/exact-numbers.js";
-import { isCovered, type CoveredWindow } from "../state/coverage.js";
+import { isCovered } from "../state/coverage.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
-import type { TableDefinition } from "../contract/table.js";
 import type { EnrichContext, Row, TableEnrichment } from "../contract/row.js";
+import { artifactIdPrefix } from "./artifact-id.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
 import { ByteBatch, Fragment } from "./byte-batch.js";
+import { missingFields, missingMessage, requiredFields } from "./required.js";
 import type { RowTail } from "./row-tail.js";
+import { around, ENRICH_SLOTS, fill, sdkFieldsTemplate, setTpFields, Slot, type EnrichSlot, type Template } from "./tp-layout.js";
+import type { ArtifactEnrichContext, LineSink } from "./types.js";
 
-/** What every row of one artifact shares, computed once per artifact rather than once per row. */
-export interface ArtifactEnrichContext {
-  table: TableDefinition<unknown>;
-  partition: string;
-  sourceType: string;
-  sourceName: string;
-  artifact: ArtifactInfo;
-  /** Rows before this instant are dropped (not an error). */
-  from?: Date | undefined;
-  /** Rows at or after this instant are dropped. */
-  to?: Date | undefined;
-  /** Rows that earlier collections of these time windows wrote are dropped (not an error). */
-  exclude?: readonly CoveredWindow[] | undefined;
-  /** The tp_id prefix of the artifact's rows (LocalArtifact.idSeed); default artifactIdPrefix of its name. */
-  idSeed?: string | undefined;
-}
+// Where execution.ts finds them since they moved to a leaf module (no import cycles).
+export { artifactIdPrefix, artifactIdSeed } from "./artifact-id.js";
 
 /** A row that enrichment rejected. */
 export interface EnrichFailure {
@@ -64,12 +51,6 @@ export interface BatchEnricher {
   finish(): EnrichedBatch;
 }
 
-/** Where enriched lines go: the batch's own encoder, or a caller's buffer that also holds rows made elsewhere. */
-export interface LineSink {
-  /** Appends one line's text; the text ends with "\n". */
-  push(line: string): void;
-}
-
 /** addOne outcomes. */
 export const WRITTEN = 0;
 export const FILTERED = 1;
@@ -83,34 +64,6 @@ export interface Enricher {
    * (RawRow) is written as bytes: the row's, then the tp_* fields from the tail's fragments, as the text would be.
    */
   begin(sink?: LineSink, ingest?: string, tail?: RowTail): BatchEnricher;
-}
-
-/**
- * The id prefix of an artifact named so, without state to say more: the same source, name and position give the same
- * tp_id. Collections give their artifacts an artifactIdSeed instead (kept in state), since a name is reused by the
- * next file logrotate puts under it and by files of the same path under other roots.
- */
-export function artifactIdPrefix(sourceType: string, sourceName: string, artifactName: string): string {
-  return createHash("sha256").update(`${sourceType}\0${sourceName}\0${artifactName}`).digest("base64url").slice(0, 16);
-}
-
-/**
- * The tp_id prefix of an artifact first collected at `location` with these first bytes (its HeadPrint, when the
- * source gives them): the same bytes at the same place give the same ids, another file under the same name or the same
- * name under another root other ones. `after` sets it apart from the seed of a file it replaced that printed alike.
- */
-export function artifactIdSeed(
-  sourceType: string,
-  sourceName: string,
-  location: string,
-  head?: { bytes: number; sha256: string } | undefined,
-  after?: string,
-): string {
-  const print = head === undefined ? "" : `${head.bytes}:${head.sha256}`;
-  return createHash("sha256")
-    .update(`${sourceType}\0${sourceName}\0${location}\0${print}${after === undefined ? "" : `\0${after}`}`)
-    .digest("base64url")
-    .slice(0, 16);
 }
 
 /** Characters of text gathered before they are encoded: small enough to stay out of V8's large-object space. */
@@ -273,11 +226,14 @@ function jsonString(s: string): string {
   return needsEscape(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-/** JSON of an optional field, or "" when the value is absent or not representable (as JSON.stringify drops such keys). */
+/**
+ * JSON of an optional field after its key (`,"tp_x":`, the slot's), or "" when the value is absent or not
+ * representable (as JSON.stringify drops such keys).
+ */
 function optionalField(key: string, value: unknown): string {
   if (value === undefined) return "";
-  if (typeof value === "string") return `,"${key}":${jsonString(value)}`;
-  if (value === null) return `,"${key}":null`;
+  if (typeof value === "string") return key + jsonString(value);
+  if (value === null) return `${key}null`;
   if (Array.isArray(value)) {
     // The common string array (tp_ips, tp_akas, ...), as JSON.stringify writes it.
     let out = "";
@@ -286,31 +242,22 @@ function optionalField(key: string, value: unknown): string {
       if (typeof v !== "string") return jsonField(key, value);
       out += (i === 0 ? "" : ",") + jsonString(v);
     }
-    return `,"${key}":[${out}]`;
+    return `${key}[${out}]`;
   }
   return jsonField(key, value);
 }
 
-/** The optional tp_* fields a table's enrich gave, in the order the reference writes them, and the line's end. */
+/** The optional tp_* fields a table's enrich gave, in TP_FIELDS order, and the line's end. */
 function optionalFields(extra: TableEnrichment): string {
-  return (
-    optionalField("tp_source_ip", extra.tp_source_ip) +
-    optionalField("tp_destination_ip", extra.tp_destination_ip) +
-    optionalField("tp_ips", extra.tp_ips) +
-    optionalField("tp_usernames", extra.tp_usernames) +
-    optionalField("tp_akas", extra.tp_akas) +
-    optionalField("tp_domains", extra.tp_domains) +
-    optionalField("tp_emails", extra.tp_emails) +
-    optionalField("tp_tags", extra.tp_tags) +
-    "}\n"
-  );
+  const values = extra as unknown as Readonly<Record<string, unknown>>;
+  let out = "";
+  for (let k = 0; k < ENRICH_SLOTS.length; k++) {
+    const slot = ENRICH_SLOTS[k]!;
+    const v = values[slot.name];
+    if (v !== undefined) out += optionalField(slot.key, v);
+  }
+  return out + "}\n";
 }
-
-/** The optional tp_* fields, in the order optionalFields writes them. */
-const OPTIONAL_KEYS = ["tp_source_ip", "tp_destination_ip", "tp_ips", "tp_usernames", "tp_akas", "tp_domains", "tp_emails", "tp_tags"] as const;
-
-/** `,"<key>":` of each optional field, as bytes. */
-const OPTIONAL_KEY_BYTES = OPTIONAL_KEYS.map((k) => new Fragment(Buffer.from(`,"${k}":`, "latin1")));
 
 /**
  * Writes what optionalFields gives as text straight into a batch's bytes: the same bytes, without building a string
@@ -318,26 +265,23 @@ const OPTIONAL_KEY_BYTES = OPTIONAL_KEYS.map((k) => new Fragment(Buffer.from(`,"
  * text path.
  */
 function writeOptionalFields(out: ByteBatch, extra: TableEnrichment): void {
-  writeOptionalField(out, 0, extra.tp_source_ip);
-  writeOptionalField(out, 1, extra.tp_destination_ip);
-  writeOptionalField(out, 2, extra.tp_ips);
-  writeOptionalField(out, 3, extra.tp_usernames);
-  writeOptionalField(out, 4, extra.tp_akas);
-  writeOptionalField(out, 5, extra.tp_domains);
-  writeOptionalField(out, 6, extra.tp_emails);
-  writeOptionalField(out, 7, extra.tp_tags);
+  const values = extra as unknown as Readonly<Record<string, unknown>>;
+  for (let k = 0; k < ENRICH_SLOTS.length; k++) {
+    const slot = ENRICH_SLOTS[k]!;
+    const v = values[slot.name];
+    if (v !== undefined) writeOptionalField(out, slot, v);
+  }
   out.ensure(2);
   out.buf[out.pos++] = 0x7d; // }
   out.buf[out.pos++] = 0x0a; // \n
 }
 
-function writeOptionalField(out: ByteBatch, k: number, value: unknown): void {
-  if (value === undefined) return;
+function writeOptionalField(out: ByteBatch, slot: EnrichSlot, value: unknown): void {
   if (typeof value !== "string" && value !== null && !isStringArray(value)) {
-    out.push(optionalField(OPTIONAL_KEYS[k]!, value));
+    out.push(optionalField(slot.key, value));
     return;
   }
-  const key = OPTIONAL_KEY_BYTES[k]!;
+  const key = slot.keyBytes;
   out.ensure(key.length + 4);
   out.frag(key);
   if (value === null) {
@@ -386,7 +330,7 @@ function writeString(out: ByteBatch, s: string): void {
 
 function jsonField(key: string, value: unknown): string {
   const json = JSON.stringify(value) as string | undefined;
-  return json === undefined ? "" : `,"${key}":${json}`;
+  return json === undefined ? "" : key + json;
 }
 
 /**
@@ -404,12 +348,12 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const fromMs = ctx.from?.getTime() ?? -Infinity;
   const toMs_ = ctx.to?.getTime() ?? Infinity;
   const exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;
-  const { table, partition, sourceType, sourceName } = ctx;
-  const location = ctx.artifact.location;
-  const tableJson = `,"tp_table":${JSON.stringify(table.name)},"tp_partition":${JSON.stringify(partition)}`;
-  const sourceJson =
-    `,"tp_source_type":${JSON.stringify(sourceType)},"tp_source_name":${JSON.stringify(sourceName)}` +
-    `,"tp_source_location":${JSON.stringify(location)}`;
+  const table = ctx.table;
+  // The SDK's fields of the artifact's rows as text, their values open (tp-layout.ts).
+  const template = sdkFieldsTemplate(ctx, "text");
+  const required = requiredFields(table.rowSchema);
+  // Rows of this artifact found without each required field, for the messages.
+  const missingCounts = new Map<string, number>();
   // tp_index is nearly always the same few values (an account id); remember the last one's JSON.
   let lastIndex: unknown = undefined;
   let lastIndexJson = "";
@@ -429,20 +373,28 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   let lastIndexFrag: Fragment | undefined;
   let lastIndexFragOf: unknown = undefined;
 
+  const missing = (position: number, names: readonly string[]): EnrichFailure => {
+    const counted = names.map((n) => {
+      const c = (missingCounts.get(n) ?? 0) + 1;
+      missingCounts.set(n, c);
+      return c;
+    });
+    return { position, operation: "validate", message: missingMessage(names, counted) };
+  };
+
   const begin = (sink?: LineSink, ingestTime?: string, rowTail?: RowTail): BatchEnricher => {
     const ingest = ingestTime ?? new Date().toISOString();
     const bytesOut = rowTail !== undefined && sink instanceof ByteBatch ? sink : undefined;
     rowTail?.startBatch(ingest);
-    const ingestJson = `,"tp_ingest_timestamp":"${ingest}"`;
-    // The fields from tp_ingest_timestamp to tp_source_location are the same for every row of a batch with the same
-    // tp_index and tp_date: one string, remade when either changes, keeps each line a short rope.
-    let middle = "";
-    let middleIndex = "";
-    let middleDate = "";
-    // tp_timestamp and the fields after it, for the last timestamp.
-    let tsMiddle = "";
-    let tsMiddleTs = "";
-    let tsMiddleOf = "";
+    const batchTemplate = fill(template, { [Slot.Ingest]: ingest });
+    // The batch's template with tp_index and tp_date filled, remade when either changes; then with the time too, which
+    // leaves the text before the row's id digits and after them: two flat strings, so that each line is a short rope.
+    let dayTemplate: Template = batchTemplate;
+    let dayIndex: string | undefined;
+    let dayDate = "";
+    let beforeId = "";
+    let afterId = "";
+    let rowTs = "";
     const encoder = sink === undefined ? new LineEncoder() : undefined;
     const out: LineSink = sink ?? encoder!;
     const indexes: number[] = [];
@@ -471,6 +423,15 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       } else {
         row = item as Row;
       }
+      if (required.columns.length > 0) {
+        let absent = missingFields(row, required.columns);
+        // A raw row's fields may be only what enrich reads: its text says what the row holds.
+        if (absent !== undefined && raw !== undefined) {
+          const parsed = parseRawRow(raw);
+          absent = parsed === undefined ? absent : missingFields(parsed, required.columns);
+        }
+        if (absent !== undefined) return missing(position, absent);
+      }
       let extra;
       try {
         extra = table.enrich(row, enrichCtx);
@@ -481,11 +442,16 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       if (Number.isNaN(ms)) {
         return { position, operation: "validate", message: `tp_timestamp is missing or not a valid time (${JSON.stringify(extra.tp_timestamp)})` };
       }
+      if (required.enriched.length > 0) {
+        // A field enrich leaves out is the row's own, if it has one (the slow path keeps it).
+        const absent = missingFields(extra as unknown as Row, required.enriched)?.filter((n) => row[n] === undefined || row[n] === null);
+        if (absent !== undefined && absent.length > 0) return missing(position, absent);
+      }
       if (ms < fromMs || ms >= toMs_ || (exclude !== undefined && isCovered(exclude, position, ms))) return FILTERED;
       const tpIndex = extra.tp_index ?? "default";
       if (tpIndex !== lastIndex) {
         lastIndex = tpIndex;
-        lastIndexJson = `,"tp_index":${JSON.stringify(tpIndex)}`;
+        lastIndexJson = JSON.stringify(tpIndex);
       }
       // rowJson: a bigint (an integer beyond 2^53) is written with its digits.
       const json = raw ?? rowJson(row);
@@ -516,21 +482,21 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
         writeOptionalFields(bytesOut, extra);
       } else {
         const ts = isoText(ms);
-        if (middleIndex !== lastIndexJson || !ts.startsWith(middleDate)) {
-          middleIndex = lastIndexJson;
-          middleDate = ts.slice(0, 10);
-          middle = flat(ingestJson + tableJson + lastIndexJson + `,"tp_date":"${middleDate}"` + sourceJson);
+        if (dayIndex !== lastIndexJson || !ts.startsWith(dayDate)) {
+          dayIndex = lastIndexJson;
+          dayDate = ts.slice(0, 10);
+          dayTemplate = fill(batchTemplate, { [Slot.Index]: lastIndexJson, [Slot.Date]: dayDate });
+          rowTs = "";
         }
-        if (ts !== tsMiddleTs || middle !== tsMiddleOf) {
-          tsMiddleTs = ts;
-          tsMiddleOf = middle;
-          tsMiddle = flat(`","tp_timestamp":"${ts}"${middle}`);
+        if (ts !== rowTs) {
+          rowTs = ts;
+          [beforeId, afterId] = around(fill(dayTemplate, { [Slot.Time]: ts }), Slot.Id);
+          flat(beforeId);
+          flat(afterId);
         }
-        const tail =
-          `"tp_id":"${prefix}${position.toString(36)}` +
-          tsMiddle +
-          optionalFields(extra);
-        out.push((isEmptyObject(json) ? "{" : json.slice(0, -1) + ",") + tail);
+        // The fields start with a comma, which follows a row's last field but not an empty row's brace.
+        const head = isEmptyObject(json) ? "{" + beforeId.slice(1) : json.slice(0, -1) + beforeId;
+        out.push(head + position.toString(36) + afterId + optionalFields(extra));
       }
       return WRITTEN;
     };
@@ -586,23 +552,6 @@ function parseRawRow(json: string): Row | undefined {
 
 /** Sets the tp_* fields on the row and serializes it: the reference behaviour, for rows the fast path cannot take. */
 function enrichSlow(row: Row, extra: TableEnrichment, id: string, ts: string, ingest: string, ctx: ArtifactEnrichContext): string {
-  row["tp_id"] = id;
-  row["tp_timestamp"] = ts;
-  row["tp_ingest_timestamp"] = ingest;
-  row["tp_table"] = ctx.table.name;
-  row["tp_partition"] = ctx.partition;
-  row["tp_index"] = extra.tp_index ?? "default";
-  row["tp_date"] = ts.slice(0, 10);
-  row["tp_source_type"] = ctx.sourceType;
-  row["tp_source_name"] = ctx.sourceName;
-  row["tp_source_location"] = ctx.artifact.location;
-  if (extra.tp_source_ip !== undefined) row["tp_source_ip"] = extra.tp_source_ip;
-  if (extra.tp_destination_ip !== undefined) row["tp_destination_ip"] = extra.tp_destination_ip;
-  if (extra.tp_ips !== undefined) row["tp_ips"] = extra.tp_ips;
-  if (extra.tp_usernames !== undefined) row["tp_usernames"] = extra.tp_usernames;
-  if (extra.tp_akas !== undefined) row["tp_akas"] = extra.tp_akas;
-  if (extra.tp_domains !== undefined) row["tp_domains"] = extra.tp_domains;
-  if (extra.tp_emails !== undefined) row["tp_emails"] = extra.tp_emails;
-  if (extra.tp_tags !== undefined) row["tp_tags"] = extra.tp_tags;
+  setTpFields(row, { id, timestamp: ts, ingest, index: extra.tp_index ?? "default" }, ctx, extra as unknown as Readonly<Record<string, unknown>>);
   return rowJson(row)!;
 }

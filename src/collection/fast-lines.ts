@@ -5,8 +5,8 @@ import { LineOutcome, type LineFormat, type LineReader } from "../collection/lin
 import { encodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { ByteBatch } from "./byte-batch.js";
-import { createEnricher, FILTERED, WRITTEN, type ArtifactEnrichContext, type BatchEnricher, type Enricher } from "./enrich.js";
-import type { ExtractedBatch, ExtractJob, ExtractSpec, RowErrorReport } from "./extract.js";
+import { createEnricher, FILTERED, WRITTEN, type BatchEnricher, type Enricher } from "./enrich.js";
+import type { ArtifactEnrichContext, ExtractedBatch, ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
 import { RowTail } from "./row-tail.js";
 
 const LF = 0x0a;

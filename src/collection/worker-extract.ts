@@ -7,7 +7,8 @@ import type { LocalArtifact } from "../contract/source.js";
 import type { TableDefinition } from "../contract/table.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
-import { extractArtifact, type ExtractJob, type ExtractSpec } from "./extract.js";
+import { extractArtifact } from "./extract-artifact.js";
+import type { ExtractJob, ExtractSpec } from "./types.js";
 import { moduleRefusal } from "./worker-pool.js";
 import type { FromWorker, ModuleCheck, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
 

@@ -2,7 +2,8 @@ import { isMainThread, Worker } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../contract/source.js";
 import { encodedLines, isEncodedLines } from "../writer/types.js";
-import { extractArtifact, type ExtractedBatch, type ExtractJob, type Extractor, type ExtractorStats, type ExtractSpec } from "./extract.js";
+import { extractArtifact } from "./extract-artifact.js";
+import type { ExtractedBatch, ExtractJob, Extractor, ExtractorStats, ExtractSpec } from "./types.js";
 import type { FromWorker, ModuleCheck, ToWorker, WorkerSetup } from "./worker-protocol.js";
 
 /** Options of createWorkerExtractor; defaults are resolved by createExtractor. */

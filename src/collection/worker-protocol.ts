@@ -1,7 +1,7 @@
 import type { Code, ErrorDetails } from "../errors/index.js";
 import type { LoaderOptions } from "../contract/loader.js";
 import type { ArtifactInfo } from "../contract/source.js";
-import type { ExtractJob, ExtractSpec, RowErrorReport } from "./extract.js";
+import type { ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
 
 /** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */
 export interface WireExtractSpec extends Omit<ExtractSpec, "table" | "loaderOptions"> {

@@ -1,6 +1,8 @@
 import { invalidArgument } from "../errors/index.js";
 import { Fragment, type ByteBatch } from "../collection/byte-batch.js";
+import { requiredFields } from "../collection/required.js";
 import { MAX_TIME_MS, type RowTail } from "../collection/row-tail.js";
+import { ENRICH_SLOTS, type EnrichSlot } from "../collection/tp-layout.js";
 import { createLinesLoader } from "../loaders/lines.js";
 import { exactNumber } from "../mappers/exact-numbers.js";
 import type { Mapper } from "../contract/mapper.js";
@@ -13,6 +15,8 @@ import { LineOutcome, withLineFormat, type LineFormat, type LineReader } from ".
 /**
  * Where a delimited table's tp_* fields come from: field names of the row (after renaming), no code. Being declared,
  * they can be written as bytes by the table's line format, and derived as an `enrich` function for the reference path.
+ * Each optional tp_* field of TP_FIELDS is filled from the key that is its name without tp_ in camel case
+ * (tp_source_ip: sourceIp), a field for a single value and a list of fields for a list.
  */
 export interface DelimitedEnrichSpec {
   /** The field holding the event time, a number of seconds ("s") or milliseconds ("ms") since the epoch. */
@@ -100,34 +104,39 @@ interface Layout {
   keysBytes: number;
   /** 1 for a number column. */
   numericFlags: Uint8Array;
+  /** 1 for a column the row schema requires: a null there is the reference path's error to report. */
+  requiredFlags: Uint8Array;
   /** Column of each spec field, or -1. */
   ts: number;
   index: number;
-  sourceIp: number;
-  destinationIp: number;
-  /** Per array field: its key (`,"tp_ips":[`) and its columns (-1 for a field this layout lacks). */
-  arrays: { key: Fragment; cols: number[] }[];
+  /**
+   * The optional tp_* fields the spec fills, in TP_FIELDS order: the key (`,"tp_source_ip":`, or `,"tp_ips":[` for a
+   * list) and the columns (-1 for a field this layout lacks).
+   */
+  optionals: { key: Fragment; list: boolean; cols: number[] }[];
 }
 
-/** The tp_* array fields, in the order the enricher writes them. */
-const ARRAY_FIELDS = [
-  ["ips", "tp_ips"],
-  ["usernames", "tp_usernames"],
-  ["akas", "tp_akas"],
-  ["domains", "tp_domains"],
-  ["emails", "tp_emails"],
-  ["tags", "tp_tags"],
-] as const;
+/** An optional tp_* field, and the key of DelimitedEnrichSpec that fills it. */
+interface SpecField {
+  slot: EnrichSlot;
+  spec: string;
+}
 
-const SOURCE_IP_KEY = frag(',"tp_source_ip":');
-const DESTINATION_IP_KEY = frag(',"tp_destination_ip":');
+/** Every optional tp_* field with its spec key: tp_source_ip from sourceIp, tp_ips from ips. */
+const SPEC_FIELDS: readonly SpecField[] = ENRICH_SLOTS.map((slot) => ({ slot, spec: slot.name.slice(3).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) }));
+
+/** The spec's value for a field: a field name, a list of them, or undefined when the spec does not fill it. */
+function specValue(e: DelimitedEnrichSpec, f: SpecField): string | readonly string[] | undefined {
+  return (e as unknown as Readonly<Record<string, string | readonly string[] | undefined>>)[f.spec];
+}
 
 /**
  * A table whose files hold one row per line of delimited fields (VPC flow logs, ELB and S3 access logs, Zeek TSV):
  * columns, their types and where the tp_* fields come from are declared, and the SDK does the rest. It makes the
  * loader (lines), the mapper, the enrich function, and a compiled line format that writes rows as bytes: about five
  * times less work a row than strings and objects. Lines the format cannot write exactly (escapes, non-ASCII text,
- * numbers not written canonically, errors) go the reference way and give the same output.
+ * numbers not written canonically, errors) go the reference way and give the same output. The row schema's `required`
+ * fields are enforced on both ways: a row without one, or with null, is a "validate" row error.
  */
 export function defineDelimitedTable(options: DelimitedTableOptions): TableDefinition {
   const o = validateDelimitedTableOptions(options);
@@ -168,9 +177,14 @@ function validateDelimitedTableOptions(options: DelimitedTableOptions): Checked 
   if (enrich.timestamp.unit !== "s" && enrich.timestamp.unit !== "ms") throw invalidArgument("enrich.timestamp.unit", `must be "s" or "ms", got ${JSON.stringify(enrich.timestamp.unit)}`);
   known("timestamp.field", enrich.timestamp.field, true);
   known("index.field", enrich.index?.field, false);
-  known("sourceIp", enrich.sourceIp, false);
-  known("destinationIp", enrich.destinationIp, false);
-  for (const [k] of ARRAY_FIELDS) for (const f of enrich[k] ?? []) known(k, f, false);
+  for (const f of SPEC_FIELDS) {
+    const v = specValue(enrich, f);
+    if (v === undefined) continue;
+    if (f.slot.list ? !Array.isArray(v) || v.some((x) => typeof x !== "string") : typeof v !== "string") {
+      throw invalidArgument(`enrich.${f.spec}`, `must be ${f.slot.list ? "a list of field names" : "a field name"}, got ${JSON.stringify(v)}`);
+    }
+    for (const field of f.slot.list ? (v as readonly string[]) : [v as string]) known(f.spec, field, false);
+  }
   return {
     ...options,
     separator,
@@ -219,17 +233,20 @@ class DelimitedFormat implements LineFormat {
       const v = e.index.field !== undefined ? (row[e.index.field] as string | null | undefined) : undefined;
       out.tp_index = v ?? this.indexFallback(ctx.artifact);
     }
-    if (e.sourceIp !== undefined) out.tp_source_ip = (row[e.sourceIp] as string | null | undefined) ?? null;
-    if (e.destinationIp !== undefined) out.tp_destination_ip = (row[e.destinationIp] as string | null | undefined) ?? null;
-    for (const [k, tp] of ARRAY_FIELDS) {
-      const cols = e[k];
-      if (cols === undefined) continue;
-      const values: string[] = [];
-      for (const c of cols) {
-        const v = row[c];
-        if (typeof v === "string" && v !== "" && !values.includes(v)) values.push(v);
+    const fields = out as unknown as Record<string, unknown>;
+    for (const f of SPEC_FIELDS) {
+      const v = specValue(e, f);
+      if (v === undefined) continue;
+      if (!f.slot.list) {
+        fields[f.slot.name] = (row[v as string] as string | null | undefined) ?? null;
+        continue;
       }
-      out[tp] = values;
+      const values: string[] = [];
+      for (const c of v as readonly string[]) {
+        const x = row[c];
+        if (typeof x === "string" && x !== "" && !values.includes(x)) values.push(x);
+      }
+      fields[f.slot.name] = values;
     }
     return out;
   }
@@ -247,6 +264,27 @@ class DelimitedFormat implements LineFormat {
     keys.forEach((k, i) => keyWords.set(k.words, keyAt[i]));
     const ts = at(e.timestamp.field);
     const typed = (i: number, wantNumber: boolean): boolean => i === -1 || numeric[i] === wantNumber;
+    const optionals = SPEC_FIELDS.flatMap((f) => {
+      const v = specValue(e, f);
+      if (v === undefined) return [];
+      return [{ key: f.slot.list ? frag(`${f.slot.key}[`) : f.slot.keyBytes, list: f.slot.list, cols: (f.slot.list ? (v as readonly string[]) : [v as string]).map(at) }];
+    });
+    // A row that lacks a required field is the reference path's error: a layout without one of them writes no row as
+    // bytes, and a required column's null is declined where it is read. A required tp_* field is required of the
+    // column that fills it, or of no column when the spec does not fill it.
+    const required = requiredFields(this.o.rowSchema);
+    const requiredFlags = new Uint8Array(names.length);
+    let hasRequired = true;
+    for (const name of required.columns) {
+      if (at(name) === -1) hasRequired = false;
+      else requiredFlags[at(name)] = 1;
+    }
+    for (const name of required.enriched) {
+      const f = SPEC_FIELDS.find((s) => s.slot.name === name)!;
+      const v = specValue(e, f);
+      if (v === undefined || (!f.slot.list && at(v as string) === -1)) hasRequired = false;
+      else if (!f.slot.list) requiredFlags[at(v as string)] = 1;
+    }
     const l: Layout = {
       columns,
       names,
@@ -256,22 +294,20 @@ class DelimitedFormat implements LineFormat {
       keyLength: Int32Array.from(keys, (k) => k.length),
       keysBytes: keys.reduce((n, k) => n + k.length, 0),
       numericFlags: Uint8Array.from(numeric, (x) => (x ? 1 : 0)),
+      requiredFlags,
       ts,
       index: at(e.index?.field),
-      sourceIp: at(e.sourceIp),
-      destinationIp: at(e.destinationIp),
-      arrays: ARRAY_FIELDS.filter(([k]) => e[k] !== undefined).map(([k, tp]) => ({ key: frag(`,"${tp}":[`), cols: e[k]!.map(at) })),
+      optionals,
       fast: false,
     };
     // A header may give a spec field another type than the default columns do: the reference path copes, bytes do not.
     l.fast =
       plain &&
+      hasRequired &&
       ts !== -1 &&
       numeric[ts] === true &&
       typed(l.index, false) &&
-      typed(l.sourceIp, false) &&
-      typed(l.destinationIp, false) &&
-      l.arrays.every((a) => a.cols.every((c) => typed(c, false)));
+      l.optionals.every((o) => o.cols.every((c) => typed(c, false)));
     return l;
   }
 }
@@ -392,7 +428,7 @@ class DelimitedReader implements LineReader {
     const ov = out.view;
     const rowStart = out.pos;
     let p = rowStart;
-    const { keyWords, keyAt, keyLength, numericFlags } = l;
+    const { keyWords, keyAt, keyLength, numericFlags, requiredFlags } = l;
     const starts = this.starts;
     const ends = this.ends;
     const sepWord = this.sepWord;
@@ -437,6 +473,7 @@ class DelimitedReader implements LineReader {
       ends[i] = j;
       const len = j - fs;
       if (len === nullLen && (nullLen === 0 || (b[fs] === nb[0] && (nullLen === 1 || this.isNull(b, fs, j))))) {
+        if (requiredFlags[i] === 1) return LineOutcome.Decline;
         // The key's opening quote, if any, goes too.
         p = numeric ? vs : vs - 1;
         ov.setInt32(p, NULL_WORD, true);
@@ -470,17 +507,21 @@ class DelimitedReader implements LineReader {
     if (ix !== -1 && !this.isNull(b, starts[ix]!, ends[ix]!)) this.quoted(out, iv, starts[ix]!, ends[ix]!);
     else out.frag(tail.indexFallback);
     tail.afterIndex(out);
-    if (this.f.o.enrich.sourceIp !== undefined) this.optional(out, SOURCE_IP_KEY, iv, b, l.sourceIp);
-    if (this.f.o.enrich.destinationIp !== undefined) this.optional(out, DESTINATION_IP_KEY, iv, b, l.destinationIp);
-    for (const a of l.arrays) {
-      out.frag(a.key);
+    const optionals = l.optionals;
+    for (let m = 0; m < optionals.length; m++) {
+      const o = optionals[m]!;
+      if (!o.list) {
+        this.optional(out, o.key, iv, b, o.cols[0]!);
+        continue;
+      }
+      out.frag(o.key);
       const first = out.pos;
-      for (let k = 0; k < a.cols.length; k++) {
-        const c = a.cols[k]!;
+      for (let k = 0; k < o.cols.length; k++) {
+        const c = o.cols[k]!;
         if (c === -1) continue;
         const fs = starts[c]!;
         const fe = ends[c]!;
-        if (fs === fe || this.isNull(b, fs, fe) || this.seenBefore(b, fs, fe, a.cols, k)) continue;
+        if (fs === fe || this.isNull(b, fs, fe) || this.seenBefore(b, fs, fe, o.cols, k)) continue;
         if (out.pos !== first) out.byte(0x2c);
         this.quoted(out, iv, fs, fe);
       }

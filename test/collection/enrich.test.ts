@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { artifactIdPrefix, createEnricher, toMs } from "../../src/collection/enrich.js";
+import { artifactIdPrefix } from "../../src/collection/artifact-id.js";
+import { createEnricher, toMs } from "../../src/collection/enrich.js";
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { RowTail } from "../../src/collection/row-tail.js";
 import { hasTpKey, RawRow, rawRow } from "../../src/mappers/raw-row.js";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { extractArtifact } from "../../src/collection/extract.js";
+import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { createLinesLoader } from "../../src/loaders/index.js";
 import type { Mapper } from "../../src/mappers/index.js";
 import type { TableDefinition } from "../../src/contract/table.js";

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { afterEach } from "vitest";
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -41,6 +42,17 @@ export function runProcess(command: string, args: string[], env: NodeJS.ProcessE
 export function tempDir(prefix = "tailkit-test-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** For a test file: makes fresh temp folders, each removed after the test that made it. */
+export function scratchDirs(): () => string {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+  return () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
 }
 
 /** Every file below dir, relative paths, sorted. */

@@ -193,7 +193,7 @@ describe("row error numbers", () => {
     const trail = join(dir, "trail");
     const day = join(trail, "AWSLogs", "123456789012", "CloudTrail", "us-east-1", "2024", "03", "01");
     mkdirSync(day, { recursive: true });
-    const record = (i: number) => ({ eventVersion: "1.08", eventTime: `2024-03-01T00:00:0${i}Z`, eventName: `E${i}`, recipientAccountId: "123456789012" });
+    const record = (i: number) => ({ eventVersion: "1.08", eventTime: `2024-03-01T00:00:0${i}Z`, eventSource: "ec2.amazonaws.com", eventName: `E${i}`, recipientAccountId: "123456789012" });
     const records = [record(1), record(2), { ...record(3), eventTime: "not a time" }, record(4)];
     writeFileSync(join(day, "123456789012_CloudTrail_us-east-1_20240301T0000Z_x.json.gz"), gzipSync(JSON.stringify({ Records: records })));
     const ct = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", trail, "--out", join(dir, "out2"), "--output", "json"]);

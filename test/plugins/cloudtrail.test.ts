@@ -4,7 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEnricher } from "../../src/collection/enrich.js";
-import { extractArtifact } from "../../src/collection/extract.js";
+import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
@@ -57,11 +57,12 @@ function withoutTp(o: Record<string, unknown>): Record<string, unknown> {
   return c;
 }
 
+// Every record has the fields the table requires (eventTime, eventSource, eventName), as CloudTrail's do.
 const records = [
-  { eventTime: "2024-01-02T03:04:05Z", eventName: "A", sourceIPAddress: "10.0.0.1", recipientAccountId: "123456789012", userIdentity: { arn: "arn:x", userName: "u" }, n: 1.5 },
-  { eventTime: "2024-01-02T03:04:06Z", eventName: "B \"quoted\" \\ back ]} é ✓", sourceIPAddress: "s3.amazonaws.com", resources: [{ ARN: "arn:r" }], requestParameters: null },
-  { eventTime: "2024-01-02T03:04:07Z", eventName: "tp_like", note: "has tp_ text" },
-  { eventTime: "2024-01-02T03:04:08Z", tp_index: "own" },
+  { eventTime: "2024-01-02T03:04:05Z", eventSource: "ec2.amazonaws.com", eventName: "A", sourceIPAddress: "10.0.0.1", recipientAccountId: "123456789012", userIdentity: { arn: "arn:x", userName: "u" }, n: 1.5 },
+  { eventTime: "2024-01-02T03:04:06Z", eventSource: "s3.amazonaws.com", eventName: "B \"quoted\" \\ back ]} é ✓", sourceIPAddress: "s3.amazonaws.com", resources: [{ ARN: "arn:r" }], requestParameters: null },
+  { eventTime: "2024-01-02T03:04:07Z", eventSource: "iam.amazonaws.com", eventName: "tp_like", note: "has tp_ text" },
+  { eventTime: "2024-01-02T03:04:08Z", eventSource: "sts.amazonaws.com", eventName: "D", tp_index: "own" },
 ];
 
 describe("aws_cloudtrail_log rows from the document text", () => {
@@ -116,9 +117,9 @@ describe("aws_cloudtrail_log rows from the document text", () => {
 
   it("keeps a line per record for pretty-printed documents, escapes and number formats, each parsing to the source record", async () => {
     const text =
-      '\ufeff{"Records": [\n  {"eventTime":"2024-01-02T03:04:05Z","x":1.0,"y":1e2,"s":"\\u00e9\\n\\/"},\n' +
-      '  {\n    "eventTime": "2024-01-02T03:04:06Z",\n    "nested": {"a": [1, 2]}\n  },\n' +
-      '  {"eventTime":"2024-01-02T03:04:07Z","e":{}}\n], "extra": true}';
+      '\ufeff{"Records": [\n  {"eventTime":"2024-01-02T03:04:05Z","x":1.0,"y":1e2,"s":"\\u00e9\\n\\/","eventSource":"a","eventName":"b"},\n' +
+      '  {\n    "eventTime": "2024-01-02T03:04:06Z",\n    "nested": {"a": [1, 2]},\n    "eventSource": "a", "eventName": "b"\n  },\n' +
+      '  {"eventTime":"2024-01-02T03:04:07Z","e":{},"eventSource":"a","eventName":"b"}\n], "extra": true}';
     const got = await collect(text, false);
     expect(got.raw).toBe(2); // the pretty-printed record is serialized
     expect(got.lines).toHaveLength(3);
@@ -145,7 +146,7 @@ describe("aws_cloudtrail_log rows from the document text", () => {
   });
 
   it("serializes records when the text cannot be matched to them", async () => {
-    const got = await collect('{"Records":[{"eventTime":"2024-01-02T03:04:05Z"}],"Record\\u0073":[{"eventTime":"2024-01-02T03:04:06Z"}]}', false);
+    const got = await collect('{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventSource":"a","eventName":"b"}],"Record\\u0073":[{"eventTime":"2024-01-02T03:04:06Z","eventSource":"a","eventName":"b"}]}', false);
     expect(got.raw).toBe(0);
     expect(got.lines).toHaveLength(1);
     expect(JSON.parse(got.lines[0]!)).toMatchObject({ eventTime: "2024-01-02T03:04:06Z" });

@@ -1,10 +1,11 @@
 import fs from "node:fs";
 import { expect } from "vitest";
-import { extractArtifact, type ExtractSpec } from "../../src/collection/extract.js";
+import { extractArtifact } from "../../src/collection/extract-artifact.js";
+import type { ExtractSpec } from "../../src/collection/types.js";
 import type { LoaderOptions } from "../../src/contract/loader.js";
 import type { ArtifactInfo } from "../../src/contract/source.js";
 import type { TableDefinition } from "../../src/contract/table.js";
-import { lineFormatOf } from "../../src/collection/line-format.js";
+import { lineFormatOf, withLineFormat, type LineFormat, type LineOutcome } from "../../src/collection/line-format.js";
 
 // A table's line format against its reference path (the same table without the format): both run on the same file.
 
@@ -65,4 +66,27 @@ export async function bothPaths(table: TableDefinition, file: string, opts: RunO
   const reference = await runExtract({ ...table, sources }, file, opts);
   expect(fast).toEqual(reference);
   return fast;
+}
+
+/** The table with its line format watched: what write() said of each line, in order, goes into outcomes. */
+export function watchOutcomes(table: TableDefinition): { table: TableDefinition; outcomes: LineOutcome[] } {
+  const entry = table.sources["file"]!;
+  const format = lineFormatOf(entry)!;
+  const outcomes: LineOutcome[] = [];
+  const watched: LineFormat = {
+    indexFallback: (a) => format.indexFallback(a),
+    open: (a) => {
+      const r = format.open(a);
+      return {
+        mapperName: r.mapperName,
+        map: (l) => r.map(l),
+        write: (...args) => {
+          const o = r.write(...args);
+          outcomes.push(o);
+          return o;
+        },
+      };
+    },
+  };
+  return { table: { ...table, sources: { ...table.sources, file: withLineFormat({ ...entry }, watched) } }, outcomes };
 }
