@@ -18,7 +18,7 @@ export function artifactIdSeed(
   sourceType: string,
   sourceName: string,
   location: string,
-  head?: { bytes: number; sha256: string } | undefined,
+  head?: { bytes: number; sha256: string }  ,
   after?: string,
 ): string {
   const print = head === undefined ? "" : `${head.bytes}:${head.sha256}`;

@@ -46,7 +46,7 @@ export interface ExecutionOptions {
   pluginModule?: string | undefined;
   pluginName?: string | undefined;
   signal: AbortSignal;
-  emit(event: CollectionEvent): void;
+  emit: (event: CollectionEvent) => void;
   /** Where the execution's temp folder goes (a plugin executable's private folder, removed with it). Default: the system's. */
   tempRoot?: string | undefined;
 }

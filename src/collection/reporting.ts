@@ -4,7 +4,7 @@ import type { TailkitError } from "../errors/index.js";
 /** Who an execution's reports go to. */
 export interface ReportTarget {
   executionId: string;
-  emit(event: CollectionEvent): void;
+  emit: (event: CollectionEvent) => void;
   /** Row-level error events sent before further ones are only counted. Default 100. */
   maxRowErrorEvents?: number | undefined;
 }

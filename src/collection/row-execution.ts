@@ -28,7 +28,7 @@ export interface RowExecutionOptions {
   maxRowErrorEvents?: number | undefined;
   state: { location: StateLocation; plugin: string; recollect: boolean; leaseSeconds?: number | undefined };
   signal: AbortSignal;
-  emit(event: CollectionEvent): void;
+  emit: (event: CollectionEvent) => void;
 }
 
 /**

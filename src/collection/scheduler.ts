@@ -29,11 +29,11 @@ export interface SchedulerOptions {
    */
   flush(): Promise<void>;
   /** Whether to take no more artifacts: the execution was cancelled or failed. */
-  stopped(): boolean;
+  stopped: () => boolean;
   /** An artifact skipped: its rows are collected already. */
-  onSkip(info: ArtifactInfo): void;
+  onSkip: (info: ArtifactInfo) => void;
   /** How many artifacts wait for other collectors' claims, after each round (the same count may come again). */
-  onWaiting(count: number): void;
+  onWaiting: (count: number) => void;
 }
 
 /**

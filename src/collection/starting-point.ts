@@ -39,13 +39,13 @@ export async function startingPoint(ctx: StartingPointContext, info: ArtifactInf
   const goingOn = (prev: ArtifactState) => prev.idSeed ?? artifactIdPrefix(sourceType, sourceName, info.name);
   const newSeed = () => {
     const seed = artifactIdSeed(sourceType, sourceName, info.location, print);
-    const old = replaced ? goingOn(current!) : undefined;
+    const old = replaced ? goingOn(current) : undefined;
     return seed === old ? artifactIdSeed(sourceType, sourceName, info.location, print, old) : seed;
   };
   if (ctx.recollect) return { head: print, restartAt: 0, idSeed: current !== undefined && !replaced ? goingOn(current) : newSeed() };
   if (current !== undefined && !replaced) return { head: print, idSeed: goingOn(current) };
   // What was collected under this name is kept for the name it moved to.
-  if (replaced) await ctx.heads.moved(current!);
+  if (replaced) await ctx.heads.moved(current);
   const earlier = head === undefined || print === undefined ? undefined : await ctx.heads.findByHead(head, info.name);
   // A renamed file keeps its ids; its new rows continue its positions.
   return { head: print, restartAt: earlier?.committed ?? 0, restartWindows: earlier?.windows, idSeed: earlier?.idSeed ?? newSeed() };

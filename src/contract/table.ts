@@ -71,7 +71,7 @@ export function defineTable<
     mappers?(config: Config): Chain<Item, R>;
   },
 ): TableDefinition<Config, R> {
-  return table as TableDefinition<Config, R>;
+  return table;
 }
 
 /** A mapper chain of one mapper. */

@@ -245,7 +245,7 @@ export class PluginClient {
     const e = err as grpc.ServiceError;
     if (typeof e?.code === "number") {
       const field = e.metadata?.get("tailkit-field")?.[0];
-      throw new TailkitError(e.code as number as Code, e.details || e.message, field ? { field: String(field) } : {});
+      throw new TailkitError(e.code as number, e.details || e.message, field ? { field: String(field) } : {});
     }
     throw TailkitError.from(err);
   }

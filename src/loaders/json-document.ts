@@ -132,7 +132,7 @@ async function* loadDocument(
     for (let i = k; i < end; i++) {
       const start = spans[2 * i]!;
       // Each element is decoded on its own: a small string that dies with its row, not a slice of one huge string.
-      const elementText = bytes.toString(encoding, start < 0 ? -start - 1 : start, spans[2 * i + 1]!);
+      const elementText = bytes.toString(encoding, start < 0 ? -start - 1 : start, spans[2 * i + 1]);
       let value: unknown;
       try {
         value = JSON.parse(elementText) as unknown;

@@ -167,7 +167,7 @@ function validateDelimitedTableOptions(options: DelimitedTableOptions): Checked 
   if (nullValue.includes(separator)) throw invalidArgument("nullValue", `must not contain the separator ${JSON.stringify(separator)}`);
   const fieldName = options.fieldName ?? ((c: string) => c.replace(/-/g, "_"));
   const numbers = new Set(options.numbers ?? []);
-  const fields = new Map(columns.map((c) => [fieldName(c), numbers.has(c)]));
+  const fields = new Map(columns.map((c: string) => [fieldName(c), numbers.has(c)]));
   const known = (what: string, field: string | undefined, numeric: boolean): void => {
     if (field === undefined) return;
     if (!fields.has(field)) throw invalidArgument(`enrich.${what}`, `names ${JSON.stringify(field)}, which is not a field of the default columns`);
@@ -238,7 +238,7 @@ class DelimitedFormat implements LineFormat {
       const v = specValue(e, f);
       if (v === undefined) continue;
       if (!f.slot.list) {
-        fields[f.slot.name] = (row[v as string] as string | null | undefined) ?? null;
+        fields[f.slot.name] = (row[v as string]) ?? null;
         continue;
       }
       const values: string[] = [];

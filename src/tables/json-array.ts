@@ -1,7 +1,7 @@
 import type { Loader } from "../contract/loader.js";
 import type { Mapper } from "../contract/mapper.js";
 import type { Row } from "../contract/row.js";
-import type { Chain, TableSource } from "../contract/table.js";
+import type { TableSource } from "../contract/table.js";
 import { createJsonDocumentLoader, documentElementBytes, documentElementTexts, documentText } from "../loaders/json-document.js";
 import { topLevelArraySpans } from "../loaders/json-slices.js";
 import { hasTpKey, RawRow, rawRow } from "../mappers/raw-row.js";
@@ -36,7 +36,7 @@ export function jsonArrayRows<R extends object = Row>(options: JsonArrayRowsOpti
   if (typeof member !== "string" || member === "") throw new TypeError("jsonArrayRows: member must be a non-empty string");
   const mapper = elementsMapper(member, options.mapperName ?? member, options.missingMessage ?? `document has no ${member} array`);
   const loader = (): Loader<unknown> => createJsonDocumentLoader({ splitArray: member, leadingMembersOnly: options.onlyMember === true });
-  return { loader, mappers: () => [mapper] as unknown as Chain<unknown, R> };
+  return { loader, mappers: () => [mapper] };
 }
 
 /**
@@ -60,7 +60,7 @@ function elementsMapper(member: string, name: string, missing: string): Mapper<u
           const text = texts[i]!;
           if (text === "" || !isObject(element)) rows[i] = element as Row;
           else if (where === undefined || where.spans[2 * i]! < 0) rows[i] = rawRow(text, element);
-          else rows[i] = new RawRow(text, element, where.bytes, where.spans[2 * i]!, where.spans[2 * i + 1]!, !hasTpKey(element));
+          else rows[i] = new RawRow(text, element, where.bytes, where.spans[2 * i], where.spans[2 * i + 1], !hasTpKey(element));
         }
         return rows;
       }

@@ -19,11 +19,10 @@ export interface ResolvedTableSource {
 export function resolveTableSource<C>(table: TableDefinition<C, object>, sourceType: string, config: C): ResolvedTableSource {
   const entry: TableSource<C, unknown, object> | undefined = table.sources[sourceType];
   if (entry === undefined) throw new TailkitError(Code.Internal, `table ${table.name} does not accept source type ${sourceType}`);
-  const loader = entry.loader ?? table.loader;
-  const mappers = entry.mappers ?? table.mappers;
+  const mappers: readonly Mapper[] | undefined = entry.mappers !== undefined ? entry.mappers(config) : table.mappers?.(config);
   return {
-    loader: loader?.call(entry.loader ? entry : table, config),
-    mappers: mappers === undefined ? [] : (mappers.call(entry.mappers ? entry : table, config) as readonly Mapper[]),
+    loader: entry.loader !== undefined ? entry.loader(config) : table.loader?.(config),
+    mappers: mappers ?? [],
     lineFormat: lineFormatOf(entry),
   };
 }
@@ -32,7 +31,7 @@ export function resolveTableSource<C>(table: TableDefinition<C, object>, sourceT
  * Problems of a table's source entries that would only show at the first Collect: an artifact source type without a
  * loader, a source without mappers. `isArtifactSource` tells the source types that hand over artifacts.
  */
-export function tableSourceProblems(table: TableDefinition<never, object>, isArtifactSource: (type: string) => boolean): string[] {
+export function tableSourceProblems<C, R extends object>(table: TableDefinition<C, R>, isArtifactSource: (type: string) => boolean): string[] {
   const problems: string[] = [];
   for (const [type, entry] of Object.entries(table.sources)) {
     if (entry.mappers === undefined && table.mappers === undefined) problems.push(`table ${table.name}: source ${type} has no mappers, and the table gives none`);

@@ -19,7 +19,7 @@ export interface InProcessCollection {
  */
 export async function collectInProcess(plugin: PluginDefinition, options: CollectOptions): Promise<InProcessCollection> {
   // Extraction stays on this thread: test runners load TypeScript sources that worker threads cannot import.
-  const runtime = new PluginRuntime({ ...plugin, module: undefined } as PluginDefinition);
+  const runtime = new PluginRuntime({ ...plugin, module: undefined });
   const events: CollectionEvent[] = [];
   const sub = runtime.observe().subscribe((e) => events.push(e));
   try {

@@ -13,7 +13,7 @@ function fakeTty(columns: number): ProgressStream & { out: string } {
       return true;
     },
   };
-  return tty as unknown as ProgressStream & { out: string };
+  return tty;
 }
 
 /** What a terminal shows: text overwrites from the cursor, \r goes to column 0, ESC[K clears to the line's end. */
@@ -48,7 +48,7 @@ const discovered = (name: string): CollectionEvent => ({
   type: "artifact_discovered",
   executionId: exec,
   time: new Date(),
-  artifact: { name, location: `/data/${name}`, properties: {} } as never,
+  artifact: { name, location: `/data/${name}`, properties: {} },
 });
 
 describe("progress on a terminal", () => {
@@ -138,7 +138,7 @@ describe("progress on a terminal", () => {
 describe("progress elsewhere", () => {
   it("prints messages as plain lines and no bar", () => {
     let out = "";
-    const p = createProgressReporter({ isTTY: false, write: (s: string | Uint8Array) => ((out += String(s)), true) } as unknown as ProgressStream, 60_000);
+    const p = createProgressReporter({ isTTY: false, write: (s: string | Uint8Array) => ((out += String(s)), true) }, 60_000);
     p.update(status({ artifactsDiscovered: 1, elapsedMs: 10 }));
     p.message("error: x");
     p.stop();

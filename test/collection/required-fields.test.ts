@@ -58,7 +58,7 @@ describe("required fields", () => {
   });
 
   it("looks in a raw row's text when its fields (what enrich reads) lack a required field", () => {
-    const enrich = createEnricher({ table: appLog as TableDefinition<unknown>, partition: "p", sourceType: "file", sourceName: "s", artifact: { name: "a", location: "/a", properties: {} } });
+    const enrich = createEnricher({ table: appLog, partition: "p", sourceType: "file", sourceName: "s", artifact: { name: "a", location: "/a", properties: {} } });
     const fields: Row = { ts: "2024-05-01T10:00:00Z" };
     const out = enrich([rawRow('{"ts":"2024-05-01T10:00:00Z","user":"a"}', fields), rawRow('{"ts":"2024-05-01T10:00:00Z","host":"h"}', fields)], [0, 1]);
     expect(out.indexes).toEqual([0]);

@@ -8,7 +8,7 @@ import { RowTail } from "../../src/collection/row-tail.js";
 import type { ArtifactEnrichContext, ExtractSpec } from "../../src/collection/types.js";
 import { RawRow, rawRow } from "../../src/mappers/raw-row.js";
 import { TP_FIELDS, type TpField } from "../../src/plugin/tp-fields.js";
-import { defineDelimitedTable, type DelimitedEnrichSpec } from "../../src/tables/delimited.js";
+import { defineDelimitedTable } from "../../src/tables/delimited.js";
 import type { TableDefinition } from "../../src/contract/table.js";
 import type { Row } from "../../src/contract/row.js";
 import { LineOutcome } from "../../src/collection/line-format.js";
@@ -43,7 +43,7 @@ export async function expectEveryPathAgrees(dir: string): Promise<void> {
       timestamp: { field: "start", unit: "s" },
       index: { field: "account", property: "account" },
       ...Object.fromEntries(optional.map((f) => [specKey(f.name), f.source === "enrich_list" ? columnsOf(f) : columnsOf(f)[0]!])),
-    } as DelimitedEnrichSpec,
+    },
   });
   const values = optional.flatMap(columnsOf).length;
   /** A line: a time, an account ("-": the artifact's), a note, then every optional field's values. */

@@ -250,10 +250,10 @@ describe("worker extraction", () => {
       const m = markOf(bytes);
       if (m !== undefined) marks.push(m);
       mark(bytes, String(n++));
-      out.release!();
+      out.release();
       // Gone back to the worker, with the mark.
       expect(bytes.buffer.byteLength).toBe(0);
-      out.release!();
+      out.release();
     });
     expect(got).toEqual(expected);
     expect(n).toBe(got.length - 1);
@@ -270,7 +270,7 @@ describe("worker extraction", () => {
       expect(bytes.byteLength).toBeGreaterThan(0);
       // Not the worker's whole buffer, which a view would have cloned with it.
       expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
-      expect(out.release).toBeUndefined();
+      expect("release" in out && out.release !== undefined).toBe(false);
     });
     expect(got.map((b) => b.count)).toEqual([3]);
     expect(e.stats().buffersReturned).toBe(0);

@@ -110,7 +110,7 @@ describe("tailkit collect with the aws plugin", () => {
     const rows = expectWholeChunks(out, summary, 1000);
     const lines = vpcFlowLines(SAMPLE_VPC);
     expect(rows).toHaveLength(lines.length);
-    const key = (r: Record<string, unknown>) => `${r["interface_id"]} ${r["srcaddr"]} ${r["dstaddr"]} ${r["srcport"]} ${r["dstport"]} ${r["start"]} ${r["bytes"]}`;
+    const key = (r: Record<string, unknown>) => ["interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "start", "bytes"].map((f) => String(r[f])).join(" ");
     const fromLines = lines.map((l) => {
       const f = l.split(" ");
       const v = (s: string) => (s === "-" ? "null" : s);
@@ -150,7 +150,7 @@ describe("tailkit collect with the aws plugin", () => {
     const data = scratch();
     const out = scratch();
     const gen = await generate({ kind: "vpc", out: data, files: 4, recordsPerFile: 100, seed: 3, corrupt: 1, corruptKind: "badcontent" });
-    const badPath = gen.corruptFiles[0]!.path as string;
+    const badPath = gen.corruptFiles[0]!.path;
     const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", data, "--out", out, "--output", "json"]);
     expect(res.code).toBe(3);
     const summary = JSON.parse(res.stdout) as Summary;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -57,7 +57,7 @@ export function scratchDirs(): () => string {
 
 /** Every file below dir, relative paths, sorted. */
 export function listFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile())
     .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name).slice(dir.length + 1))
     .sort();

@@ -270,7 +270,7 @@ describe("the packed package, installed", () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(res.summary).toMatchObject({ outcome: "ok", rows: expected.length });
     const rows = readChunks(out).flatMap((c) => c.rows);
-    expect(rows.map((r) => `${r["remote_addr"]} ${r["time_local"]} ${r["status"]}`).sort()).toEqual(expected);
+    expect(rows.map((r) => [r["remote_addr"], r["time_local"], r["status"]].map(String).join(" ")).sort()).toEqual(expected);
     expect(rows.every((r) => r["tp_table"] === "nginx_access_log" && r["tp_source_ip"] === r["remote_addr"])).toBe(true);
     expect(res.hadChild).toBe(false);
   });

@@ -8,7 +8,6 @@ import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
-import type { Mapper } from "../../src/contract/mapper.js";
 import { cloudTrailRecords, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailkit-ct-"));
@@ -27,8 +26,8 @@ async function collect(
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
   // A plain file named .gz is refused as "not gzip"; a plain copy goes by its plain name.
   const local = { info: gzip ? info : { ...info, name: info.name.replace(/\.gz$/, "") }, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
-  const chain = new MapperChain(cloudTrailRecords.mappers({}) as readonly Mapper[], info);
-  const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+  const chain = new MapperChain(cloudTrailRecords.mappers({}), info);
+  const enrich = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];
   let raw = 0;
   let withBytes = 0;
@@ -42,7 +41,7 @@ async function collect(
     const out = enrich(mapped.rows, mapped.positions);
     lines.push(...ingest(out.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
     // The reference: the parsed records enriched as objects.
-    const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+    const plain = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
     const ref = plain(structuredClone((items[0] as { Records: unknown[] }).Records), mapped.positions);
     reference.push(...ingest(ref.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
   }
@@ -108,7 +107,7 @@ describe("aws_cloudtrail_log rows from the document text", () => {
       positions.push(...b.batch.indexes);
       b.release?.();
     }
-    const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+    const plain = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
     const ref = plain(structuredClone(JSON.parse(text) as { Records: unknown[] }).Records, many.map((_, i) => i));
     expect(lines).toHaveLength(2500);
     expect(positions).toEqual(ref.indexes);

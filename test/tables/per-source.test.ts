@@ -80,7 +80,7 @@ const eventsTable = defineTable({
   sources: {
     file: {
       loader: () => createLinesLoader(),
-      mappers: () => chain(createRegexMapper(/^(?<at>\S+) (?<level>[a-z]+) (?<text>.*)$/) as Mapper<string, EventRow>),
+      mappers: () => chain(createRegexMapper<EventRow>(/^(?<at>\S+) (?<level>[a-z]+) (?<text>.*)$/)),
     },
     test_api: { mappers: () => chain(fromApi) },
   },

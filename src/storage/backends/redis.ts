@@ -166,7 +166,7 @@ export class RedisBackend extends StorageBackendBase {
 export const redisBackend: BackendDefinition = {
   validateOptions: validateRedisOptions,
   optionNames: ["host", "port", "db", "username", "password", "keyPrefix", "connectTimeout", "operationTimeout"],
-  create: (options, ctx, mode) => new RedisBackend(options as RedisOptions, ctx, mode),
+  create: (options, ctx, mode) => new RedisBackend(options, ctx, mode),
 };
 
 // Compare-and-set and compare-and-delete run as Lua scripts, which Redis runs atomically. They answer 0 when no live
