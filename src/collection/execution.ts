@@ -139,7 +139,9 @@ async function collectArtifact(run: ArtifactRun, info: ArtifactInfo, plan: Cover
           try {
             await run.writer.write(out.batch);
           } catch (err) {
-            throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
+            throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, {
+              operation: "write",
+            });
           }
         }
         // The writer holds nothing of a batch once write() has resolved: its buffer can serve another batch.
@@ -306,7 +308,14 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       },
     });
     // Discovery runs ahead of collection, so that the total is known (and progress has an ETA) long before the end.
-    await scheduler.run(lookahead(opts.source.discover(ctx), DISCOVERY_LOOKAHEAD, () => status.artifactsListed++, () => (status.discoveryDone = true)));
+    await scheduler.run(
+      lookahead(
+        opts.source.discover(ctx),
+        DISCOVERY_LOOKAHEAD,
+        () => status.artifactsListed++,
+        () => (status.discoveryDone = true),
+      ),
+    );
     if (opts.signal.aborted) throw new TailkitError(Code.Canceled, "collection was cancelled");
     if (fatal) throw fatal;
     const summary = await writer.close();
@@ -333,7 +342,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   }
   const final = snapshot();
   emit({ type: "status", executionId, time: now(), status: final });
-  if (fatal) emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
+  if (fatal)
+    emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
   emit({
     type: "complete",
     executionId,

@@ -105,4 +105,3 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   if (chain.position > from) yield finish();
   out.dispose();
 }
-

@@ -71,7 +71,15 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
   const snapshot = (): StatusCounters => ({ ...status, rowErrors: { ...status.rowErrors }, elapsedMs: Date.now() - started });
   const reportRowError = rowErrorReporter(opts, status);
 
-  emit({ type: "started", executionId, time: now(), table: opts.table.name, partition: opts.partition, sourceType: opts.sourceType, outputDir: opts.outputDir });
+  emit({
+    type: "started",
+    executionId,
+    time: now(),
+    table: opts.table.name,
+    partition: opts.partition,
+    sourceType: opts.sourceType,
+    outputDir: opts.outputDir,
+  });
   const timer = setInterval(() => emit({ type: "status", executionId, time: now(), status: snapshot() }), opts.statusIntervalMs ?? 1000);
   timer.unref();
 
@@ -156,7 +164,15 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
       skipBelow.set(stream.name, opts.state.recollect ? 0 : done);
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: stream });
-      const enrich = createEnricher({ table: opts.table, partition: opts.partition, sourceType: opts.sourceType, sourceName: opts.sourceName, artifact: stream, from: opts.from, to: opts.to });
+      const enrich = createEnricher({
+        table: opts.table,
+        partition: opts.partition,
+        sourceType: opts.sourceType,
+        sourceName: opts.sourceName,
+        artifact: stream,
+        from: opts.from,
+        to: opts.to,
+      });
       enrichers.set(stream.name, enrich);
       return enrich;
     };
@@ -180,7 +196,8 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
         }
       }
       status.rowsReceived += rows.length;
-      for (const e of mapped.errors) if (base + e.position >= skip) reportRowError(name, e.operation, `record ${base + e.position + 1}: ${e.message}`, base + e.position + 1);
+      for (const e of mapped.errors)
+        if (base + e.position >= skip) reportRowError(name, e.operation, `record ${base + e.position + 1}: ${e.message}`, base + e.position + 1);
       const enriched = enrich(rows, positions);
       for (const f of enriched.failures) reportRowError(name, f.operation, `record ${f.position + 1}: ${f.message}`, f.position + 1);
       status.rowsEnriched += enriched.count;
@@ -189,7 +206,9 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
         try {
           await writer.write({ artifact: name, from, to, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes });
         } catch (err) {
-          throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
+          throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, {
+            operation: "write",
+          });
         }
       } else if (pending.length === 1) {
         // Nothing of it to write (an empty page, or rows all written before): durable as soon as what came before is.
@@ -225,6 +244,15 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
   }
   const final = snapshot();
   emit({ type: "status", executionId, time: now(), status: final });
-  if (fatal) emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
-  emit({ type: "complete", executionId, time: now(), rows: final.rowsWritten, chunks: final.chunksWritten, ...(fatal ? { error: fatal.message } : {}), status: final });
+  if (fatal)
+    emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
+  emit({
+    type: "complete",
+    executionId,
+    time: now(),
+    rows: final.rowsWritten,
+    chunks: final.chunksWritten,
+    ...(fatal ? { error: fatal.message } : {}),
+    status: final,
+  });
 }

@@ -78,10 +78,7 @@ export interface OpenStreamOptions {
  * Errors (truncated gzip, unreadable file) surface on the returned stream as raw Node errors; pass them to
  * toLoadError to name the file.
  */
-export async function openArtifactStream(
-  artifact: LocalArtifact,
-  options: OpenStreamOptions = {},
-): Promise<{ stream: Readable; compression: Compression }> {
+export async function openArtifactStream(artifact: LocalArtifact, options: OpenStreamOptions = {}): Promise<{ stream: Readable; compression: Compression }> {
   let head: Buffer;
   try {
     head = await readMagic(artifact.path);

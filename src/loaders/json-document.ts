@@ -171,10 +171,14 @@ async function* loadDocument(
     const rest = parseRest(bytes, encoding, split.end);
     if (rest === undefined) throw badElement(artifact, bytes.toString(encoding), key);
     if (Object.hasOwn(rest, key)) {
-      throw new TailkitError(Code.InvalidArgument, `${artifact.info.name}: the document has a second "${key}" member after the one read; its elements were not read`, {
-        artifact: artifact.info.name,
-        operation: "load",
-      });
+      throw new TailkitError(
+        Code.InvalidArgument,
+        `${artifact.info.name}: the document has a second "${key}" member after the one read; its elements were not read`,
+        {
+          artifact: artifact.info.name,
+          operation: "load",
+        },
+      );
     }
   }
 }
@@ -221,10 +225,7 @@ async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: Abo
     checkNamedCompression(artifact, raw);
     let bytes = raw;
     if (isGzip(raw)) {
-      bytes =
-        raw.length <= SYNC_GUNZIP_MAX_BYTES
-          ? gunzipWhole(raw, maxBytes)
-          : await gunzipAsync(raw, { maxOutputLength: maxBytes });
+      bytes = raw.length <= SYNC_GUNZIP_MAX_BYTES ? gunzipWhole(raw, maxBytes) : await gunzipAsync(raw, { maxOutputLength: maxBytes });
     }
     if (bytes.length > maxBytes) throw tooLarge(artifact, maxBytes);
     return bytes;
@@ -293,11 +294,10 @@ function parseDocument(artifact: LocalArtifact, text: string): unknown {
 
 function tooLarge(artifact: LocalArtifact, maxBytes: number): TailkitError {
   const name = artifact.info.name;
-  return new TailkitError(
-    Code.ResourceExhausted,
-    `${name}: document is over the limit of ${maxBytes} bytes (maxDocumentBytes)`,
-    { artifact: name, operation: "load" },
-  );
+  return new TailkitError(Code.ResourceExhausted, `${name}: document is over the limit of ${maxBytes} bytes (maxDocumentBytes)`, {
+    artifact: name,
+    operation: "load",
+  });
 }
 
 /** "malformed JSON at position N: <parser message>", or without the position when the parser does not give one. */

@@ -35,11 +35,7 @@ export function createLinesLoader(opts: LinesLoaderOptions = {}): Loader<string>
   };
 }
 
-async function* loadLines(
-  artifact: LocalArtifact,
-  options: LoaderOptions,
-  skipLines: LinesLoaderOptions["skipLines"],
-): AsyncGenerator<unknown[]> {
+async function* loadLines(artifact: LocalArtifact, options: LoaderOptions, skipLines: LinesLoaderOptions["skipLines"]): AsyncGenerator<unknown[]> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   validateLimits(batchSize, maxLineBytes);

@@ -182,7 +182,10 @@ export class PluginRuntime {
     const support = table.sources[sourceType];
     const factory = this.sources.get(sourceType);
     if (!support || !factory) {
-      throw invalidArgument("source.type", `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`);
+      throw invalidArgument(
+        "source.type",
+        `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`,
+      );
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
     const tableConfig = validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config");
@@ -194,7 +197,8 @@ export class PluginRuntime {
     if (req.from && req.to && req.from.getTime() >= req.to.getTime()) throw invalidArgument("from", "must be before to");
     const executionId = req.executionId || newExecutionId();
     if (!EXECUTION_ID.test(executionId)) throw invalidArgument("execution_id", "must be 1-128 letters, digits, '_' or '.'");
-    if (this.executions.has(executionId)) throw new TailkitError(Code.AlreadyExists, `execution_id: ${executionId} is already in use`, { field: "execution_id" });
+    if (this.executions.has(executionId))
+      throw new TailkitError(Code.AlreadyExists, `execution_id: ${executionId} is already in use`, { field: "execution_id" });
     const outputDir = resolve(req.outputDir);
     try {
       createOutputDirectory(outputDir, "output_dir");
@@ -238,7 +242,13 @@ export class PluginRuntime {
     };
     rec.done = isRowSourceFactory(factory)
       ? runRowExecution({ ...common, source: source as RowSource })
-      : runExecution({ ...common, source: source as ArtifactSource, pluginModule: this.plugin.module, pluginName: this.plugin.name, tempRoot: this.options.tempRoot });
+      : runExecution({
+          ...common,
+          source: source as ArtifactSource,
+          pluginModule: this.plugin.module,
+          pluginName: this.plugin.name,
+          tempRoot: this.options.tempRoot,
+        });
     return executionId;
   }
 

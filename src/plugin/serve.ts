@@ -7,14 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { checkPluginModule, prewarmExtractor } from "../collection/extract.js";
 import { moduleRefusal } from "../collection/worker-pool.js";
 import { createPluginServer } from "./grpc-server.js";
-import {
-  EXTRACTION_WORKER_GLOBAL,
-  formatHandshake,
-  HOST_PID_KEY,
-  MAGIC_COOKIE_KEY,
-  MAGIC_COOKIE_VALUE,
-  type ExtractionWorkerHook,
-} from "./handshake.js";
+import { EXTRACTION_WORKER_GLOBAL, formatHandshake, HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, type ExtractionWorkerHook } from "./handshake.js";
 import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
 import type { PluginDefinition } from "../contract/plugin.js";
 
@@ -70,7 +63,12 @@ async function refuseModule(plugin: PluginDefinition): Promise<string | undefine
     return undefined;
   }
   if (check === undefined) return undefined;
-  return moduleRefusal(await check, plugin.module!, plugin.name, plugin.tables.map((t) => t.name));
+  return moduleRefusal(
+    await check,
+    plugin.module!,
+    plugin.name,
+    plugin.tables.map((t) => t.name),
+  );
 }
 
 /**

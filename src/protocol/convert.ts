@@ -20,7 +20,12 @@ function artifactToWire(a: ArtifactInfo): ArtifactInfo__Input {
 }
 
 function artifactFromWire(a: PbArtifact | null | undefined): ArtifactInfo {
-  return { name: a?.name ?? "", location: a?.location ?? "", size: Number(a?.size ?? 0), properties: Object.fromEntries((a?.properties ?? []).map((p) => [p.key, p.value])) };
+  return {
+    name: a?.name ?? "",
+    location: a?.location ?? "",
+    size: Number(a?.size ?? 0),
+    properties: Object.fromEntries((a?.properties ?? []).map((p) => [p.key, p.value])),
+  };
 }
 
 function statusToWire(s: StatusCounters): Status__Input {

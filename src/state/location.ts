@@ -39,7 +39,8 @@ export function parseStateLocation(location: string, outputDir: string): StateLo
     if (!Number.isInteger(db) || db < 0) throw new TailkitError(Code.InvalidArgument, `state: db must be a non-negative integer`, { field: "state" });
     const lease = url.searchParams.get("lease");
     const leaseSeconds = lease === null ? undefined : Number(lease);
-    if (leaseSeconds !== undefined && !(leaseSeconds > 0)) throw new TailkitError(Code.InvalidArgument, `state: lease must be a positive number of seconds`, { field: "state" });
+    if (leaseSeconds !== undefined && !(leaseSeconds > 0))
+      throw new TailkitError(Code.InvalidArgument, `state: lease must be a positive number of seconds`, { field: "state" });
     return {
       backend: "redis",
       host: url.hostname || "127.0.0.1",

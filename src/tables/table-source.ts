@@ -34,7 +34,8 @@ export function resolveTableSource<C>(table: TableDefinition<C, object>, sourceT
 export function tableSourceProblems<C, R extends object>(table: TableDefinition<C, R>, isArtifactSource: (type: string) => boolean): string[] {
   const problems: string[] = [];
   for (const [type, entry] of Object.entries(table.sources)) {
-    if (entry.mappers === undefined && table.mappers === undefined) problems.push(`table ${table.name}: source ${type} has no mappers, and the table gives none`);
+    if (entry.mappers === undefined && table.mappers === undefined)
+      problems.push(`table ${table.name}: source ${type} has no mappers, and the table gives none`);
     if (isArtifactSource(type) && entry.loader === undefined && table.loader === undefined && lineFormatOf(entry) === undefined) {
       problems.push(`table ${table.name}: source ${type} reads artifacts but has no loader, and the table gives none`);
     }

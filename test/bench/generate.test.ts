@@ -28,7 +28,12 @@ afterAll(async () => {
 async function digests(summary: GenerateSummary): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of summary.fileList) {
-    out.set(f.path, createHash("sha256").update(await readFile(join(summary.out, f.path))).digest("hex"));
+    out.set(
+      f.path,
+      createHash("sha256")
+        .update(await readFile(join(summary.out, f.path)))
+        .digest("hex"),
+    );
   }
   return out;
 }

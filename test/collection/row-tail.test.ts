@@ -24,7 +24,13 @@ describe("RowTail", () => {
       tail.afterIndex(out);
       const text = out.buf.toString("utf8", 0, out.pos);
       const iso = new Date(ms).toISOString();
-      expect(JSON.parse(`{${text.slice(1)}}`)).toMatchObject({ tp_id: expect.stringMatching(/z$/), tp_timestamp: iso, tp_date: iso.slice(0, 10), tp_index: "default", tp_source_location: "/data/ä.log" });
+      expect(JSON.parse(`{${text.slice(1)}}`)).toMatchObject({
+        tp_id: expect.stringMatching(/z$/),
+        tp_timestamp: iso,
+        tp_date: iso.slice(0, 10),
+        tp_index: "default",
+        tp_source_location: "/data/ä.log",
+      });
     }
   });
 });

@@ -53,7 +53,9 @@ function collector(store: StateStore, owner: string, clock: ManualClock) {
     });
   /** Schedules what `listed` gives, then completes what was read, as an execution does once its writer closed. */
   const run = (listed: AsyncIterable<ArtifactInfo>, over: Partial<SchedulerOptions> = {}) =>
-    scheduler(over).run(listed).then(() => completions.all());
+    scheduler(over)
+      .run(listed)
+      .then(() => completions.all());
   /** Claims an artifact (with `by`: the claims alone, or the keeper that renews them) and starts it, outside any run. */
   const begin = async (name: string, by: Pick<Claims, "claim">) => {
     expect(await by.claim(name)).toBe(true);

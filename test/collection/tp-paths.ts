@@ -127,7 +127,10 @@ export async function expectEveryPathAgrees(dir: string): Promise<void> {
     ["333333333333", "2024-01-03"],
   ]);
   for (const [name, got] of Object.entries({ objects, rawText, rawBytes, lineFormat, reference })) {
-    expect(got.map((l) => JSON.parse(l) as unknown), name).toEqual(parsed);
+    expect(
+      got.map((l) => JSON.parse(l) as unknown),
+      name,
+    ).toEqual(parsed);
     // Byte for byte, too: the same keys in the same order with the same text.
     expect(got, name).toEqual(slow);
   }

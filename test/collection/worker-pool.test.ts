@@ -45,7 +45,10 @@ function extractor(pluginModule: string, workers: number): Extractor {
 
 async function accessLog(name: string, lines: number): Promise<LocalArtifact> {
   const file = path.join(dir, name);
-  const text = Array.from({ length: lines }, (_, i) => `10.0.0.${i % 250} - - [26/Nov/2026:01:02:${String(i % 60).padStart(2, "0")} +0000] "GET /p/${i} HTTP/1.1" 200 ${i} "-" "curl/8"\n`).join("");
+  const text = Array.from(
+    { length: lines },
+    (_, i) => `10.0.0.${i % 250} - - [26/Nov/2026:01:02:${String(i % 60).padStart(2, "0")} +0000] "GET /p/${i} HTTP/1.1" 200 ${i} "-" "curl/8"\n`,
+  ).join("");
   await fs.promises.writeFile(file, text);
   return { info: { name, location: file, properties: {} }, path: file, bytes: text.length, release: async () => undefined };
 }

@@ -36,7 +36,11 @@ describe("the package's entry points", () => {
     const lint = async (code: string) => (await eslint.lintText(code, { filePath: `${root}/plugins/aws/src/example.ts` }))[0]!.messages.map((m) => m.ruleId);
     expect(await lint(`import { rawRow } from "../../../src/mappers/raw-row.js";\nexport { rawRow };\n`)).toEqual(["no-restricted-imports"]);
     expect(await lint(`import { x } from "tailkit/dist/src/collection/enrich.js";\nexport { x };\n`)).toContain("no-restricted-imports");
-    expect(await lint(`import { defineTable } from "tailkit";\nimport { serve } from "tailkit/plugin";\nimport { isIp } from "./util.js";\nexport { defineTable, serve, isIp };\n`)).toEqual([]);
+    expect(
+      await lint(
+        `import { defineTable } from "tailkit";\nimport { serve } from "tailkit/plugin";\nimport { isIp } from "./util.js";\nexport { defineTable, serve, isIp };\n`,
+      ),
+    ).toEqual([]);
   });
 
   it("src/ and plugins/ have no import cycles", async () => {

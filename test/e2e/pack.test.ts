@@ -21,11 +21,29 @@ function readmeExample(): Record<string, string> {
 }
 
 /** Log lines the example's table reads, and the rows it must make of them. */
-const APP_LOG = ["2024-03-01T12:00:00Z WARN alice disk almost full", "2024-03-01T12:00:05Z INFO bob logged in", "2024-03-02T08:30:00Z ERROR carol cannot write /var/data"];
+const APP_LOG = [
+  "2024-03-01T12:00:00Z WARN alice disk almost full",
+  "2024-03-01T12:00:05Z INFO bob logged in",
+  "2024-03-02T08:30:00Z ERROR carol cannot write /var/data",
+];
 const APP_ROWS = [
-  { time: "2024-03-01T12:00:00Z", level: "WARN", user: "alice", message: "disk almost full", tp_timestamp: "2024-03-01T12:00:00.000Z", tp_usernames: ["alice"] },
+  {
+    time: "2024-03-01T12:00:00Z",
+    level: "WARN",
+    user: "alice",
+    message: "disk almost full",
+    tp_timestamp: "2024-03-01T12:00:00.000Z",
+    tp_usernames: ["alice"],
+  },
   { time: "2024-03-01T12:00:05Z", level: "INFO", user: "bob", message: "logged in", tp_timestamp: "2024-03-01T12:00:05.000Z", tp_usernames: ["bob"] },
-  { time: "2024-03-02T08:30:00Z", level: "ERROR", user: "carol", message: "cannot write /var/data", tp_timestamp: "2024-03-02T08:30:00.000Z", tp_usernames: ["carol"] },
+  {
+    time: "2024-03-02T08:30:00Z",
+    level: "ERROR",
+    user: "carol",
+    message: "cannot write /var/data",
+    tp_timestamp: "2024-03-02T08:30:00.000Z",
+    tp_usernames: ["carol"],
+  },
 ];
 /** Extraction workers the plugins get here: their threads are what the bounds below allow for. */
 const WORKERS = 2;
@@ -182,11 +200,15 @@ function ownThreads(): Promise<number> {
 
 /** `tailkit collect --output json --no-convert` with the plugin process watched while it runs. */
 async function collect(plugin: string, table: string, data: string, out: string) {
-  const cli = spawn(join(project, "node_modules", ".bin", "tailkit"), ["collect", plugin, "--table", table, "--path", data, "--out", out, "--no-convert", "--output", "json"], {
-    cwd: project,
-    env: { ...process.env, TAILKIT_EXTRACT_WORKERS: String(WORKERS) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const cli = spawn(
+    join(project, "node_modules", ".bin", "tailkit"),
+    ["collect", plugin, "--table", table, "--path", data, "--out", out, "--no-convert", "--output", "json"],
+    {
+      cwd: project,
+      env: { ...process.env, TAILKIT_EXTRACT_WORKERS: String(WORKERS) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let pluginPid: number | undefined;
   const watcher = watch(() => (pluginPid ??= cli.pid !== undefined ? childOf(cli.pid) : undefined));
   let stdout = "";
@@ -203,7 +225,11 @@ describe("the packed package, installed", () => {
   it("has its CLI, its entry points and its bundled plugins", async () => {
     const imports = ["tailkit", "tailkit/plugin", "tailkit/host", "tailkit/storage", "tailkit/testing"];
     const res = ok(
-      await run(process.execPath, ["--input-type=module", "-e", `for (const m of ${JSON.stringify(imports)}) console.log(m, Object.keys(await import(m)).length > 0);`]),
+      await run(process.execPath, [
+        "--input-type=module",
+        "-e",
+        `for (const m of ${JSON.stringify(imports)}) console.log(m, Object.keys(await import(m)).length > 0);`,
+      ]),
       "importing the entry points",
     );
     expect(res.stdout.trim().split("\n")).toEqual(imports.map((m) => `${m} true`));
@@ -239,7 +265,16 @@ describe("the packed package, installed", () => {
     const res = await collect(join(project, "dist", "example", "main.js"), "app_log", logs, out);
     expect(res.summary).toMatchObject({ outcome: "ok", rows: APP_LOG.length });
     const rows = readChunks(out).flatMap((c) => c.rows);
-    expect(rows.map((r) => ({ time: r["time"], level: r["level"], user: r["user"], message: r["message"], tp_timestamp: r["tp_timestamp"], tp_usernames: r["tp_usernames"] }))).toEqual(APP_ROWS);
+    expect(
+      rows.map((r) => ({
+        time: r["time"],
+        level: r["level"],
+        user: r["user"],
+        message: r["message"],
+        tp_timestamp: r["tp_timestamp"],
+        tp_usernames: r["tp_usernames"],
+      })),
+    ).toEqual(APP_ROWS);
     expect(rows.every((r) => r["tp_table"] === "app_log" && typeof r["tp_id"] === "string")).toBe(true);
     // Lines a plugin prints on stdout after its handshake reach the host's stderr: none looks like another handshake.
     expect(res.stderr.split("\n").filter((l) => HANDSHAKE.test(l.trim()))).toEqual([]);
@@ -260,7 +295,10 @@ describe("the packed package, installed", () => {
       .filter((f) => f.includes("access.log"))
       .flatMap((f) => {
         const raw = readFileSync(join(sample, f));
-        return (f.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8").split("\n").filter((l) => l.length > 0);
+        return (f.endsWith(".gz") ? gunzipSync(raw) : raw)
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l.length > 0);
       })
       .map((l) => {
         const m = COMBINED.exec(l)!;

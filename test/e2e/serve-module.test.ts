@@ -71,7 +71,9 @@ describe("serve() and the definition's module", () => {
     // No handshake line, from this process or any worker of it, and no process of its own started.
     expect(res.stdout).toBe("");
     expect(res.children).toBe(0);
-    expect(res.stderr).toContain(`plugin example: refusing module ${pathToFileURL(main).href}: importing it calls serve() (from ${pathToFileURL(main).href}:5:`);
+    expect(res.stderr).toContain(
+      `plugin example: refusing module ${pathToFileURL(main).href}: importing it calls serve() (from ${pathToFileURL(main).href}:5:`,
+    );
     expect(res.stderr).toContain("Export the plugin definition from a module that does not call serve()");
     expect(res.stderr).toContain("call serve() from the executable's entry");
     // Its private socket folder went with it.

@@ -10,7 +10,11 @@ const parse: Mapper<string, Record<string, unknown>> = {
   map(line) {
     if (line === "bad") throw new Error("cannot parse");
     if (line === "skip") return undefined;
-    if (line.startsWith("many:")) return line.slice(5).split(",").map((v) => ({ v }));
+    if (line.startsWith("many:"))
+      return line
+        .slice(5)
+        .split(",")
+        .map((v) => ({ v }));
     return { v: line };
   },
 };

@@ -29,7 +29,11 @@ describe("serve() in a worker thread", () => {
       ].join("\n"),
     );
     // As if in a plugin process started by a host: on the main thread this would serve.
-    const worker = new Worker(new URL(pathToFileURL(file).href), { env: { ...process.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE }, stdout: true, stderr: true });
+    const worker = new Worker(new URL(pathToFileURL(file).href), {
+      env: { ...process.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE },
+      stdout: true,
+      stderr: true,
+    });
     let out = "";
     worker.stdout.on("data", (d: Buffer) => (out += d.toString()));
     worker.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -101,7 +101,8 @@ describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
             `${rand(65536)} ${pick(["443", "0", "-", "080"])} 6 ${rand(1e4)} ${rand(1e7)} ${1700000000 + rand(7200)} ${1700000100 + rand(7200)} ${pick(["ACCEPT", "REJECT"])} OK`,
         );
       } else if (r < 84) lines.push("");
-      else if (r < 87) lines.push("x".repeat(150 + rand(300))); // over the 200-byte limit below, or a wrong field count
+      else if (r < 87)
+        lines.push("x".repeat(150 + rand(300))); // over the 200-byte limit below, or a wrong field count
       else if (r < 90) lines.push(`2 1 eni-é 10.0.0.1 - 1 2 6 1 1 ${1700000000 + rand(100)} 1 ACCEPT OK`);
       else if (r < 92) lines.push("2 1 eni 10.0.0.1");
       else lines.push(`2 123456789012 eni-${i} 10.0.0.1 10.0.0.2 1 2 6 1 1 ${1700000000 + rand(7200)} 1700000060 ACCEPT OK`);

@@ -31,7 +31,16 @@ export interface RunOptions {
 export async function runExtract(table: TableDefinition, file: string, opts: RunOptions = {}): Promise<Outcome> {
   const info = opts.info ?? { name: file, location: file, properties: {} };
   const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
-  const spec: ExtractSpec = { table, tableConfig: {}, partition: "p", sourceType: "file", sourceName: "s", loaderOptions: opts.loader, from: opts.from, to: opts.to };
+  const spec: ExtractSpec = {
+    table,
+    tableConfig: {},
+    partition: "p",
+    sourceType: "file",
+    sourceName: "s",
+    loaderOptions: opts.loader,
+    from: opts.from,
+    to: opts.to,
+  };
   const out: Outcome = { lines: [], raw: [], indexes: [], errors: [], end: 0, rowsReceived: 0 };
   const constantIngest = (l: string) => l.replace(/"tp_ingest_timestamp":"[^"]+"/, '"tp_ingest_timestamp":"X"');
   let failure: string | undefined;

@@ -102,7 +102,12 @@ function scratch(): string {
   return t.dir;
 }
 
-const event = (i: number): ApiEvent => ({ id: i, time: `2024-05-01T10:00:${String(i).padStart(2, "0")}Z`, severity: i % 2 ? "WARN" : "INFO", message: `event ${i}` });
+const event = (i: number): ApiEvent => ({
+  id: i,
+  time: `2024-05-01T10:00:${String(i).padStart(2, "0")}Z`,
+  severity: i % 2 ? "WARN" : "INFO",
+  message: `event ${i}`,
+});
 const fields = (rows: Record<string, unknown>[]) => rows.map((r) => ({ at: r["at"], level: r["level"], text: r["text"] }));
 
 describe("a table with its own mappers per source type", () => {
@@ -111,7 +116,11 @@ describe("a table with its own mappers per source type", () => {
     writeFileSync(join(data, "app.log"), "2024-05-01T10:00:00Z info event 0\n2024-05-01T10:00:01Z warn event 1\n");
     for (let i = 0; i < 2; i++) feed.push(event(i));
 
-    const fromFiles = await collectInProcess(plugin, { table: "events", source: { type: "file", config: { paths: [data], file_layout: "{file}.log" } }, outputDir: scratch() });
+    const fromFiles = await collectInProcess(plugin, {
+      table: "events",
+      source: { type: "file", config: { paths: [data], file_layout: "{file}.log" } },
+      outputDir: scratch(),
+    });
     const fromApiRun = await collectInProcess(plugin, { table: "events", source: { type: "test_api" }, outputDir: scratch() });
 
     expect(fromFiles.complete.error).toBeUndefined();
@@ -183,8 +192,8 @@ describe("a table with its own mappers per source type", () => {
       enrich: (row: EventRow) => ({ tp_timestamp: row.at }),
     });
     const broken: PluginDefinition = { name: "broken", version: "1.0.0", tables: [noLoader] };
-    return expect(collectInProcess(broken, { table: "broken", source: { type: "file", config: { paths: ["/nonexistent"] } }, outputDir: scratch() })).rejects.toThrow(
-      /table broken: source file reads artifacts but has no loader/,
-    );
+    return expect(
+      collectInProcess(broken, { table: "broken", source: { type: "file", config: { paths: ["/nonexistent"] } }, outputDir: scratch() }),
+    ).rejects.toThrow(/table broken: source file reads artifacts but has no loader/);
   });
 });

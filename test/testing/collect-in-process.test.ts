@@ -48,7 +48,9 @@ describe("collectInProcess (the SDK's helper for plugin authors' tests)", () => 
   });
 
   it("rejects an unknown table at once, naming the field", async () => {
-    const err = await collectInProcess(plugin, { table: "nope", source: { type: "file", config: { paths: ["/tmp"] } }, outputDir: scratch() }).catch((e: unknown) => e);
+    const err = await collectInProcess(plugin, { table: "nope", source: { type: "file", config: { paths: ["/tmp"] } }, outputDir: scratch() }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TailkitError);
     expect((err as TailkitError).code).toBe(Code.InvalidArgument);
     expect((err as TailkitError).details.field).toBe("table");

@@ -2,8 +2,7 @@ import { defineTable, jsonArrayRows } from "tailkit";
 import { isIp, uniqueStrings } from "./util.js";
 
 /** AWS's delivery layout for CloudTrail log files, relative to the bucket (or a copy of it). */
-export const CLOUDTRAIL_FILE_LAYOUT =
-  "AWSLogs/{account:\\d{12}}/CloudTrail/{region:[a-z0-9-]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
+export const CLOUDTRAIL_FILE_LAYOUT = "AWSLogs/{account:\\d{12}}/CloudTrail/{region:[a-z0-9-]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
 
 /** The fields of a CloudTrail record that the table's enrich reads; a record has many more, all kept in the row. */
 export interface CloudTrailRecord {

@@ -12,8 +12,18 @@ export const COMBINED_PATTERN =
 export const NGINX_FILE_LAYOUT = "**/{file:[^/]*access\\.log(\\.\\d+)?(\\.gz)?}";
 
 const MONTHS: Record<string, string> = {
-  Jan: "01", Feb: "02", Mar: "03", Apr: "04", May: "05", Jun: "06",
-  Jul: "07", Aug: "08", Sep: "09", Oct: "10", Nov: "11", Dec: "12",
+  Jan: "01",
+  Feb: "02",
+  Mar: "03",
+  Apr: "04",
+  May: "05",
+  Jun: "06",
+  Jul: "07",
+  Aug: "08",
+  Sep: "09",
+  Oct: "10",
+  Nov: "11",
+  Dec: "12",
 };
 
 /** Days in a month (1-12) of a year of the Gregorian calendar. */

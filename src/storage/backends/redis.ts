@@ -41,7 +41,8 @@ export function validateRedisOptions(options: Record<string, unknown>): string |
     if (o[name] !== undefined && typeof o[name] !== "string") return `options.${name}: must be a string`;
   }
   for (const name of ["connectTimeout", "operationTimeout"]) {
-    if (o[name] !== undefined && !isInt(o[name], 1)) return `options.${name}: must be a positive integer number of milliseconds, got ${JSON.stringify(o[name])}`;
+    if (o[name] !== undefined && !isInt(o[name], 1))
+      return `options.${name}: must be a positive integer number of milliseconds, got ${JSON.stringify(o[name])}`;
   }
   return undefined;
 }

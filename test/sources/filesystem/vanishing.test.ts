@@ -1,7 +1,14 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createJsonLinesMapper, createLinesLoader, type ArtifactSourceFactory, type ErrorEvent, type PluginDefinition, type TableDefinition } from "../../../src/index.js";
+import {
+  createJsonLinesMapper,
+  createLinesLoader,
+  type ArtifactSourceFactory,
+  type ErrorEvent,
+  type PluginDefinition,
+  type TableDefinition,
+} from "../../../src/index.js";
 import { collectInProcess } from "../../../src/testing/index.js";
 import { createFileSystemSourceFactory, type FileSystemSourceConfig } from "../../../src/sources/filesystem/index.js";
 import { tempDir } from "../../e2e/helpers.js";
