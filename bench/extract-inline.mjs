@@ -41,5 +41,5 @@ for (const f of files) {
 const cpu = process.cpuUsage(cpu0);
 console.log(
   `${files.length} files, ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB out, wall ${((performance.now() - wall0) / 1000).toFixed(2)} s, ` +
-    `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (${(((cpu.user + cpu.system) / rows) || 0).toFixed(2)} µs/row)`,
+    `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (${((cpu.user + cpu.system) / rows || 0).toFixed(2)} µs/row)`,
 );

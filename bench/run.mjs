@@ -47,7 +47,14 @@ if (!(SCALE > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${
 /** @param {string} name */
 function listEnv(name) {
   const v = process.env[name];
-  return v ? new Set(v.split(",").map((s) => s.trim()).filter(Boolean)) : null;
+  return v
+    ? new Set(
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : null;
 }
 
 /**
@@ -325,7 +332,22 @@ function contendersFor(spec) {
       command: (dataDir, work) => ({
         cmd: node,
         // The chunks as the plugin writes them: conversion to Parquet is measured on its own (conversionGroup).
-        args: [TAILKIT_BIN, "collect", "--no-convert", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", join(work, "tailkit"), "--output", "json"],
+        args: [
+          TAILKIT_BIN,
+          "collect",
+          "--no-convert",
+          "aws",
+          "--table",
+          spec.table,
+          "--source",
+          "file",
+          "--path",
+          dataDir,
+          "--out",
+          join(work, "tailkit"),
+          "--output",
+          "json",
+        ],
         out: { dir: join(work, "tailkit") },
       }),
     },
@@ -413,7 +435,14 @@ async function runContenderOnce(c, dataDir, manifest, multiplier) {
   try {
     const { cmd, args, out } = c.command(dataDir, work);
     const m = await measure(cmd, args, TIMEOUT_S * multiplier);
-    const rows = out === null ? null : out.dir ? await countLinesInDir(out.dir) : existsSync(/** @type {string} */ (out.file)) ? await countLines(/** @type {string} */ (out.file)) : 0;
+    const rows =
+      out === null
+        ? null
+        : out.dir
+          ? await countLinesInDir(out.dir)
+          : existsSync(/** @type {string} */ (out.file))
+            ? await countLines(/** @type {string} */ (out.file))
+            : 0;
     return {
       name: c.name,
       role: c.role,
@@ -462,7 +491,15 @@ function printResults(results) {
   /** @type {string[][]} */
   const rows = [["contender", "wall s", "cpu s", "peak RSS MB", "rows", "rows/s", "MB/s", "note"]];
   for (const r of results) {
-    const note = r.timedOut ? `TIMED OUT after ${TIMEOUT_S} s` : !r.ok ? `FAILED (exit ${r.exitCode})` : r.rowsMatch === false ? "row count differs" : r.role === "reference" ? "decompress only" : "";
+    const note = r.timedOut
+      ? `TIMED OUT after ${TIMEOUT_S} s`
+      : !r.ok
+        ? `FAILED (exit ${r.exitCode})`
+        : r.rowsMatch === false
+          ? "row count differs"
+          : r.role === "reference"
+            ? "decompress only"
+            : "";
     rows.push([r.name, fmt(r.wallS), fmt(r.cpuS), fmt(r.peakRssMb, 0), fmtInt(r.rows), fmtInt(r.rowsPerS), fmt(r.mbPerS, 1), note]);
   }
   printTable(rows);
@@ -530,7 +567,11 @@ async function conversionGroup(spec, dataDir, manifest) {
   try {
     const chunks = join(work, "chunks");
     process.stdout.write(`\n== conversion (${spec.name}): writing the chunks both converters read ... `);
-    execFileSync(node, [TAILKIT_BIN, "collect", "--no-convert", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", chunks, "--output", "json"], { stdio: "ignore" });
+    execFileSync(
+      node,
+      [TAILKIT_BIN, "collect", "--no-convert", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", chunks, "--output", "json"],
+      { stdio: "ignore" },
+    );
     console.log("done");
     /** @type {{ name: string, role: "tailkit" | "baseline", pair: string, run: (out: string) => Promise<{ cmd: string, args: string[] }> }[]} */
     const contenders = [
@@ -543,12 +584,20 @@ async function conversionGroup(spec, dataDir, manifest) {
           return { cmd: node, args: [TAILKIT_BIN, "convert", "--out", out] };
         },
       },
-      { name: "duckdb COPY", role: "baseline", pair: "chunks → Parquet", run: async (out) => ({ cmd: node, args: [join(BENCH, "baselines", "duckdb-convert.mjs"), chunks, out] }) },
+      {
+        name: "duckdb COPY",
+        role: "baseline",
+        pair: "chunks → Parquet",
+        run: async (out) => ({ cmd: node, args: [join(BENCH, "baselines", "duckdb-convert.mjs"), chunks, out] }),
+      },
       {
         name: "tailkit collect+parquet",
         role: "tailkit",
         pair: "raw → Parquet",
-        run: async (out) => ({ cmd: node, args: [TAILKIT_BIN, "collect", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", out, "--output", "json"] }),
+        run: async (out) => ({
+          cmd: node,
+          args: [TAILKIT_BIN, "collect", "aws", "--table", spec.table, "--source", "file", "--path", dataDir, "--out", out, "--output", "json"],
+        }),
       },
       {
         name: "duckdb read_json→parquet",
@@ -570,7 +619,17 @@ async function conversionGroup(spec, dataDir, manifest) {
         const m = await measure(cmd, args, TIMEOUT_S);
         const rows = await parquetRows(out);
         await rm(out, { recursive: true, force: true });
-        const r = { name: c.name, role: c.role, pair: c.pair, ok: m.exitCode === 0 && !m.timedOut, ...m, rows, rowsMatch: rows === manifest.records, rowsPerS: rows / m.wallS, mbPerS: manifest.rawBytes / 1e6 / m.wallS };
+        const r = {
+          name: c.name,
+          role: c.role,
+          pair: c.pair,
+          ok: m.exitCode === 0 && !m.timedOut,
+          ...m,
+          rows,
+          rowsMatch: rows === manifest.records,
+          rowsPerS: rows / m.wallS,
+          mbPerS: manifest.rawBytes / 1e6 / m.wallS,
+        };
         /** @type {any[]} */ (runsOf.get(c.name)).push(r);
         process.stdout.write(` ${c.name} ${fmt(r.wallS)} s${r.ok ? "" : ` (exit ${r.exitCode})`}`);
       }
@@ -586,7 +645,9 @@ async function conversionGroup(spec, dataDir, manifest) {
       const base = results.find((r) => r.pair === pair && r.role === "baseline" && r.ok);
       if (tk && base) {
         ratios[pair] = tk.rowsPerS / base.rowsPerS;
-        console.log(`${pair}: ${tk.name} rows/s = ${ratios[pair].toFixed(2)}x ${base.name} (target: chunks ≥ 0.90x, raw > 1.00x); tailkit peak RSS ${fmt(tk.peakRssMb, 0)} MB (target < 500)`);
+        console.log(
+          `${pair}: ${tk.name} rows/s = ${ratios[pair].toFixed(2)}x ${base.name} (target: chunks ≥ 0.90x, raw > 1.00x); tailkit peak RSS ${fmt(tk.peakRssMb, 0)} MB (target < 500)`,
+        );
       }
     }
     return { data: manifest, results, ratios };
@@ -597,15 +658,27 @@ async function conversionGroup(spec, dataDir, manifest) {
 
 async function main() {
   const started = new Date();
-  console.log(`tailkit bench: scale ${SCALE}, seed ${SEED}, ${RUNS} run(s) each, ${cpus().length} cpus, node ${process.version}, timeout ${TIMEOUT_S} s per run`);
+  console.log(
+    `tailkit bench: scale ${SCALE}, seed ${SEED}, ${RUNS} run(s) each, ${cpus().length} cpus, node ${process.version}, timeout ${TIMEOUT_S} s per run`,
+  );
   if (loadavg()[0] > 0.5) console.log(`note: 1-minute load average is ${loadavg()[0].toFixed(2)}; other work on this machine skews the numbers.`);
   if (!existsSync(TAILKIT_BIN)) console.log(`tailkit is not runnable: ${relative(ROOT, TAILKIT_BIN)} is missing; running the baselines only.`);
-  const report = { startedAt: started.toISOString(), scale: SCALE, seed: SEED, runs: RUNS, environment: environment(), datasets: /** @type {any[]} */ ([]), scaling: /** @type {any[]} */ ([]) };
+  const report = {
+    startedAt: started.toISOString(),
+    scale: SCALE,
+    seed: SEED,
+    runs: RUNS,
+    environment: environment(),
+    datasets: /** @type {any[]} */ ([]),
+    scaling: /** @type {any[]} */ ([]),
+  };
 
   for (const spec of DATASETS.filter((d) => !ONLY_DATASETS || ONLY_DATASETS.has(d.name))) {
     const { dir, manifest } = await ensureData(spec, 1);
     await warm(dir);
-    console.log(`\n== ${spec.name}: ${manifest.files} files, ${fmtInt(manifest.records)} records, ${mb(manifest.rawBytes)} uncompressed, ${mb(manifest.gzBytes)} gz (${relative(ROOT, dir)})`);
+    console.log(
+      `\n== ${spec.name}: ${manifest.files} files, ${fmtInt(manifest.records)} records, ${mb(manifest.rawBytes)} uncompressed, ${mb(manifest.gzBytes)} gz (${relative(ROOT, dir)})`,
+    );
     /** @type {any[]} */
     const results = [];
     const available = [];
@@ -641,7 +714,13 @@ async function main() {
       for (const b of ran.filter((r) => r.role === "baseline" && r.ok && r.rowsPerS)) {
         ratios[b.name] = tailkit.rowsPerS / /** @type {number} */ (b.rowsPerS);
       }
-      console.log(`tailkit rows/s relative to: ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toFixed(2)}x`).join(", ") || "-"}  (>1 = tailkit faster)`);
+      console.log(
+        `tailkit rows/s relative to: ${
+          Object.entries(ratios)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}x`)
+            .join(", ") || "-"
+        }  (>1 = tailkit faster)`,
+      );
     }
     report.datasets.push({ name: spec.name, table: spec.table, data: manifest, results, tailkitRowsPerSRatio: ratios });
 
@@ -672,7 +751,14 @@ async function main() {
   }
 
   await mkdir(join(BENCH, "results"), { recursive: true });
-  const out = join(BENCH, "results", `${started.toISOString().replaceAll(":", "-").replace(/\.\d+Z$/, "Z")}.json`);
+  const out = join(
+    BENCH,
+    "results",
+    `${started
+      .toISOString()
+      .replaceAll(":", "-")
+      .replace(/\.\d+Z$/, "Z")}.json`,
+  );
   await writeFile(out, JSON.stringify(report, null, 2) + "\n");
   console.log(`\nresults: ${relative(ROOT, out)}`);
 }

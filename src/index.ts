@@ -1,50 +1,15 @@
-// tailkit: the SDK for log-collection plugins. Plugin authors import from here.
-export { serve, PluginRuntime, type ServeOptions, type PluginDefinition, type CollectOptions, type PluginDescription } from "./plugin/index.js";
-export { launchPlugin, PluginClient, type LaunchOptions, type PluginExit } from "./host/index.js";
+// tailkit: the SDK for log-collection plugins. What a plugin is made of: its tables, their sources, loaders and
+// mappers, and the helpers that give a table the pipeline's fast paths. Nothing here loads gRPC: serve() is in
+// "tailkit/plugin", the host side in "tailkit/host", test helpers in "tailkit/testing".
+export * from "./contract/index.js";
 export { Code, TailkitError, invalidArgument, type ErrorDetails } from "./errors/index.js";
-export { validateConfig, type JSONSchema } from "./schema/index.js";
-export type { TableDefinition, TableEnrichment, EnrichContext, Row, TableSourceSupport, LineFormat, LineReader } from "./tables/types.js";
-export { LineOutcome } from "./tables/types.js";
+export { validateConfig } from "./schema/index.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
-export type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "./sources/types.js";
+export { jsonArrayRows, type JsonArrayRowsOptions } from "./tables/json-array.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
-export {
-  createLinesLoader,
-  createJsonDocumentLoader,
-  documentText,
-  documentElementTexts,
-  documentElementBytes,
-  RowErrorItem,
-  SKIPPED_LINE,
-  type DocumentElementBytes,
-  type Loader,
-  type LoaderOptions,
-  type JsonDocumentLoaderOptions,
-} from "./loaders/index.js";
-export {
-  MapperChain,
-  createDelimitedMapper,
-  createRegexMapper,
-  createJsonLinesMapper,
-  rawRow,
-  isRawRow,
-  hasTpKey,
-  RawRow,
-  type Mapper,
-  type MapContext,
-} from "./mappers/index.js";
-export type {
-  CollectionEvent,
-  CompleteEvent,
-  StatusCounters,
-  StartedEvent,
-  ErrorEvent,
-  ChunkWrittenEvent,
-  ArtifactDiscoveredEvent,
-  ArtifactDownloadedEvent,
-  ArtifactExtractedEvent,
-  StatusEvent,
-} from "./collection/events.js";
-export { CollectionState, parseStateLocation, type ArtifactState, type StateLocation } from "./state/index.js";
-export { collectInProcess, type InProcessCollection } from "./testing/index.js";
+export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
+export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
+export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";
+export { createRegexMapper, type RegexMapperOptions } from "./mappers/regex.js";
+export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./mappers/json-lines.js";
 export { SDK_VERSION } from "./version.js";

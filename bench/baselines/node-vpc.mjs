@@ -14,7 +14,22 @@ if (!dir || !outPath) {
   process.exit(2);
 }
 
-const FIELDS = ["version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log_status"];
+const FIELDS = [
+  "version",
+  "account_id",
+  "interface_id",
+  "srcaddr",
+  "dstaddr",
+  "srcport",
+  "dstport",
+  "protocol",
+  "packets",
+  "bytes",
+  "start",
+  "end",
+  "action",
+  "log_status",
+];
 const NUMERIC = new Set(["version", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end"]);
 
 const out = createWriteStream(outPath, { highWaterMark: 1 << 20 });

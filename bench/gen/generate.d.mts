@@ -4,8 +4,20 @@
 export declare const VPC_HEADER: string;
 /** Column names of a version-2 VPC flow log record (the header's names in snake_case). */
 export declare const VPC_FIELDS: readonly [
-  "version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport",
-  "protocol", "packets", "bytes", "start", "end", "action", "log_status",
+  "version",
+  "account_id",
+  "interface_id",
+  "srcaddr",
+  "dstaddr",
+  "srcport",
+  "dstport",
+  "protocol",
+  "packets",
+  "bytes",
+  "start",
+  "end",
+  "action",
+  "log_status",
 ];
 /** Matches a CloudTrail object key relative to the root (groups: account, region, yyyy, mm, dd). */
 export declare const CLOUDTRAIL_PATH_RE: RegExp;
@@ -40,17 +52,9 @@ export declare function buildCloudTrailFile(f: FileSpec): { key: string; text: s
 export declare function buildVpcFile(f: FileSpec): { key: string; text: string };
 
 /** Writes gzip data cut short; gunzip fails with "unexpected end of file". Resolves to bytes written. */
-export declare function writeTruncatedGzip(
-  path: string,
-  content: string | Buffer,
-  opts?: { keepFraction?: number; level?: number },
-): Promise<number>;
+export declare function writeTruncatedGzip(path: string, content: string | Buffer, opts?: { keepFraction?: number; level?: number }): Promise<number>;
 /** Writes a well-formed gzip of broken content (JSON cut short, or malformed lines). Resolves to bytes written. */
-export declare function writeBadContentGzip(
-  path: string,
-  content: string,
-  opts?: { kind?: "json" | "lines"; level?: number },
-): Promise<number>;
+export declare function writeBadContentGzip(path: string, content: string, opts?: { kind?: "json" | "lines"; level?: number }): Promise<number>;
 
 /** Options of generate(); defaults are in the JSDoc of generate.mjs. */
 export interface GenerateOptions {

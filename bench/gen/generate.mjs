@@ -15,13 +15,24 @@ import { promisify } from "node:util";
 const gzipAsync = promisify(gzipCb);
 
 /** The version-2 default format header line of a VPC flow log file, as AWS writes it. */
-export const VPC_HEADER =
-  "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+export const VPC_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 
 /** Column names of a version-2 VPC flow log record (the header's names in snake_case). */
 export const VPC_FIELDS = /** @type {const} */ ([
-  "version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport",
-  "protocol", "packets", "bytes", "start", "end", "action", "log_status",
+  "version",
+  "account_id",
+  "interface_id",
+  "srcaddr",
+  "dstaddr",
+  "srcport",
+  "dstport",
+  "protocol",
+  "packets",
+  "bytes",
+  "start",
+  "end",
+  "action",
+  "log_status",
 ]);
 
 /** Matches a CloudTrail object key relative to the root (groups: account, region, yyyy, mm, dd). */
@@ -199,16 +210,29 @@ const ROLE_NAMES = [
   "eks-node-group-role",
   "DatadogIntegrationRole",
 ];
-const SERVICES = ["ec2.amazonaws.com", "lambda.amazonaws.com", "autoscaling.amazonaws.com", "cloudformation.amazonaws.com", "config.amazonaws.com", "elasticloadbalancing.amazonaws.com"];
+const SERVICES = [
+  "ec2.amazonaws.com",
+  "lambda.amazonaws.com",
+  "autoscaling.amazonaws.com",
+  "cloudformation.amazonaws.com",
+  "config.amazonaws.com",
+  "elasticloadbalancing.amazonaws.com",
+];
 const BUCKET_WORDS = ["logs", "artifacts", "backups", "static-assets", "data-lake", "terraform-state", "athena-results"];
 const INSTANCE_TYPES = ["t3.micro", "t3.medium", "m5.large", "m6i.xlarge", "c6g.large", "r5.2xlarge"];
 /** User agents of human and tool callers, weighted roughly as seen in busy accounts. */
 const USER_AGENTS = /** @type {const} */ ([
   ["aws-cli/2.15.8 Python/3.11.6 Linux/5.10.205-195.804.amzn2.x86_64 exe/x86_64.amzn.2 prompt/off command/{cmd}", 15],
   ["aws-cli/2.13.25 Python/3.11.5 Darwin/23.1.0 exe/x86_64 prompt/off command/{cmd}", 15],
-  ["Boto3/1.34.11 md/Botocore#1.34.11 ua/2.0 os/linux#5.10.205-195.807.amzn2.x86_64 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.11", 10],
+  [
+    "Boto3/1.34.11 md/Botocore#1.34.11 ua/2.0 os/linux#5.10.205-195.807.amzn2.x86_64 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.11",
+    10,
+  ],
   ["aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 api/{svc}#1.141.0", 10],
-  ["APN/1.0 HashiCorp/1.0 Terraform/1.6.6 (+https://www.terraform.io) terraform-provider-aws/5.31.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 api/{svc}#1.141.0", 5],
+  [
+    "APN/1.0 HashiCorp/1.0 Terraform/1.6.6 (+https://www.terraform.io) terraform-provider-aws/5.31.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 api/{svc}#1.141.0",
+    5,
+  ],
   ["aws-sdk-js/3.490.0 ua/2.0 os/linux#5.10.205 lang/js md/nodejs#20.10.0 api/{svc}#3.490.0", 15],
   ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", 5],
   ["console.amazonaws.com", 15],
@@ -268,164 +292,403 @@ function s3Extra(c, bucket) {
  * @type {ReadonlyArray<readonly [string, string, boolean, number, (c: CtCtx) => Record<string, any>]>}
  */
 const CT_EVENTS = [
-  ["ec2.amazonaws.com", "DescribeInstances", true, 8, (c) => ({
-    requestParameters: {
-      instancesSet: {},
-      filterSet: c.r.chance(0.5)
-        ? { items: [{ name: "instance-state-name", valueSet: { items: [{ value: "running" }] } }, { name: "tag:Environment", valueSet: { items: [{ value: c.r.pick(["prod", "staging", "dev"]) }] } }] }
-        : {},
-    },
-    responseElements: null,
-  })],
-  ["ec2.amazonaws.com", "DescribeRegions", true, 4, () => ({ requestParameters: { regionSet: {}, allRegions: false }, responseElements: null })],
-  ["ec2.amazonaws.com", "DescribeSecurityGroups", true, 5, (c) => ({
-    requestParameters: { securityGroupSet: {}, securityGroupIdSet: { items: [{ groupId: c.r.pick(c.w.groups) }] }, filterSet: {} },
-    responseElements: null,
-  })],
-  ["ec2.amazonaws.com", "DescribeVolumes", true, 4, (c) => ({
-    requestParameters: { volumeSet: {}, filterSet: { items: [{ name: "attachment.instance-id", valueSet: { items: [{ value: c.r.pick(c.w.instances) }] } }] }, maxResults: 500 },
-    responseElements: null,
-  })],
-  ["ec2.amazonaws.com", "RunInstances", false, 1, (c) => {
-    const instanceId = "i-0" + c.r.hex(16);
-    const ip = `10.${c.r.int(0, 3)}.${c.r.int(0, 255)}.${c.r.int(4, 254)}`;
-    const az = c.w.region + c.r.pick(["a", "b", "c"]);
-    const type = c.r.pick(INSTANCE_TYPES);
-    const imageId = "ami-0" + c.r.hex(16);
-    const subnetId = c.r.pick(c.w.subnets);
-    const groupId = c.r.pick(c.w.groups);
-    return {
+  [
+    "ec2.amazonaws.com",
+    "DescribeInstances",
+    true,
+    8,
+    (c) => ({
       requestParameters: {
-        instancesSet: { items: [{ imageId, minCount: 1, maxCount: 1 }] },
-        instanceType: type,
-        blockDeviceMapping: {},
-        monitoring: { enabled: false },
-        disableApiTermination: false,
-        disableApiStop: false,
-        clientToken: c.r.uuid(),
-        networkInterfaceSet: { items: [{ deviceIndex: 0, subnetId, associatePublicIpAddress: false, groupSet: { items: [{ groupId }] } }] },
-        tagSpecificationSet: { items: [{ resourceType: "instance", tags: [{ key: "Name", value: `worker-${c.r.hex(6)}` }] }] },
+        instancesSet: {},
+        filterSet: c.r.chance(0.5)
+          ? {
+              items: [
+                { name: "instance-state-name", valueSet: { items: [{ value: "running" }] } },
+                { name: "tag:Environment", valueSet: { items: [{ value: c.r.pick(["prod", "staging", "dev"]) }] } },
+              ],
+            }
+          : {},
+      },
+      responseElements: null,
+    }),
+  ],
+  ["ec2.amazonaws.com", "DescribeRegions", true, 4, () => ({ requestParameters: { regionSet: {}, allRegions: false }, responseElements: null })],
+  [
+    "ec2.amazonaws.com",
+    "DescribeSecurityGroups",
+    true,
+    5,
+    (c) => ({
+      requestParameters: { securityGroupSet: {}, securityGroupIdSet: { items: [{ groupId: c.r.pick(c.w.groups) }] }, filterSet: {} },
+      responseElements: null,
+    }),
+  ],
+  [
+    "ec2.amazonaws.com",
+    "DescribeVolumes",
+    true,
+    4,
+    (c) => ({
+      requestParameters: {
+        volumeSet: {},
+        filterSet: { items: [{ name: "attachment.instance-id", valueSet: { items: [{ value: c.r.pick(c.w.instances) }] } }] },
+        maxResults: 500,
+      },
+      responseElements: null,
+    }),
+  ],
+  [
+    "ec2.amazonaws.com",
+    "RunInstances",
+    false,
+    1,
+    (c) => {
+      const instanceId = "i-0" + c.r.hex(16);
+      const ip = `10.${c.r.int(0, 3)}.${c.r.int(0, 255)}.${c.r.int(4, 254)}`;
+      const az = c.w.region + c.r.pick(["a", "b", "c"]);
+      const type = c.r.pick(INSTANCE_TYPES);
+      const imageId = "ami-0" + c.r.hex(16);
+      const subnetId = c.r.pick(c.w.subnets);
+      const groupId = c.r.pick(c.w.groups);
+      return {
+        requestParameters: {
+          instancesSet: { items: [{ imageId, minCount: 1, maxCount: 1 }] },
+          instanceType: type,
+          blockDeviceMapping: {},
+          monitoring: { enabled: false },
+          disableApiTermination: false,
+          disableApiStop: false,
+          clientToken: c.r.uuid(),
+          networkInterfaceSet: { items: [{ deviceIndex: 0, subnetId, associatePublicIpAddress: false, groupSet: { items: [{ groupId }] } }] },
+          tagSpecificationSet: { items: [{ resourceType: "instance", tags: [{ key: "Name", value: `worker-${c.r.hex(6)}` }] }] },
+        },
+        responseElements: {
+          requestId: c.r.uuid(),
+          reservationId: "r-0" + c.r.hex(16),
+          ownerId: c.w.account,
+          groupSet: {},
+          instancesSet: {
+            items: [
+              {
+                instanceId,
+                imageId,
+                currentInstanceBootMode: "legacy-bios",
+                instanceState: { code: 0, name: "pending" },
+                privateDnsName: `ip-${ip.replaceAll(".", "-")}.${c.w.region}.compute.internal`,
+                amiLaunchIndex: 0,
+                productCodes: {},
+                instanceType: type,
+                launchTime: c.t.getTime(),
+                placement: { availabilityZone: az, tenancy: "default" },
+                monitoring: { state: "disabled" },
+                subnetId,
+                vpcId: c.w.vpcId,
+                privateIpAddress: ip,
+                stateReason: { code: "pending", message: "pending" },
+                architecture: "x86_64",
+                rootDeviceType: "ebs",
+                rootDeviceName: "/dev/xvda",
+                blockDeviceMapping: {},
+                virtualizationType: "hvm",
+                hypervisor: "xen",
+                clientToken: c.r.uuid(),
+                groupSet: { items: [{ groupId, groupName: "default" }] },
+                sourceDestCheck: true,
+                networkInterfaceSet: {
+                  items: [
+                    {
+                      networkInterfaceId: "eni-0" + c.r.hex(16),
+                      subnetId,
+                      vpcId: c.w.vpcId,
+                      ownerId: c.w.account,
+                      status: "in-use",
+                      privateIpAddress: ip,
+                      sourceDestCheck: true,
+                      interfaceType: "interface",
+                    },
+                  ],
+                },
+                ebsOptimized: false,
+                enaSupport: true,
+                cpuOptions: { coreCount: 1, threadsPerCore: 2 },
+                capacityReservationSpecification: { capacityReservationPreference: "open" },
+                enclaveOptions: { enabled: false },
+                metadataOptions: {
+                  state: "pending",
+                  httpTokens: "required",
+                  httpPutResponseHopLimit: 2,
+                  httpEndpoint: "enabled",
+                  httpProtocolIpv4: "ipv4",
+                  httpProtocolIpv6: "disabled",
+                  instanceMetadataTags: "disabled",
+                },
+                privateDnsNameOptions: { hostnameType: "ip-name", enableResourceNameDnsARecord: false, enableResourceNameDnsAAAARecord: false },
+              },
+            ],
+          },
+        },
+      };
+    },
+  ],
+  [
+    "ec2.amazonaws.com",
+    "StopInstances",
+    false,
+    1,
+    (c) => {
+      const instanceId = c.r.pick(c.w.instances);
+      return {
+        requestParameters: { instancesSet: { items: [{ instanceId }] }, force: false },
+        responseElements: {
+          requestId: c.r.uuid(),
+          instancesSet: { items: [{ instanceId, currentState: { code: 64, name: "stopping" }, previousState: { code: 16, name: "running" } }] },
+        },
+      };
+    },
+  ],
+  [
+    "ec2.amazonaws.com",
+    "CreateTags",
+    false,
+    2,
+    (c) => ({
+      requestParameters: {
+        resourcesSet: { items: [{ resourceId: c.r.pick(c.w.instances) }] },
+        tagSet: {
+          items: [
+            { key: "Owner", value: c.r.pick(USER_NAMES) },
+            { key: "CostCenter", value: String(c.r.int(1000, 9999)) },
+          ],
+        },
+      },
+      responseElements: { requestId: c.r.uuid(), _return: true },
+    }),
+  ],
+  [
+    "ec2.amazonaws.com",
+    "AuthorizeSecurityGroupIngress",
+    false,
+    1,
+    (c) => ({
+      requestParameters: {
+        groupId: c.r.pick(c.w.groups),
+        ipPermissions: {
+          items: [
+            {
+              ipProtocol: "tcp",
+              fromPort: 443,
+              toPort: 443,
+              groups: {},
+              ipRanges: { items: [{ cidrIp: `${c.r.publicIp()}/32`, description: "office" }] },
+              ipv6Ranges: {},
+              prefixListIds: {},
+            },
+          ],
+        },
       },
       responseElements: {
         requestId: c.r.uuid(),
-        reservationId: "r-0" + c.r.hex(16),
-        ownerId: c.w.account,
-        groupSet: {},
-        instancesSet: {
-          items: [{
-            instanceId, imageId, currentInstanceBootMode: "legacy-bios",
-            instanceState: { code: 0, name: "pending" },
-            privateDnsName: `ip-${ip.replaceAll(".", "-")}.${c.w.region}.compute.internal`,
-            amiLaunchIndex: 0, productCodes: {}, instanceType: type,
-            launchTime: c.t.getTime(),
-            placement: { availabilityZone: az, tenancy: "default" },
-            monitoring: { state: "disabled" }, subnetId, vpcId: c.w.vpcId, privateIpAddress: ip,
-            stateReason: { code: "pending", message: "pending" }, architecture: "x86_64",
-            rootDeviceType: "ebs", rootDeviceName: "/dev/xvda", blockDeviceMapping: {},
-            virtualizationType: "hvm", hypervisor: "xen", clientToken: c.r.uuid(),
-            groupSet: { items: [{ groupId, groupName: "default" }] }, sourceDestCheck: true,
-            networkInterfaceSet: { items: [{ networkInterfaceId: "eni-0" + c.r.hex(16), subnetId, vpcId: c.w.vpcId, ownerId: c.w.account, status: "in-use", privateIpAddress: ip, sourceDestCheck: true, interfaceType: "interface" }] },
-            ebsOptimized: false, enaSupport: true, cpuOptions: { coreCount: 1, threadsPerCore: 2 },
-            capacityReservationSpecification: { capacityReservationPreference: "open" },
-            enclaveOptions: { enabled: false },
-            metadataOptions: { state: "pending", httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled", httpProtocolIpv4: "ipv4", httpProtocolIpv6: "disabled", instanceMetadataTags: "disabled" },
-            privateDnsNameOptions: { hostnameType: "ip-name", enableResourceNameDnsARecord: false, enableResourceNameDnsAAAARecord: false },
-          }],
+        _return: true,
+        securityGroupRuleSet: {
+          items: [
+            {
+              groupOwnerId: c.w.account,
+              groupId: c.r.pick(c.w.groups),
+              securityGroupRuleId: "sgr-0" + c.r.hex(16),
+              isEgress: false,
+              ipProtocol: "tcp",
+              fromPort: 443,
+              toPort: 443,
+            },
+          ],
         },
       },
-    };
-  }],
-  ["ec2.amazonaws.com", "StopInstances", false, 1, (c) => {
-    const instanceId = c.r.pick(c.w.instances);
-    return {
-      requestParameters: { instancesSet: { items: [{ instanceId }] }, force: false },
-      responseElements: { requestId: c.r.uuid(), instancesSet: { items: [{ instanceId, currentState: { code: 64, name: "stopping" }, previousState: { code: 16, name: "running" } }] } },
-    };
-  }],
-  ["ec2.amazonaws.com", "CreateTags", false, 2, (c) => ({
-    requestParameters: { resourcesSet: { items: [{ resourceId: c.r.pick(c.w.instances) }] }, tagSet: { items: [{ key: "Owner", value: c.r.pick(USER_NAMES) }, { key: "CostCenter", value: String(c.r.int(1000, 9999)) }] } },
-    responseElements: { requestId: c.r.uuid(), _return: true },
-  })],
-  ["ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", false, 1, (c) => ({
-    requestParameters: {
-      groupId: c.r.pick(c.w.groups),
-      ipPermissions: { items: [{ ipProtocol: "tcp", fromPort: 443, toPort: 443, groups: {}, ipRanges: { items: [{ cidrIp: `${c.r.publicIp()}/32`, description: "office" }] }, ipv6Ranges: {}, prefixListIds: {} }] },
+    }),
+  ],
+  [
+    "s3.amazonaws.com",
+    "ListBuckets",
+    true,
+    3,
+    (c) => ({
+      requestParameters: { Host: "s3.amazonaws.com" },
+      responseElements: null,
+      additionalEventData: s3Extra(c, "").additionalEventData,
+    }),
+  ],
+  [
+    "s3.amazonaws.com",
+    "GetBucketAcl",
+    true,
+    3,
+    (c) => {
+      const b = s3Bucket(c);
+      return { requestParameters: { bucketName: b, Host: `${b}.s3.${c.w.region}.amazonaws.com`, acl: "" }, responseElements: null, ...s3Extra(c, b) };
     },
-    responseElements: { requestId: c.r.uuid(), _return: true, securityGroupRuleSet: { items: [{ groupOwnerId: c.w.account, groupId: c.r.pick(c.w.groups), securityGroupRuleId: "sgr-0" + c.r.hex(16), isEgress: false, ipProtocol: "tcp", fromPort: 443, toPort: 443 }] } },
-  })],
-  ["s3.amazonaws.com", "ListBuckets", true, 3, (c) => ({
-    requestParameters: { Host: "s3.amazonaws.com" },
-    responseElements: null,
-    additionalEventData: s3Extra(c, "").additionalEventData,
-  })],
-  ["s3.amazonaws.com", "GetBucketAcl", true, 3, (c) => {
-    const b = s3Bucket(c);
-    return { requestParameters: { bucketName: b, Host: `${b}.s3.${c.w.region}.amazonaws.com`, acl: "" }, responseElements: null, ...s3Extra(c, b) };
-  }],
-  ["s3.amazonaws.com", "GetBucketLocation", true, 3, (c) => {
-    const b = s3Bucket(c);
-    return { requestParameters: { bucketName: b, Host: `${b}.s3.${c.w.region}.amazonaws.com`, location: "" }, responseElements: null, ...s3Extra(c, b) };
-  }],
-  ["s3.amazonaws.com", "PutBucketPolicy", false, 1, (c) => {
-    const b = s3Bucket(c);
-    return {
-      requestParameters: {
-        bucketPolicy: { Version: "2012-10-17", Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }] },
-        bucketName: b, Host: `${b}.s3.${c.w.region}.amazonaws.com`, policy: "",
-      },
-      responseElements: null,
-      ...s3Extra(c, b),
-    };
-  }],
+  ],
+  [
+    "s3.amazonaws.com",
+    "GetBucketLocation",
+    true,
+    3,
+    (c) => {
+      const b = s3Bucket(c);
+      return { requestParameters: { bucketName: b, Host: `${b}.s3.${c.w.region}.amazonaws.com`, location: "" }, responseElements: null, ...s3Extra(c, b) };
+    },
+  ],
+  [
+    "s3.amazonaws.com",
+    "PutBucketPolicy",
+    false,
+    1,
+    (c) => {
+      const b = s3Bucket(c);
+      return {
+        requestParameters: {
+          bucketPolicy: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              },
+            ],
+          },
+          bucketName: b,
+          Host: `${b}.s3.${c.w.region}.amazonaws.com`,
+          policy: "",
+        },
+        responseElements: null,
+        ...s3Extra(c, b),
+      };
+    },
+  ],
   ["iam.amazonaws.com", "GetRole", true, 4, (c) => ({ requestParameters: { roleName: c.r.pick(ROLE_NAMES) }, responseElements: null })],
-  ["iam.amazonaws.com", "ListAttachedRolePolicies", true, 3, (c) => ({ requestParameters: { roleName: c.r.pick(ROLE_NAMES), maxItems: 100 }, responseElements: null })],
-  ["iam.amazonaws.com", "GetPolicy", true, 2, (c) => ({ requestParameters: { policyArn: `arn:aws:iam::${c.w.account}:policy/${c.r.pick(["deploy", "read-logs", "kms-use", "s3-writer"])}` }, responseElements: null })],
-  ["iam.amazonaws.com", "CreateAccessKey", false, 1, (c) => {
-    const u = c.r.pick(c.w.users);
-    return {
-      requestParameters: { userName: u.userName },
-      responseElements: { accessKey: { userName: u.userName, accessKeyId: "AKIA" + c.r.str(UPPER_ALNUM, 16), status: "Active", createDate: fmtLongDate(c.t) } },
-    };
-  }],
-  ["iam.amazonaws.com", "AttachRolePolicy", false, 1, (c) => ({
-    requestParameters: { roleName: c.r.pick(ROLE_NAMES), policyArn: `arn:aws:iam::aws:policy/${c.r.pick(["ReadOnlyAccess", "AmazonS3ReadOnlyAccess", "CloudWatchLogsFullAccess"])}` },
-    responseElements: null,
-  })],
-  ["sts.amazonaws.com", "AssumeRole", true, 6, (c) => {
-    const role = c.r.pick(c.w.roles);
-    const session = c.r.pick(["botocore-session-", "aws-go-sdk-", "GitHubActions-", "i-0"]) + c.r.int(100000000, 999999999);
-    return {
-      requestParameters: { roleArn: arnRole(c, role.roleName), roleSessionName: session, durationSeconds: 3600 },
-      responseElements: {
-        credentials: { accessKeyId: "ASIA" + c.r.str(UPPER_ALNUM, 16), sessionToken: "IQoJb3JpZ2luX2VjE" + c.r.str(B64, 180), expiration: fmtLongDate(new Date(c.t.getTime() + 3_600_000)) },
-        assumedRoleUser: { assumedRoleId: `${role.roleId}:${session}`, arn: `arn:aws:sts::${c.w.account}:assumed-role/${role.roleName}/${session}` },
+  [
+    "iam.amazonaws.com",
+    "ListAttachedRolePolicies",
+    true,
+    3,
+    (c) => ({ requestParameters: { roleName: c.r.pick(ROLE_NAMES), maxItems: 100 }, responseElements: null }),
+  ],
+  [
+    "iam.amazonaws.com",
+    "GetPolicy",
+    true,
+    2,
+    (c) => ({
+      requestParameters: { policyArn: `arn:aws:iam::${c.w.account}:policy/${c.r.pick(["deploy", "read-logs", "kms-use", "s3-writer"])}` },
+      responseElements: null,
+    }),
+  ],
+  [
+    "iam.amazonaws.com",
+    "CreateAccessKey",
+    false,
+    1,
+    (c) => {
+      const u = c.r.pick(c.w.users);
+      return {
+        requestParameters: { userName: u.userName },
+        responseElements: {
+          accessKey: { userName: u.userName, accessKeyId: "AKIA" + c.r.str(UPPER_ALNUM, 16), status: "Active", createDate: fmtLongDate(c.t) },
+        },
+      };
+    },
+  ],
+  [
+    "iam.amazonaws.com",
+    "AttachRolePolicy",
+    false,
+    1,
+    (c) => ({
+      requestParameters: {
+        roleName: c.r.pick(ROLE_NAMES),
+        policyArn: `arn:aws:iam::aws:policy/${c.r.pick(["ReadOnlyAccess", "AmazonS3ReadOnlyAccess", "CloudWatchLogsFullAccess"])}`,
       },
-      resources: [{ accountId: c.w.account, type: "AWS::IAM::Role", ARN: arnRole(c, role.roleName) }],
-    };
-  }],
+      responseElements: null,
+    }),
+  ],
+  [
+    "sts.amazonaws.com",
+    "AssumeRole",
+    true,
+    6,
+    (c) => {
+      const role = c.r.pick(c.w.roles);
+      const session = c.r.pick(["botocore-session-", "aws-go-sdk-", "GitHubActions-", "i-0"]) + c.r.int(100000000, 999999999);
+      return {
+        requestParameters: { roleArn: arnRole(c, role.roleName), roleSessionName: session, durationSeconds: 3600 },
+        responseElements: {
+          credentials: {
+            accessKeyId: "ASIA" + c.r.str(UPPER_ALNUM, 16),
+            sessionToken: "IQoJb3JpZ2luX2VjE" + c.r.str(B64, 180),
+            expiration: fmtLongDate(new Date(c.t.getTime() + 3_600_000)),
+          },
+          assumedRoleUser: { assumedRoleId: `${role.roleId}:${session}`, arn: `arn:aws:sts::${c.w.account}:assumed-role/${role.roleName}/${session}` },
+        },
+        resources: [{ accountId: c.w.account, type: "AWS::IAM::Role", ARN: arnRole(c, role.roleName) }],
+      };
+    },
+  ],
   ["sts.amazonaws.com", "GetCallerIdentity", true, 9, () => ({ requestParameters: null, responseElements: null })],
-  ["kms.amazonaws.com", "Decrypt", true, 9, (c) => {
-    const key = `arn:aws:kms:${c.w.region}:${c.w.account}:key/${c.r.pick(c.w.keys)}`;
-    return {
-      requestParameters: { encryptionContext: { "aws:lambda:FunctionArn": `arn:aws:lambda:${c.w.region}:${c.w.account}:function:${c.r.pick(c.w.functions)}` }, encryptionAlgorithm: "SYMMETRIC_DEFAULT" },
+  [
+    "kms.amazonaws.com",
+    "Decrypt",
+    true,
+    9,
+    (c) => {
+      const key = `arn:aws:kms:${c.w.region}:${c.w.account}:key/${c.r.pick(c.w.keys)}`;
+      return {
+        requestParameters: {
+          encryptionContext: { "aws:lambda:FunctionArn": `arn:aws:lambda:${c.w.region}:${c.w.account}:function:${c.r.pick(c.w.functions)}` },
+          encryptionAlgorithm: "SYMMETRIC_DEFAULT",
+        },
+        responseElements: null,
+        resources: [{ accountId: c.w.account, type: "AWS::KMS::Key", ARN: key }],
+      };
+    },
+  ],
+  [
+    "kms.amazonaws.com",
+    "GenerateDataKey",
+    true,
+    5,
+    (c) => {
+      const key = `arn:aws:kms:${c.w.region}:${c.w.account}:key/${c.r.pick(c.w.keys)}`;
+      const b = s3Bucket(c);
+      return {
+        requestParameters: {
+          keyId: key,
+          encryptionContext: { "aws:s3:arn": `arn:aws:s3:::${b}/${c.r.pick(["AWSLogs", "exports", "tmp"])}/${c.r.hex(12)}.parquet` },
+          keySpec: "AES_256",
+        },
+        responseElements: null,
+        resources: [{ accountId: c.w.account, type: "AWS::KMS::Key", ARN: key }],
+      };
+    },
+  ],
+  [
+    "logs.amazonaws.com",
+    "CreateLogStream",
+    false,
+    3,
+    (c) => ({
+      requestParameters: { logGroupName: `/aws/lambda/${c.r.pick(c.w.functions)}`, logStreamName: `${fmtYmdSlash(c.t)}/[$LATEST]${c.r.hex(32)}` },
       responseElements: null,
-      resources: [{ accountId: c.w.account, type: "AWS::KMS::Key", ARN: key }],
-    };
-  }],
-  ["kms.amazonaws.com", "GenerateDataKey", true, 5, (c) => {
-    const key = `arn:aws:kms:${c.w.region}:${c.w.account}:key/${c.r.pick(c.w.keys)}`;
-    const b = s3Bucket(c);
-    return {
-      requestParameters: { keyId: key, encryptionContext: { "aws:s3:arn": `arn:aws:s3:::${b}/${c.r.pick(["AWSLogs", "exports", "tmp"])}/${c.r.hex(12)}.parquet` }, keySpec: "AES_256" },
-      responseElements: null,
-      resources: [{ accountId: c.w.account, type: "AWS::KMS::Key", ARN: key }],
-    };
-  }],
-  ["logs.amazonaws.com", "CreateLogStream", false, 3, (c) => ({
-    requestParameters: { logGroupName: `/aws/lambda/${c.r.pick(c.w.functions)}`, logStreamName: `${fmtYmdSlash(c.t)}/[$LATEST]${c.r.hex(32)}` },
-    responseElements: null,
-  })],
-  ["logs.amazonaws.com", "DescribeLogGroups", true, 4, () => ({ requestParameters: { logGroupNamePrefix: "/aws/lambda/", limit: 50 }, responseElements: null })],
+    }),
+  ],
+  [
+    "logs.amazonaws.com",
+    "DescribeLogGroups",
+    true,
+    4,
+    () => ({ requestParameters: { logGroupNamePrefix: "/aws/lambda/", limit: 50 }, responseElements: null }),
+  ],
   ["lambda.amazonaws.com", "GetFunction20150331v2", true, 2, (c) => ({ requestParameters: { functionName: c.r.pick(c.w.functions) }, responseElements: null })],
   ["lambda.amazonaws.com", "ListFunctions20150331", true, 4, () => ({ requestParameters: null, responseElements: null })],
 ];
@@ -452,8 +715,16 @@ function isoSeconds(d) {
 }
 
 const SERVICE_HEAVY = new Set(["kms.amazonaws.com", "sts.amazonaws.com"]);
-const IDENTITY_MIX = /** @type {const} */ ([["AssumedRole", 40], ["IAMUser", 25], ["AWSService", 35]]);
-const IDENTITY_MIX_SERVICE_HEAVY = /** @type {const} */ ([["AssumedRole", 25], ["IAMUser", 5], ["AWSService", 70]]);
+const IDENTITY_MIX = /** @type {const} */ ([
+  ["AssumedRole", 40],
+  ["IAMUser", 25],
+  ["AWSService", 35],
+]);
+const IDENTITY_MIX_SERVICE_HEAVY = /** @type {const} */ ([
+  ["AssumedRole", 25],
+  ["IAMUser", 5],
+  ["AWSService", 70],
+]);
 
 /** @param {Rand} r @param {CtWorld} w @param {string} eventSource @param {Date} t */
 function ctIdentity(r, w, eventSource, t) {
@@ -465,12 +736,24 @@ function ctIdentity(r, w, eventSource, t) {
   }
   const ip = r.chance(0.15) ? `10.${r.int(0, 3)}.${r.int(0, 255)}.${r.int(4, 254)}` : r.pick(w.sourceIps);
   const svcShort = eventSource.split(".")[0];
-  const ua = r.weighted(USER_AGENTS).replace("{cmd}", `${svcShort}.${r.pick(["describe", "list", "get", "put"])}-${r.pick(["instances", "buckets", "role", "policy"])}`).replace("{svc}", svcShort);
+  const ua = r
+    .weighted(USER_AGENTS)
+    .replace("{cmd}", `${svcShort}.${r.pick(["describe", "list", "get", "put"])}-${r.pick(["instances", "buckets", "role", "policy"])}`)
+    .replace("{svc}", svcShort);
   if (kind === "IAMUser") {
     const u = r.pick(w.users);
     return {
-      userIdentity: { type: "IAMUser", principalId: u.principalId, arn: `arn:aws:iam::${w.account}:user/${u.userName}`, accountId: w.account, accessKeyId: u.accessKeyId, userName: u.userName },
-      sourceIPAddress: ip, userAgent: ua, service: false,
+      userIdentity: {
+        type: "IAMUser",
+        principalId: u.principalId,
+        arn: `arn:aws:iam::${w.account}:user/${u.userName}`,
+        accountId: w.account,
+        accessKeyId: u.accessKeyId,
+        userName: u.userName,
+      },
+      sourceIPAddress: ip,
+      userAgent: ua,
+      service: false,
     };
   }
   const role = r.pick(w.roles);
@@ -484,12 +767,20 @@ function ctIdentity(r, w, eventSource, t) {
       accountId: w.account,
       accessKeyId: "ASIA" + r.str(UPPER_ALNUM, 16),
       sessionContext: {
-        sessionIssuer: { type: "Role", principalId: role.roleId, arn: `arn:aws:iam::${w.account}:role/${role.roleName}`, accountId: w.account, userName: role.roleName },
+        sessionIssuer: {
+          type: "Role",
+          principalId: role.roleId,
+          arn: `arn:aws:iam::${w.account}:role/${role.roleName}`,
+          accountId: w.account,
+          userName: role.roleName,
+        },
         webIdFederationData: {},
         attributes: { creationDate: isoSeconds(created), mfaAuthenticated: "false" },
       },
     },
-    sourceIPAddress: ip, userAgent: ua, service: false,
+    sourceIPAddress: ip,
+    userAgent: ua,
+    service: false,
   };
 }
 
@@ -565,7 +856,18 @@ export function buildCloudTrailFile(f) {
 // ---------------------------------------------------------------------------------------------
 // VPC flow logs
 
-const VPC_PORTS = /** @type {const} */ ([[443, 40], [80, 10], [22, 6], [5432, 6], [3306, 4], [6379, 4], [8080, 5], [53, 8], [123, 2], [3389, 2]]);
+const VPC_PORTS = /** @type {const} */ ([
+  [443, 40],
+  [80, 10],
+  [22, 6],
+  [5432, 6],
+  [3306, 4],
+  [6379, 4],
+  [8080, 5],
+  [53, 8],
+  [123, 2],
+  [3389, 2],
+]);
 
 /** @param {number} seed @param {string} account @param {string} region */
 function vpcWorld(seed, account, region) {
@@ -598,12 +900,20 @@ export function buildVpcFile(f) {
     const eni = r.pick(w.enis);
     const start = starts[i];
     const end = Math.min(start + r.int(1, 59), h0 + 3599);
-    const status = r.weighted([["OK", 994], ["NODATA", 5], ["SKIPDATA", 1]]);
+    const status = r.weighted([
+      ["OK", 994],
+      ["NODATA", 5],
+      ["SKIPDATA", 1],
+    ]);
     if (status !== "OK") {
       lines[i + 1] = `2 ${f.account} ${eni.id} - - - - - - - ${start} ${end} - ${status}`;
       continue;
     }
-    const protocol = r.weighted([[6, 80], [17, 17], [1, 3]]);
+    const protocol = r.weighted([
+      [6, 80],
+      [17, 17],
+      [1, 3],
+    ]);
     let service = protocol === 1 ? 0 : r.weighted(VPC_PORTS);
     if (protocol === 17 && service !== 53 && service !== 123) service = 53;
     const ephemeral = protocol === 1 ? 0 : r.int(32768, 60999);
@@ -615,7 +925,8 @@ export function buildVpcFile(f) {
     const packets = reject ? r.int(1, 3) : Math.max(1, Math.floor(Math.exp(r.next() * 8)));
     const bytes = packets * (protocol === 1 ? 84 : r.int(40, 1500));
     const [src, dst, sport, dport] = inbound ? [peer, eni.ip, ephemeral, service] : [eni.ip, peer, ephemeral, service];
-    lines[i + 1] = `2 ${f.account} ${eni.id} ${src} ${dst} ${sport} ${dport} ${protocol} ${packets} ${bytes} ${start} ${end} ${reject ? "REJECT" : "ACCEPT"} OK`;
+    lines[i + 1] =
+      `2 ${f.account} ${eni.id} ${src} ${dst} ${sport} ${dport} ${protocol} ${packets} ${bytes} ${start} ${end} ${reject ? "REJECT" : "ACCEPT"} OK`;
   }
   return { key, text: lines.join("\n") + "\n" };
 }
@@ -863,7 +1174,13 @@ async function main() {
     recordsPerFile: /** @type {number} */ (num(a["records-per-file"])),
     seed: num(a.seed),
     accounts: num(a.accounts),
-    regions: typeof a.regions === "string" ? a.regions.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
+    regions:
+      typeof a.regions === "string"
+        ? a.regions
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
     start: /** @type {string | undefined} */ (a.start),
     days: num(a.days),
     level: num(a.level),

@@ -1,4 +1,4 @@
-import type { PluginDescription } from "../plugin/types.js";
+import type { PluginDescription } from "../contract/plugin.js";
 
 type Schema = Record<string, unknown>;
 

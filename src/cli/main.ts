@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent, ErrorEvent } from "../contract/events.js";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LaunchOptions, PluginClient } from "../host/index.js";
 import { executionChunks } from "../host/chunks-on-disk.js";
 import { spawnPlugin } from "../host/spawn.js";
-import type { CollectOptions } from "../plugin/types.js";
+import type { CollectOptions } from "../contract/plugin.js";
 import { SDK_VERSION } from "../version.js";
 import { formatDescription } from "./describe-text.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
@@ -32,7 +32,11 @@ function parseJsonOption(value: string, option: string): Record<string, unknown>
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new TailkitError(Code.InvalidArgument, `${option}: malformed JSON${value.startsWith("@") ? ` in ${value.slice(1)}` : ""}: ${(err as Error).message}`, { field });
+    throw new TailkitError(
+      Code.InvalidArgument,
+      `${option}: malformed JSON${value.startsWith("@") ? ` in ${value.slice(1)}` : ""}: ${(err as Error).message}`,
+      { field },
+    );
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new TailkitError(Code.InvalidArgument, `${option}: must be a JSON object`, { field });
@@ -251,7 +255,9 @@ function report(
   }
   // The source said why it found nothing (no file matched the layout): that, rather than "Collected 0 rows".
   const why = s.artifactsDiscovered === 0 && s.artifactsFailed === 0 ? ctx.errors.find((e) => e.operation === "discover" && !e.artifact) : undefined;
-  const headline = why ? `Collected nothing: ${why.message}` : `${outcome === "ok" ? "Collected" : "Collected with errors:"} ${c.rows.toLocaleString("en-US")} rows into ${c.chunks} chunk files in ${ctx.outputDir}`;
+  const headline = why
+    ? `Collected nothing: ${why.message}`
+    : `${outcome === "ok" ? "Collected" : "Collected with errors:"} ${c.rows.toLocaleString("en-US")} rows into ${c.chunks} chunk files in ${ctx.outputDir}`;
   process.stdout.write(`\n${headline}\n  execution ${c.executionId}: ${describeStatus(s)}, ${(s.elapsedMs / 1000).toFixed(1)} s\n`);
   return code;
 }
@@ -310,7 +316,9 @@ function wantsJson(argv: readonly string[]): boolean {
 /** Exit code of an error that ended the command before any summary. */
 function exitCodeOf(te: TailkitError): number {
   if (te.code === Code.Canceled) return EXIT.interrupted;
-  return te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists ? EXIT.usage : EXIT.failed;
+  return te.code === Code.InvalidArgument || te.code === Code.NotFound || te.code === Code.PermissionDenied || te.code === Code.AlreadyExists
+    ? EXIT.usage
+    : EXIT.failed;
 }
 
 /** Entry point of bin/tailkit.js. */

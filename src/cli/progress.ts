@@ -1,4 +1,4 @@
-import type { CollectionEvent, StatusCounters } from "../collection/events.js";
+import type { CollectionEvent, StatusCounters } from "../contract/events.js";
 
 /** Renders collection progress for people: a live bar on a TTY, a plain line every few seconds elsewhere. */
 export interface ProgressReporter {
@@ -106,7 +106,10 @@ function createTtyReporter(stream: ProgressStream): ProgressReporter {
     const first = samples[0];
     if (!last || !first) return { rowsPerSec: 0, donePerSec: 0 };
     const span = last.elapsedMs - first.elapsedMs;
-    if (span <= 0) return last.elapsedMs > 0 ? { rowsPerSec: (last.rows * 1000) / last.elapsedMs, donePerSec: (last.done * 1000) / last.elapsedMs } : { rowsPerSec: 0, donePerSec: 0 };
+    if (span <= 0)
+      return last.elapsedMs > 0
+        ? { rowsPerSec: (last.rows * 1000) / last.elapsedMs, donePerSec: (last.done * 1000) / last.elapsedMs }
+        : { rowsPerSec: 0, donePerSec: 0 };
     return { rowsPerSec: ((last.rows - first.rows) * 1000) / span, donePerSec: ((last.done - first.done) * 1000) / span };
   };
 

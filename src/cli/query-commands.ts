@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { CompleteEvent } from "../collection/events.js";
+import type { CompleteEvent } from "../contract/events.js";
 import { TailkitError } from "../errors/index.js";
 import type { PluginClient } from "../host/index.js";
 import type { ConversionSummary, Converter, ConvertRowError } from "../query/convert.js";
@@ -81,14 +81,16 @@ export function createCollectConversion(dir: string, opts: { quiet: boolean }): 
     async finish(complete) {
       await starting;
       const conv = converter;
-      if (!conv) return { dir, summary: { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} }, error: startError ?? "not started" };
+      if (!conv)
+        return { dir, summary: { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} }, error: startError ?? "not started" };
       // Chunks of this execution that no event announced (none should be) are on disk under its name.
       conv.addLeftovers();
       const summary = await conv.drain();
       const report: ConversionReport = { dir, summary };
       const converted = summary.byExecution[complete.executionId] ?? 0;
       if (summary.failed.length > 0) report.error = summary.failed.map((f) => `${f.chunks.join(", ")}: ${f.message}`).join("; ");
-      else if (!complete.error && converted !== complete.chunks) report.error = `converted ${converted} chunks of execution ${complete.executionId}, but complete announced ${complete.chunks}`;
+      else if (!complete.error && converted !== complete.chunks)
+        report.error = `converted ${converted} chunks of execution ${complete.executionId}, but complete announced ${complete.chunks}`;
       if (report.error === undefined && !complete.error) {
         const { compactDataDir, AUTO_COMPACT_FILES } = await loadCompact();
         report.compaction = await compactDataDir({ dir, maxSmallFiles: AUTO_COMPACT_FILES });
@@ -120,7 +122,9 @@ export function reportConversion(r: ConversionReport, code: number, json: boolea
   const refused = Object.values(r.summary.rowErrors).reduce((a, b) => a + b, 0);
   if (!json) {
     if (r.error) process.stderr.write(`conversion incomplete (chunks kept in ${r.dir}, a later run converts them): ${r.error}\n`);
-    const byColumn = Object.entries(r.summary.rowErrors).map(([c, n]) => `${c}: ${n}`).join(", ");
+    const byColumn = Object.entries(r.summary.rowErrors)
+      .map(([c, n]) => `${c}: ${n}`)
+      .join(", ");
     process.stdout.write(
       `  converted ${r.summary.rows.toLocaleString("en-US")} rows of ${r.summary.chunks} chunks into ${r.summary.files} Parquet files under ${r.dir}/tp_table=…` +
         (refused ? `; ${refused} rows refused by the schema (${byColumn})` : "") +
@@ -164,7 +168,9 @@ async function runCompact(flags: { out: string; smallMb?: number; output: "text"
   const s = await compactDataDir({ dir, ...(flags.smallMb ? { smallBytes: flags.smallMb * 1024 * 1024 } : {}) });
   if (flags.output === "json") process.stdout.write(`${JSON.stringify(s)}\n`);
   else {
-    process.stdout.write(`compacted ${s.filesMerged} small files of ${s.partitions} partitions into ${s.filesWritten} (${s.rows.toLocaleString("en-US")} rows) under ${dir}\n`);
+    process.stdout.write(
+      `compacted ${s.filesMerged} small files of ${s.partitions} partitions into ${s.filesWritten} (${s.rows.toLocaleString("en-US")} rows) under ${dir}\n`,
+    );
     for (const p of s.skipped) process.stderr.write(`error: compact: ${p.partition} left unmerged: ${p.message}\n`);
   }
   return s.skipped.length ? EXIT_PARTIAL : EXIT_OK;

@@ -14,13 +14,7 @@ export function artifactIdPrefix(sourceType: string, sourceName: string, artifac
  * source gives them): the same bytes at the same place give the same ids, another file under the same name or the same
  * name under another root other ones. `after` sets it apart from the seed of a file it replaced that printed alike.
  */
-export function artifactIdSeed(
-  sourceType: string,
-  sourceName: string,
-  location: string,
-  head?: { bytes: number; sha256: string } | undefined,
-  after?: string,
-): string {
+export function artifactIdSeed(sourceType: string, sourceName: string, location: string, head?: { bytes: number; sha256: string }, after?: string): string {
   const print = head === undefined ? "" : `${head.bytes}:${head.sha256}`;
   return createHash("sha256")
     .update(`${sourceType}\0${sourceName}\0${location}\0${print}${after === undefined ? "" : `\0${after}`}`)

@@ -1,7 +1,7 @@
 import { parseRowJson, rowJson } from "../mappers/exact-numbers.js";
 import { isCovered } from "../state/coverage.js";
 import { isRawRow, type RawRow } from "../mappers/raw-row.js";
-import type { EnrichContext, Row, TableEnrichment } from "../tables/types.js";
+import type { EnrichContext, Row, TableEnrichment } from "../contract/row.js";
 import { artifactIdPrefix } from "./artifact-id.js";
 import { giveBack, takeBuffer } from "./batch-buffers.js";
 import { ByteBatch, Fragment } from "./byte-batch.js";
@@ -167,7 +167,8 @@ export function daysInMonth(year: number, month: number): number {
 function isoUtcMs(s: string): number {
   const n = s.length;
   if ((n !== 20 && n !== 24) || s.charCodeAt(n - 1) !== 0x5a /* Z */) return Number.NaN;
-  if (s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d || s.charCodeAt(10) !== 0x54 || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a) return Number.NaN;
+  if (s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d || s.charCodeAt(10) !== 0x54 || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a)
+    return Number.NaN;
   const year = digits(s, 0, 4);
   const month = digits(s, 5, 2);
   const day = digits(s, 8, 2);
@@ -353,7 +354,7 @@ function jsonField(key: string, value: unknown): string {
  */
 export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const prefix = ctx.idSeed ?? artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
-  const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition };
+  const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition, sourceType: ctx.sourceType };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
   const toMs_ = ctx.to?.getTime() ?? Infinity;
   const exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;
@@ -471,7 +472,12 @@ export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
       }
       // rowJson: a bigint (an integer beyond 2^53) is written with its digits.
       const json = raw ?? rowJson(row);
-      if (json === undefined || (!noTpKeys && json.includes(SDK_FIELDS)) || json.charCodeAt(json.length - 1) !== 0x7d /* } */ || (raw !== undefined && raw.charCodeAt(0) !== 0x7b /* { */)) {
+      if (
+        json === undefined ||
+        (!noTpKeys && json.includes(SDK_FIELDS)) ||
+        json.charCodeAt(json.length - 1) !== 0x7d /* } */ ||
+        (raw !== undefined && raw.charCodeAt(0) !== 0x7b) /* { */
+      ) {
         let obj = row;
         if (raw !== undefined) {
           const parsed = parseRawRow(raw);

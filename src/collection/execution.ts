@@ -1,18 +1,22 @@
-import { readFileSync } from "node:fs";
-import { readdir, mkdtemp, rm, unlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LoaderOptions } from "../loaders/types.js";
-import type { ArtifactInfo, ArtifactSource, SourceContext } from "../sources/types.js";
-import { CollectionState, HEAD_PRINT_BYTES, localHost, timeWindow, type ArtifactState, type CoveredWindow, type HeadPrint, type StateLocation } from "../state/index.js";
-import type { TableDefinition } from "../tables/types.js";
-import { createChunkWriter, encodedLines, isEncodedLines } from "../writer/index.js";
-import type { ChunkRange, RowBatch } from "../writer/types.js";
-import { emptyStatus, type CollectionEvent, type StatusCounters } from "./events.js";
-import { artifactIdPrefix, artifactIdSeed } from "./enrich.js";
+import type { LoaderOptions } from "../contract/loader.js";
+import type { ArtifactInfo, ArtifactSource, SourceContext } from "../contract/source.js";
+import { CollectionState, localHost, timeWindow, type CoveragePlan, type StateLocation } from "../state/index.js";
+import type { TableDefinition } from "../contract/table.js";
+import { createChunkWriter, encodedLines, isEncodedLines, type ChunkWriter } from "../writer/index.js";
+import type { RowBatch } from "../writer/types.js";
+import { ClaimKeeper } from "./claim-keeper.js";
+import { problemReporters, rowErrorReporter } from "./reporting.js";
+import { Completions } from "./completion.js";
+import { emptyStatus, type CollectionEvent, type StatusCounters } from "../contract/events.js";
 import { createExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "./extract.js";
+import { lookahead } from "./lookahead.js";
+import { Scheduler } from "./scheduler.js";
+import { startingPoint } from "./starting-point.js";
+import { processAlive, removeStaleTempFiles } from "./temp-files.js";
 
 /** Everything one execution needs; built by the plugin runtime from a validated Collect request. */
 export interface ExecutionOptions {
@@ -42,7 +46,7 @@ export interface ExecutionOptions {
   pluginModule?: string | undefined;
   pluginName?: string | undefined;
   signal: AbortSignal;
-  emit(event: CollectionEvent): void;
+  emit: (event: CollectionEvent) => void;
   /** Where the execution's temp folder goes (a plugin executable's private folder, removed with it). Default: the system's. */
   tempRoot?: string | undefined;
 }
@@ -71,96 +75,99 @@ function dropCommitted(out: ExtractedBatch, skip: number): ExtractedBatch | unde
   };
 }
 
-/** Removes temp chunk files that dead processes left in the output folder (their pid is in the name). */
-async function removeStaleTempFiles(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    const m = /^\..+\.(\d+)\.jsonl\.tmp$/.exec(name);
-    if (!m) continue;
-    if (!processAlive(Number(m[1]))) await unlink(join(dir, name)).catch(() => undefined);
-  }
-}
-
-/**
- * True when the process may still write: it exists and is not a zombie. A killed process whose parent has not reaped
- * it yet still answers signal 0; on Linux its /proc state ("Z") tells it apart. Elsewhere signal 0 decides.
- */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return true;
-  }
-  // "pid (comm) S ...": the state follows the last ")", as comm may hold parentheses and spaces.
-  const state = stat.charAt(stat.lastIndexOf(")") + 2);
-  return state !== "Z" && state !== "X";
-}
-
 /** Artifacts discovery may list ahead of the one being considered. */
 const DISCOVERY_LOOKAHEAD = 10_000;
 
+/** What reading one artifact needs of its execution (see collectArtifact). */
+interface ArtifactRun {
+  opts: ExecutionOptions;
+  status: StatusCounters;
+  sourceContext: SourceContext;
+  state: CollectionState;
+  extractor: Extractor;
+  writer: ChunkWriter;
+  keeper: ClaimKeeper;
+  completions: Completions;
+  /** Aborted when the execution fails: no artifact reads on once its claim is released. */
+  stopAll: AbortSignal;
+  reportRowError(artifact: string, operation: string, message: string, rowIndex: number): void;
+}
+
 /**
- * Pulls `source` ahead of its consumer, up to `max` items, calling onItem for each item it gets and onEnd once the
- * source is exhausted. A failure of the source reaches the consumer after the items before it; a consumer that stops
- * early ends the source.
+ * Downloads an artifact and writes the rows of it `plan` keeps. It stops, with an ABORTED error, when this
+ * collector's claim on it is found taken by another collector.
  */
-export async function* lookahead<T>(source: AsyncIterable<T>, max: number, onItem: () => void, onEnd: () => void): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]();
-  const queue: T[] = [];
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-  let wakeConsumer: (() => void) | undefined;
-  let wakePump: (() => void) | undefined;
-  let stopped = false;
-  const pump = (async () => {
+async function collectArtifact(run: ArtifactRun, info: ArtifactInfo, plan: CoveragePlan, idSeed: string): Promise<void> {
+  const { opts, status, state } = run;
+  const { executionId, emit } = opts;
+  const { skip, exclude } = plan;
+  const lost = run.keeper.watch(info.name);
+  try {
+    const t0 = Date.now();
+    let local;
     try {
-      while (!stopped) {
-        if (queue.length >= max) {
-          await new Promise<void>((r) => (wakePump = r));
+      local = await opts.source.download(info, run.sourceContext);
+    } catch (err) {
+      throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
+    }
+    local.idSeed = idSeed;
+    try {
+      if (local.readBytes !== undefined && local.readBytes < local.bytes) state.readUpTo(info.name, local.readBytes);
+      status.artifactsDownloaded++;
+      status.bytesDownloaded += local.bytes;
+      emit({ type: "artifact_downloaded", executionId, time: new Date(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });
+      let rows = 0;
+      let errors = 0;
+      let end = skip;
+      const job = exclude.length > 0 ? { exclude } : undefined;
+      for await (const raw of run.extractor.extract(local, AbortSignal.any([opts.signal, lost, run.stopAll]), job)) {
+        end = Math.max(end, raw.batch.to);
+        const out = dropCommitted(raw, skip);
+        if (!out) {
+          raw.release?.();
           continue;
         }
-        const next = await it.next();
-        if (next.done) break;
-        queue.push(next.value);
-        onItem();
-        wakeConsumer?.();
+        status.rowsReceived += out.rowsReceived;
+        for (const e of out.rowErrors) {
+          errors++;
+          // Events number rows as their messages do (from 1); positions stay internal.
+          run.reportRowError(info.name, e.operation, e.message, e.row ?? e.position + 1);
+        }
+        status.rowsEnriched += out.batch.lines.length;
+        rows += out.batch.lines.length;
+        if (out.batch.to > out.batch.from) {
+          try {
+            await run.writer.write(out.batch);
+          } catch (err) {
+            throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, {
+              operation: "write",
+            });
+          }
+        }
+        // The writer holds nothing of a batch once write() has resolved: its buffer can serve another batch.
+        out.release?.();
       }
-      if (!stopped) onEnd();
-    } catch (error) {
-      failure = { error };
+      run.completions.ended(info.name, end, rows);
+      status.artifactsExtracted++;
+      emit({ type: "artifact_extracted", executionId, time: new Date(), artifact: info, rows, rowErrors: errors });
     } finally {
-      ended = true;
-      wakeConsumer?.();
+      await local.release();
     }
-  })();
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        const item = queue.shift()!;
-        wakePump?.();
-        yield item;
-        continue;
-      }
-      if (ended) {
-        if (failure) throw failure.error;
-        return;
-      }
-      await new Promise<void>((r) => (wakeConsumer = r));
-      wakeConsumer = undefined;
-    }
+  } catch (err) {
+    if (!lost.aborted || opts.signal.aborted || run.stopAll.aborted) throw err;
+    throw new TailkitError(
+      Code.Aborted,
+      `${info.name}: this collector was held up past its ${state.leaseSeconds} s claim and another collector took the artifact; it stopped reading it there`,
+      { artifact: info.name, operation: "claim" },
+    );
   } finally {
-    stopped = true;
-    wakePump?.();
-    if (!ended) await it.return?.().catch(() => undefined);
-    await pump;
+    run.keeper.unwatch(info.name);
   }
+}
+
+/** What sources see of the execution; what discovery cannot take is counted failed and reported. */
+function sourceContext(opts: ExecutionOptions, status: StatusCounters, tempDir: string): SourceContext {
+  return { signal: opts.signal, from: opts.from, to: opts.to, tempDir, ...problemReporters(opts, status, "discover") };
 }
 
 /** Runs one execution to its end. Never rejects: a failure becomes the complete event's error. */
@@ -170,25 +177,6 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const { executionId, emit } = opts;
   const now = () => new Date();
   const snapshot = (): StatusCounters => ({ ...status, rowErrors: { ...status.rowErrors }, elapsedMs: Date.now() - started });
-  const maxRowErrorEvents = opts.maxRowErrorEvents ?? 100;
-  let rowErrorEvents = 0;
-
-  const reportRowError = (artifact: string, operation: string, message: string, rowIndex: number) => {
-    status.rowErrors[operation] = (status.rowErrors[operation] ?? 0) + 1;
-    if (rowErrorEvents < maxRowErrorEvents) {
-      rowErrorEvents++;
-      emit({ type: "error", executionId, time: now(), artifact, operation, rowIndex, message: `${artifact}: ${message}` });
-      if (rowErrorEvents === maxRowErrorEvents) {
-        emit({
-          type: "error",
-          executionId,
-          time: now(),
-          operation,
-          message: `${maxRowErrorEvents} row errors reported; further row errors are counted in status only`,
-        });
-      }
-    }
-  };
 
   emit({
     type: "started",
@@ -202,49 +190,16 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   const timer = setInterval(() => emit({ type: "status", executionId, time: now(), status: snapshot() }), opts.statusIntervalMs ?? 1000);
   timer.unref();
 
-  // Artifacts fully extracted in this execution: where their positions end, and how many rows they gave.
-  const ended = new Map<string, { end: number; rows: number }>();
-  const completed = new Set<string>();
   let state: CollectionState | undefined;
-  const held = new Set<string>();
-  /** Aborts an artifact's extraction when its claim is found taken by another collector. */
-  const lostClaims = new Map<string, AbortController>();
-  let renewTimer: NodeJS.Timeout | undefined;
-  /** Renewals under way: they settle before the claims are released at the end, lest one take a claim back. */
-  const renewing = new Set<Promise<void>>();
+  let keeper: ClaimKeeper | undefined;
+  let completions: Completions | undefined;
+  let scheduler: Scheduler | undefined;
   /**
    * Stops every artifact's extraction when the execution fails, so that none reads on once its claim is released;
    * they are waited for before the extractor closes, so that they end as part of that failure rather than each as an
    * artifact error ("the extractor is closed").
    */
   const stopAll = new AbortController();
-  const inFlight = new Set<Promise<void>>();
-  const release = async (name: string) => {
-    held.delete(name);
-    await state!.release(name);
-  };
-
-  const completeIfDone = async (ranges: readonly ChunkRange[]) => {
-    for (const r of ranges) {
-      const e = ended.get(r.artifact);
-      if (e && !completed.has(r.artifact) && r.to >= e.end) {
-        completed.add(r.artifact);
-        await state!.complete(r.artifact, e.end, e.rows);
-        await release(r.artifact);
-      }
-    }
-  };
-
-  // Once every row written so far is in visible chunks, artifacts fully extracted are complete: what no chunk holds
-  // (artifacts without rows, row errors after the last row) needs no file.
-  const completeEnded = async () => {
-    for (const [name, e] of ended) {
-      if (completed.has(name)) continue;
-      completed.add(name);
-      await state!.complete(name, e.end, e.rows);
-      await release(name);
-    }
-  };
 
   const writer = createChunkWriter({
     dir: opts.outputDir,
@@ -253,7 +208,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     beforeVisible: (chunk) => state!.intent(chunk.path, chunk.ranges),
     onChunk: async (chunk) => {
       await state!.commit(chunk.ranges);
-      await completeIfDone(chunk.ranges);
+      await completions!.visible(chunk.ranges);
       status.rowsWritten += chunk.rows;
       status.chunksWritten++;
       emit({ type: "chunk_written", executionId, time: now(), sequence: chunk.sequence, rows: chunk.rows, path: chunk.path });
@@ -291,118 +246,35 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
     const st = state;
     await removeStaleTempFiles(opts.outputDir);
     tempDir = await mkdtemp(join(opts.tempRoot ?? tmpdir(), `tailkit-${executionId}-`));
-    const ctx: SourceContext = {
-      signal: opts.signal,
-      from: opts.from,
-      to: opts.to,
-      tempDir,
-      // An entry discovery could not take fails alone (counted, reported) and the walk goes on past it.
-      report: (problem) => {
-        status.artifactsFailed++;
-        const { artifact, operation } = problem.details;
-        emit({ type: "error", executionId, time: now(), ...(artifact ? { artifact } : {}), operation: operation ?? "discover", message: problem.message });
-      },
-      notice: (message) => emit({ type: "error", executionId, time: now(), operation: "discover", message }),
+    const ctx = sourceContext(opts, status, tempDir);
+    const held = (keeper = new ClaimKeeper(st.claims));
+    const done = (completions = new Completions(st.progress, held));
+    const run: ArtifactRun = {
+      opts,
+      status,
+      sourceContext: ctx,
+      state: st,
+      extractor: active,
+      writer,
+      keeper: held,
+      completions: done,
+      stopAll: stopAll.signal,
+      reportRowError: rowErrorReporter(opts, status),
     };
     // --recollect asks for artifacts again even when state says they are collected. A time range does not: state knows
     // which time windows of an artifact were collected, and a collection writes only the rows not yet written.
-    const override = opts.state.recollect;
-    const leaseMs = st.leaseSeconds * 1000;
-
-    // Claims are held until an artifact is complete (its rows may wait in the writer long after extraction), so one
-    // timer renews them all.
-    renewTimer = setInterval(() => {
-      for (const name of held) {
-        const p: Promise<void> = st
-          .renew(name)
-          .then(async (holds) => {
-            if (holds && !held.has(name)) {
-              // Released while the renewal ran, which then took the claim anew: give it up again.
-              await st.release(name);
-            } else if (!holds && held.has(name)) {
-              // This collector stalled past its lease and another one took the artifact: it stops reading it, so that
-              // the rows both would write stay few (those of the last renewal period, at most).
-              held.delete(name);
-              lostClaims.get(name)?.abort();
-            }
-          })
-          .catch(() => undefined)
-          .finally(() => renewing.delete(p));
-        renewing.add(p);
-      }
-    }, Math.max(200, leaseMs / 3));
-    renewTimer.unref();
-
-    const processArtifact = async (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[], idSeed: string): Promise<void> => {
-      const claim = new AbortController();
-      lostClaims.set(info.name, claim);
-      try {
-        const t0 = Date.now();
-        let local;
-        try {
-          local = await opts.source.download(info, ctx);
-        } catch (err) {
-          throw TailkitError.from(err, Code.Unavailable, { artifact: info.name, operation: "download" });
-        }
-        local.idSeed = idSeed;
-        try {
-          if (local.readBytes !== undefined && local.readBytes < local.bytes) st.readUpTo(info.name, local.readBytes);
-          status.artifactsDownloaded++;
-          status.bytesDownloaded += local.bytes;
-          emit({ type: "artifact_downloaded", executionId, time: now(), artifact: info, bytes: local.bytes, durationMs: Date.now() - t0 });
-          let rows = 0;
-          let errors = 0;
-          let end = skip;
-          const job = exclude.length > 0 ? { exclude } : undefined;
-          for await (const raw of active.extract(local, AbortSignal.any([opts.signal, claim.signal, stopAll.signal]), job)) {
-            end = Math.max(end, raw.batch.to);
-            const out = dropCommitted(raw, skip);
-            if (!out) {
-              raw.release?.();
-              continue;
-            }
-            status.rowsReceived += out.rowsReceived;
-            for (const e of out.rowErrors) {
-              errors++;
-              // Events number rows as their messages do (from 1); positions stay internal.
-              reportRowError(info.name, e.operation, e.message, e.row ?? e.position + 1);
-            }
-            status.rowsEnriched += out.batch.lines.length;
-            rows += out.batch.lines.length;
-            if (out.batch.to > out.batch.from) {
-              try {
-                await writer.write(out.batch);
-              } catch (err) {
-                throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, { operation: "write" });
-              }
-            }
-            // The writer holds nothing of a batch once write() has resolved: its buffer can serve another batch.
-            out.release?.();
-          }
-          ended.set(info.name, { end, rows });
-          status.artifactsExtracted++;
-          emit({ type: "artifact_extracted", executionId, time: now(), artifact: info, rows, rowErrors: errors });
-        } finally {
-          await local.release();
-        }
-      } catch (err) {
-        if (!claim.signal.aborted || opts.signal.aborted || stopAll.signal.aborted) throw err;
-        throw new TailkitError(
-          Code.Aborted,
-          `${info.name}: this collector was held up past its ${st.leaseSeconds} s claim and another collector took the artifact; it stopped reading it there`,
-          { artifact: info.name, operation: "claim" },
-        );
-      } finally {
-        lostClaims.delete(info.name);
-      }
-    };
-
-    const concurrency = Math.max(1, opts.artifactConcurrency ?? 4);
-    const start = (info: ArtifactInfo, skip: number, exclude: readonly CoveredWindow[], idSeed: string) => {
-      status.artifactsDiscovered++;
-      emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
-      const p: Promise<void> = processArtifact(info, skip, exclude, idSeed)
-        .catch(async (err: unknown) => {
+    const recollect = opts.state.recollect;
+    const resume = { source: opts.source, sourceContext: ctx, sourceType: opts.sourceType, sourceName: opts.sourceName, heads: st.heads, recollect };
+    scheduler = new Scheduler({
+      state: st,
+      keeper: held,
+      recollect,
+      concurrency: Math.max(1, opts.artifactConcurrency ?? 4),
+      startingPoint: (info, current) => startingPoint(resume, info, current),
+      collect: (info, plan, idSeed) => {
+        status.artifactsDiscovered++;
+        emit({ type: "artifact_discovered", executionId, time: now(), artifact: info });
+        return collectArtifact(run, info, plan, idSeed).catch(async (err: unknown) => {
           if (opts.signal.aborted || stopAll.signal.aborted) return;
           const e = TailkitError.from(err);
           if (e.details.operation === "write" || e.details.operation === "state") {
@@ -419,126 +291,46 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
             message: e.message.includes(info.name) ? e.message : `${info.name}: ${e.message}`,
           });
           // Rows written before the failure stay committed; another run retries from there.
-          await release(info.name).catch(() => undefined);
-        })
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    };
-    /** Decides what to do with one artifact: skip (done), defer (another collector holds it), or collect. */
-    const consider = async (info: ArtifactInfo): Promise<"skip" | "defer" | "start"> => {
-      const prev = await st.artifact(info.name);
-      if (!override && CollectionState.isDone(prev, info, st.window)) return "skip";
-      if (!(await st.claim(info.name))) return "defer";
-      held.add(info.name);
-      // The claim was taken after the read: read again so progress a previous holder committed meanwhile counts.
-      const current = await st.artifact(info.name);
-      if (!override && CollectionState.isDone(current, info, st.window)) {
-        await release(info.name);
-        return "skip";
-      }
-      const from = await startingPoint(info, current);
-      const plan = st.begin(info, from);
-      if (from.head !== undefined) await st.indexHead(info.name, from.head);
-      start(info, plan.skip, plan.exclude, from.idSeed);
-      return "start";
-    };
-    /**
-     * Where an artifact's collection starts when it is not where its state says: a file that replaced the one collected
-     * under its name (a rotated or truncated log) starts over, and a file collected under another name (the rotated
-     * log) goes on from there. Both are told by the artifact's first bytes, where the source offers them.
-     */
-    const startingPoint = async (
-      info: ArtifactInfo,
-      current: ArtifactState | undefined,
-    ): Promise<{ head?: HeadPrint | undefined; restartAt?: number | undefined; restartWindows?: CoveredWindow[] | undefined; idSeed: string }> => {
-      let head: Uint8Array | undefined;
-      if (opts.source.head !== undefined) {
-        try {
-          head = await opts.source.head(info, HEAD_PRINT_BYTES, ctx);
-        } catch {
-          // An artifact that cannot be read fails in download, with the source's own message.
-          head = undefined;
-        }
-      }
-      const print = head === undefined ? undefined : CollectionState.headPrint(head);
-      const replaced = current !== undefined && CollectionState.replaced(current, info, head);
-      // The tp_id prefix: the one its rows were given so far while the file goes on (state older than seeds gave the
-      // name's), else a new one from its location and content, never the one of the file it replaced.
-      const goingOn = (prev: ArtifactState) => prev.idSeed ?? artifactIdPrefix(opts.sourceType, opts.sourceName, info.name);
-      const newSeed = () => {
-        const seed = artifactIdSeed(opts.sourceType, opts.sourceName, info.location, print);
-        const old = replaced ? goingOn(current!) : undefined;
-        return seed === old ? artifactIdSeed(opts.sourceType, opts.sourceName, info.location, print, old) : seed;
-      };
-      if (override) return { head: print, restartAt: 0, idSeed: current !== undefined && !replaced ? goingOn(current) : newSeed() };
-      if (current !== undefined && !replaced) return { head: print, idSeed: goingOn(current) };
-      // What was collected under this name is kept for the name it moved to.
-      if (replaced) await st.moved(current!);
-      const earlier = head === undefined || print === undefined ? undefined : await st.findByHead(head, info.name);
-      // A renamed file keeps its ids; its new rows continue its positions.
-      return { head: print, restartAt: earlier?.committed ?? 0, restartWindows: earlier?.windows, idSeed: earlier?.idSeed ?? newSeed() };
-    };
-
-    const deferred: ArtifactInfo[] = [];
+          await held.release(info.name).catch(() => undefined);
+        });
+      },
+      flush: async () => {
+        await writer.flush();
+        await done.all();
+      },
+      stopped: () => opts.signal.aborted || fatal !== undefined,
+      onSkip: () => status.artifactsSkipped++,
+      // Said at once, and in every status until they are taken: the wait would otherwise look like a stall.
+      onWaiting: (count) => {
+        if (status.artifactsWaiting === count) return;
+        status.artifactsWaiting = count;
+        emit({ type: "status", executionId, time: now(), status: snapshot() });
+      },
+    });
     // Discovery runs ahead of collection, so that the total is known (and progress has an ETA) long before the end.
-    const listed = lookahead(opts.source.discover(ctx), DISCOVERY_LOOKAHEAD, () => status.artifactsListed++, () => (status.discoveryDone = true));
-    for await (const info of listed) {
-      if (opts.signal.aborted || fatal) break;
-      const what = await consider(info);
-      if (what === "skip") status.artifactsSkipped++;
-      else if (what === "defer") deferred.push(info);
-      if (inFlight.size >= concurrency) await Promise.race(inFlight);
-    }
-    // Artifacts other collectors hold: wait until they finish them, or their claims lapse and this one takes over.
-    // First make this collector's own rows durable, so the artifacts it holds complete and others stop waiting on it.
-    const settle = async () => {
-      await Promise.all(inFlight);
-      await writer.flush();
-      await completeEnded();
-    };
-    // Said at once, and in every status until they are taken: the wait would otherwise look like a stall.
-    const waiting = () => {
-      if (status.artifactsWaiting === deferred.length) return;
-      status.artifactsWaiting = deferred.length;
-      emit({ type: "status", executionId, time: now(), status: snapshot() });
-    };
-    waiting();
-    if (deferred.length) await settle();
-    while (deferred.length && !opts.signal.aborted && !fatal) {
-      for (let i = deferred.length - 1; i >= 0; i--) {
-        const what = await consider(deferred[i]!);
-        if (what !== "defer") {
-          if (what === "skip") status.artifactsSkipped++;
-          deferred.splice(i, 1);
-        }
-        if (inFlight.size >= concurrency) await Promise.race(inFlight);
-      }
-      waiting();
-      if (deferred.length) {
-        await settle();
-        await sleep(Math.min(1000, leaseMs / 4));
-      }
-    }
-    await Promise.all(inFlight);
+    await scheduler.run(
+      lookahead(
+        opts.source.discover(ctx),
+        DISCOVERY_LOOKAHEAD,
+        () => status.artifactsListed++,
+        () => (status.discoveryDone = true),
+      ),
+    );
     if (opts.signal.aborted) throw new TailkitError(Code.Canceled, "collection was cancelled");
     if (fatal) throw fatal;
     const summary = await writer.close();
     await st.commit(summary.trailingRanges);
-    await completeEnded();
+    await done.all();
   } catch (err) {
     fatal ??= TailkitError.from(err);
     // Artifacts still being read stop before their claims are given up below.
     stopAll.abort();
     await writer.abort().catch(() => undefined);
-    await Promise.allSettled(inFlight);
+    await scheduler?.drain();
   } finally {
     clearInterval(timer);
-    clearInterval(renewTimer);
-    // Every way out gives up the claims still held (a failed or cancelled run's artifacts, whose committed rows stay):
-    // otherwise the next run would wait out their lease. A renewal under way could take a released claim back.
-    await Promise.allSettled(renewing);
-    for (const name of held) await state?.release(name).catch(() => undefined);
-    held.clear();
+    // Every way out gives up the claims still held (a failed or cancelled run's artifacts, whose committed rows stay).
+    await keeper?.stop();
     status.artifactsWaiting = 0;
     // Falling back to the main thread is legitimate (no plugin module, TypeScript sources) but slow: say so in the log.
     const reason = extractor?.stats().fallbackReason;
@@ -550,7 +342,8 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   }
   const final = snapshot();
   emit({ type: "status", executionId, time: now(), status: final });
-  if (fatal) emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
+  if (fatal)
+    emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
   emit({
     type: "complete",
     executionId,

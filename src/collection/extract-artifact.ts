@@ -1,13 +1,14 @@
 import { Code, TailkitError } from "../errors/index.js";
 import { DEFAULT_BATCH_SIZE } from "../loaders/lines.js";
 import { MapperChain } from "../mappers/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 import { encodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { ByteBatch } from "./byte-batch.js";
 import { createEnricher } from "./enrich.js";
 import { extractLines } from "./fast-lines.js";
 import { RowTail } from "./row-tail.js";
+import { resolveTableSource } from "../tables/table-source.js";
 import type { ArtifactEnrichContext, ExtractedBatch, ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
 
 /** A batch is yielded once its lines reach about this size, even short of the batch size in positions. */
@@ -20,12 +21,13 @@ const PIECE_ITEMS = 256;
  * Throws a TailkitError naming the artifact when the artifact itself is unreadable; batches yielded before stay valid.
  */
 export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, signal?: AbortSignal, job: ExtractJob = {}): AsyncGenerator<ExtractedBatch> {
-  if (spec.table.lineFormat !== undefined) {
-    yield* extractLines(local, spec, spec.table.lineFormat, signal, job);
+  const source = resolveTableSource(spec.table, spec.sourceType, spec.tableConfig);
+  if (source.lineFormat !== undefined) {
+    yield* extractLines(local, spec, source.lineFormat, signal, job);
     return;
   }
   const info = local.info;
-  const chain = new MapperChain(spec.table.mappers(spec.tableConfig), info);
+  const chain = new MapperChain(source.mappers, info);
   const ctx: ArtifactEnrichContext = {
     table: spec.table,
     partition: spec.partition,
@@ -41,7 +43,8 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   // Rows go straight into a batch buffer; those that carry their bytes get their tp_* fields from fragments.
   const tail = new RowTail(ctx, "default");
   const out = new ByteBatch();
-  const loader = spec.table.loader(spec.tableConfig);
+  const loader = source.loader;
+  if (loader === undefined) throw new TailkitError(Code.Internal, `table ${spec.table.name}: source ${spec.sourceType} has no loader`);
   // Row errors are numbered one way per loader, from 1: by the line of the file, or by the record's place.
   const byLine = loader.numbering === "line";
   const unit = byLine ? "line" : "record";
@@ -102,4 +105,3 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
   if (chain.position > from) yield finish();
   out.dispose();
 }
-

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { invalidArgument } from "../errors/index.js";
 import { extractArtifact } from "./extract-artifact.js";
 import type { Extractor, ExtractSpec } from "./types.js";
-import { createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
+import { checkModuleInWorker, createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
 
 // Where execution.ts and bench/extract-inline.mjs find them since they moved to leaf modules (no import cycles).
 export { extractArtifact } from "./extract-artifact.js";
@@ -105,6 +105,16 @@ export function prewarmExtractor(options: ExtractorOptions): number {
   if (inlineReason(options, workers) !== undefined) return 0;
   prewarmWorkers(options.pluginModule!, options.pluginName!, workers, youngGenerationMb);
   return workers;
+}
+
+/**
+ * Imports the plugin module in a worker thread, as extraction workers will, and resolves to what it found (a warm
+ * worker's answer when prewarmExtractor started some). Undefined when extraction would run inline: no worker imports it.
+ */
+export function checkPluginModule(options: ExtractorOptions): ReturnType<typeof checkModuleInWorker> | undefined {
+  const { workers, youngGenerationMb } = resolveWorkerOptions(options);
+  if (inlineReason(options, workers) !== undefined) return undefined;
+  return checkModuleInWorker(options.pluginModule!, options.pluginName!, youngGenerationMb);
 }
 
 /** Extraction on the calling thread. */

@@ -1,7 +1,7 @@
 import { openArtifactStream, toLoadError } from "../loaders/compression.js";
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, LineCarry, readSmallGzip, tooLongMessage, validateLimits } from "../loaders/lines.js";
-import type { LocalArtifact } from "../sources/types.js";
-import { LineOutcome, type LineFormat, type LineReader } from "../tables/types.js";
+import type { LocalArtifact } from "../contract/source.js";
+import { LineOutcome, type LineFormat, type LineReader } from "../collection/line-format.js";
 import { encodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { ByteBatch } from "./byte-batch.js";
@@ -39,7 +39,14 @@ export async function* extractLines(
     exclude: job.exclude,
     idSeed: local.idSeed,
   };
-  const b = new LineBatcher(local.info.name, format.open(local.info), new RowTail(ctx, format.indexFallback(local.info)), createEnricher(ctx), batchSize, maxLineBytes);
+  const b = new LineBatcher(
+    local.info.name,
+    format.open(local.info),
+    new RowTail(ctx, format.indexFallback(local.info)),
+    createEnricher(ctx),
+    batchSize,
+    maxLineBytes,
+  );
   try {
     const whole = await readSmallGzip(local, signal);
     const chunks: AsyncIterable<Buffer> | Buffer[] =
@@ -232,6 +239,11 @@ class LineBatcher {
   private tooLong(bytes: number): void {
     const index = this.lineIndex++;
     this.lines++;
-    this.rowErrors.push({ position: this.position++, operation: "load", message: `line ${index + 1}: ${tooLongMessage(bytes, this.maxLineBytes)}`, row: index + 1 });
+    this.rowErrors.push({
+      position: this.position++,
+      operation: "load",
+      message: `line ${index + 1}: ${tooLongMessage(bytes, this.maxLineBytes)}`,
+      row: index + 1,
+    });
   }
 }

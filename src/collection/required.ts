@@ -24,7 +24,10 @@ export function requiredFields(rowSchema: JSONSchema): RequiredFields {
   if (r === undefined) {
     const names = rowSchema["required"];
     const list = Array.isArray(names) ? [...new Set(names.filter((n): n is string => typeof n === "string" && !SDK_TP_NAMES.has(n)))] : [];
-    r = list.length === 0 ? NONE : Object.freeze({ columns: Object.freeze(list.filter((n) => !ENRICH_NAMES.has(n))), enriched: Object.freeze(list.filter((n) => ENRICH_NAMES.has(n))) });
+    r =
+      list.length === 0
+        ? NONE
+        : Object.freeze({ columns: Object.freeze(list.filter((n) => !ENRICH_NAMES.has(n))), enriched: Object.freeze(list.filter((n) => ENRICH_NAMES.has(n))) });
     compiled.set(rowSchema, r);
   }
   return r;

@@ -193,4 +193,3 @@ export class RowTail {
 }
 
 const DAY_MS = 86_400_000;
-

@@ -1,7 +1,7 @@
-import type { LoaderOptions } from "../loaders/types.js";
-import type { ArtifactInfo, LocalArtifact } from "../sources/types.js";
+import type { LoaderOptions } from "../contract/loader.js";
+import type { ArtifactInfo, LocalArtifact } from "../contract/source.js";
 import type { CoveredWindow } from "../state/coverage.js";
-import type { TableDefinition } from "../tables/types.js";
+import type { TableDefinition } from "../contract/table.js";
 import type { RowBatch } from "../writer/types.js";
 
 // The types the collection pipeline's stages share, in a module that imports none of them: extract, fast-lines, the

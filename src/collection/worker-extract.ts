@@ -2,13 +2,15 @@
 // pool sends and posts the batches back, encoded, with their buffers transferred.
 import { parentPort, workerData } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
-import type { TableDefinition } from "../tables/types.js";
+import { EXTRACTION_WORKER_GLOBAL, type ExtractionWorkerHook } from "../plugin/handshake.js";
+import type { LocalArtifact } from "../contract/source.js";
+import type { TableDefinition } from "../contract/table.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { extractArtifact } from "./extract-artifact.js";
 import type { ExtractJob, ExtractSpec } from "./types.js";
-import type { FromWorker, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
+import { moduleRefusal } from "./worker-pool.js";
+import type { FromWorker, ModuleCheck, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
 
 /** Buffers this large never come from Buffer's shared pool, so transferring them detaches nothing else. */
 const TRANSFER_MIN_BYTES = Buffer.poolSize >>> 1;
@@ -28,17 +30,23 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
 }
 
-/** Finds the table in the plugin module: the export that is a plugin definition of the given name. */
-function findSpec(mod: Record<string, unknown>, s: WorkerSetup, wire: WireExtractSpec): ExtractSpec {
+/** The export of the plugin module that is a plugin definition of the given name, if any. */
+function findDefinition(mod: Record<string, unknown>, pluginName: string): { tables: TableDefinition<unknown>[] } | undefined {
   for (const value of Object.values(mod)) {
     const def = value as { name?: unknown; tables?: unknown } | null;
-    if (def === null || typeof def !== "object" || def.name !== s.pluginName || !Array.isArray(def.tables)) continue;
-    const table = (def.tables as TableDefinition<unknown>[]).find((t) => t.name === wire.tableName);
-    if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${wire.tableName}`);
-    const { tableName: _, ...rest } = wire;
-    return { ...rest, table };
+    if (def !== null && typeof def === "object" && def.name === pluginName && Array.isArray(def.tables)) return def as { tables: TableDefinition<unknown>[] };
   }
-  throw new Error(`${s.pluginModule} exports no plugin definition named ${s.pluginName}`);
+  return undefined;
+}
+
+/** Finds the table in the plugin module: the export that is a plugin definition of the given name. */
+function findSpec(mod: Record<string, unknown>, s: WorkerSetup, wire: WireExtractSpec): ExtractSpec {
+  const def = findDefinition(mod, s.pluginName);
+  if (def === undefined) throw new Error(`${s.pluginModule} exports no plugin definition named ${s.pluginName}`);
+  const table = def.tables.find((t) => t.name === wire.tableName);
+  if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${wire.tableName}`);
+  const { tableName: _, ...rest } = wire;
+  return { ...rest, table };
 }
 
 async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, job: ExtractJob, state: JobState): Promise<void> {
@@ -85,13 +93,25 @@ async function runJob(id: number, spec: ExtractSpec, artifact: LocalArtifact, jo
   }
 }
 
+// serve() called while the module loads (a module that serves when imported) reports here instead of serving: the pool
+// refuses such a module rather than let every worker start another plugin server.
+const serveCalls: string[] = [];
+const hook: ExtractionWorkerHook = { serveCalled: (_name, caller) => void serveCalls.push(caller ?? "") };
+(globalThis as Record<symbol, unknown>)[Symbol.for(EXTRACTION_WORKER_GLOBAL)] = hook;
+
 // The module is imported at once, with or without a spec: a warm worker has it loaded when its collection comes.
 const loaded: Promise<Record<string, unknown>> = import(setup.pluginModule) as Promise<Record<string, unknown>>;
-loaded.catch(() => undefined);
+const checked: Promise<ModuleCheck> = loaded.then(
+  (mod) => ({ servedFrom: serveCalls[0], tables: findDefinition(mod, setup.pluginName)?.tables.map((t) => t.name) }),
+  (err: unknown) => ({ importError: err instanceof Error ? err.message : String(err), servedFrom: serveCalls[0] }),
+);
+void checked.then((check) => post({ type: "module_checked", check }));
 let spec: ExtractSpec;
 
 async function configure(wire: WireExtractSpec): Promise<void> {
   try {
+    const refusal = moduleRefusal(await checked, setup.pluginModule, setup.pluginName);
+    if (refusal !== undefined) throw new Error(refusal);
     spec = findSpec(await loaded, setup, wire);
     post({ type: "ready" });
   } catch (err) {

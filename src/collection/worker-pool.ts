@@ -1,10 +1,10 @@
-import { Worker } from "node:worker_threads";
+import { isMainThread, Worker } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 import { encodedLines, isEncodedLines } from "../writer/types.js";
 import { extractArtifact } from "./extract-artifact.js";
 import type { ExtractedBatch, ExtractJob, Extractor, ExtractorStats, ExtractSpec } from "./types.js";
-import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.js";
+import type { FromWorker, ModuleCheck, ToWorker, WorkerSetup } from "./worker-protocol.js";
 
 /** Options of createWorkerExtractor; defaults are resolved by createExtractor. */
 export interface WorkerExtractorOptions {
@@ -306,6 +306,8 @@ class WorkerPoolExtractor implements Extractor {
       };
       worker.on("message", (msg: FromWorker) => {
         if (msg.type === "ready") resolve();
+        // A module that serves when imported comes back as setup_failed; the check itself is for serve() at start.
+        else if (msg.type === "module_checked") return;
         else if (msg.type === "setup_failed") {
           reject(new Error(msg.message));
           die(msg.message);
@@ -332,48 +334,130 @@ interface WarmWorker {
   worker: Worker;
   youngMb: number | undefined;
   dead: boolean;
+  /** Its own exit and error listener, removed when a pool takes it. */
+  drop: (reason?: unknown) => void;
+}
+
+/** The warm workers of one plugin module and name, and the first answer any of them gave about the module. */
+interface WarmSet {
+  workers: WarmWorker[];
+  check: Promise<ModuleCheck>;
+  answered: boolean;
+  answer: (check: ModuleCheck) => void;
 }
 
 /** Workers started ahead of any collection, per plugin module and name, waiting for a spec. */
-const warmWorkers = new Map<string, WarmWorker[]>();
+const warmWorkers = new Map<string, WarmSet>();
+
+function warmSet(pluginModule: string, pluginName: string): WarmSet {
+  const key = `${pluginModule}\0${pluginName}`;
+  let set = warmWorkers.get(key);
+  if (set === undefined) {
+    let resolve!: (check: ModuleCheck) => void;
+    const check = new Promise<ModuleCheck>((r) => (resolve = r));
+    const made: WarmSet = {
+      workers: [],
+      check,
+      answered: false,
+      answer: (c) => {
+        made.answered = true;
+        resolve(c);
+      },
+    };
+    set = made;
+    warmWorkers.set(key, set);
+  }
+  return set;
+}
 
 /**
  * Starts extraction workers that import the plugin module now, before any collection asks for them: a plugin
  * executable calls it once it serves, so that the first collection finds its workers loaded instead of waiting for
  * them (thread start and module import take a few hundred milliseconds). They hold no spec until taken, and do not
- * keep the process alive.
+ * keep the process alive. Off the main thread it starts none: an extraction worker never needs workers of its own, and
+ * a plugin module imported by one must not multiply them.
  */
 export function prewarmWorkers(pluginModule: string, pluginName: string, count: number, youngMb: number | undefined): void {
-  const key = `${pluginModule}\0${pluginName}`;
-  const list = warmWorkers.get(key) ?? [];
-  warmWorkers.set(key, list);
+  if (!isMainThread) return;
+  const set = warmSet(pluginModule, pluginName);
+  const list = set.workers;
   for (let i = list.length; i < count; i++) {
     const setup: WorkerSetup = { pluginModule, pluginName };
     const worker = new Worker(WORKER_URL, {
       workerData: setup,
       ...(youngMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
     });
-    const w: WarmWorker = { worker, youngMb, dead: false };
-    const drop = () => {
+    const w: WarmWorker = { worker, youngMb, dead: false, drop: () => undefined };
+    const onMessage = (msg: FromWorker) => {
+      if (msg.type !== "module_checked") return;
+      worker.off("message", onMessage);
+      set.answer(msg.check);
+    };
+    w.drop = (reason?: unknown) => {
       w.dead = true;
       const at = list.indexOf(w);
       if (at !== -1) list.splice(at, 1);
+      // Died before it could say (a module that exits the thread, say): that is the answer, unless another said first.
+      set.answer({ importError: `the worker stopped while importing it: ${reason instanceof Error ? reason.message : `exit code ${String(reason)}`}` });
     };
-    worker.once("exit", drop);
-    worker.once("error", drop);
+    worker.on("message", onMessage);
+    worker.once("exit", w.drop);
+    worker.once("error", w.drop);
     worker.unref();
     list.push(w);
   }
 }
 
+/**
+ * What a worker thread found on importing the plugin module: the first answer of a warm worker, starting one (which
+ * stays warm for the first collection) when none has answered and none is running.
+ */
+export function checkModuleInWorker(pluginModule: string, pluginName: string, youngMb: number | undefined): Promise<ModuleCheck> {
+  const set = warmSet(pluginModule, pluginName);
+  if (!set.answered) prewarmWorkers(pluginModule, pluginName, Math.max(1, set.workers.length), youngMb);
+  return set.check;
+}
+
+/**
+ * Why a plugin module cannot be the one extraction workers load the plugin from, or undefined when it can: one that
+ * calls serve() when imported (each worker would start another plugin server), one that does not import or exports no
+ * definition of the plugin's name, or (given `tables`) whose definition lacks some of those tables.
+ */
+export function moduleRefusal(check: ModuleCheck, pluginModule: string, pluginName: string, tables?: readonly string[]): string | undefined {
+  if (check.servedFrom !== undefined) {
+    const from = check.servedFrom ? ` (from ${check.servedFrom})` : "";
+    return (
+      `plugin ${pluginName}: refusing module ${pluginModule}: importing it calls serve()${from}. Extraction worker threads ` +
+      `import the definition's module to load its tables, and each would start another plugin server. Export the plugin ` +
+      `definition from a module that does not call serve() (with module: import.meta.url there), and call serve() from the ` +
+      `executable's entry.`
+    );
+  }
+  if (check.importError !== undefined) {
+    return `plugin ${pluginName}: module ${pluginModule} (the definition's module) could not be imported in a worker thread: ${check.importError}`;
+  }
+  if (check.tables === undefined) {
+    return (
+      `plugin ${pluginName}: ${pluginModule} exports no plugin definition named ${pluginName}, and extraction worker threads ` +
+      `load the tables from the definition's module. Set module: import.meta.url in the module that exports the definition ` +
+      `(one that does not call serve()).`
+    );
+  }
+  const missing = (tables ?? []).filter((t) => !check.tables!.includes(t));
+  if (missing.length > 0) {
+    return `plugin ${pluginName}: the definition ${pluginModule} exports has no table ${missing.join(", ")}: it must be this plugin's definition.`;
+  }
+  return undefined;
+}
+
 /** A warm worker for this plugin with the same young generation, taken out of the set; or undefined. */
 function takeWarmWorker(pluginModule: string, pluginName: string, youngMb: number | undefined): Worker | undefined {
-  const list = warmWorkers.get(`${pluginModule}\0${pluginName}`);
+  const list = warmWorkers.get(`${pluginModule}\0${pluginName}`)?.workers;
   if (list === undefined) return undefined;
   const at = list.findIndex((w) => !w.dead && w.youngMb === youngMb);
   if (at === -1) return undefined;
   const [w] = list.splice(at, 1);
-  w!.worker.removeAllListeners("exit");
-  w!.worker.removeAllListeners("error");
+  w!.worker.off("exit", w!.drop);
+  w!.worker.off("error", w!.drop);
   return w!.worker;
 }

@@ -1,6 +1,6 @@
 import type { Code, ErrorDetails } from "../errors/index.js";
-import type { LoaderOptions } from "../loaders/types.js";
-import type { ArtifactInfo } from "../sources/types.js";
+import type { LoaderOptions } from "../contract/loader.js";
+import type { ArtifactInfo } from "../contract/source.js";
 import type { ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
 
 /** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */
@@ -36,6 +36,16 @@ export interface WireError {
   details: ErrorDetails;
 }
 
+/** What a worker found when it imported the plugin module: what serve() needs to accept the module at start. */
+export interface ModuleCheck {
+  /** The import failed: its message. */
+  importError?: string | undefined;
+  /** serve() was called during the import: the stack frame that called it ("" when unknown). */
+  servedFrom?: string | undefined;
+  /** Tables of the exported definition with the plugin's name; undefined when the module exports none. */
+  tables?: string[] | undefined;
+}
+
 /** Main thread → worker. */
 export type ToWorker =
   /** The spec for a warm worker's jobs; it answers "ready" or "setup_failed". */
@@ -52,6 +62,8 @@ export type ToWorker =
 /** Worker → main thread. */
 export type FromWorker =
   | { type: "ready" }
+  /** Sent once the plugin module's import has settled, by every worker. */
+  | { type: "module_checked"; check: ModuleCheck }
   /** The worker could not load the table; the pool falls back to extracting inline. */
   | { type: "setup_failed"; message: string }
   | {

@@ -6,13 +6,13 @@ import * as grpc from "@grpc/grpc-js";
 // every plugin launch); the package exports its internal modules, and these are the few the SDK uses.
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs/internal/Subject";
-import type { CollectionEvent, CompleteEvent, StatusCounters } from "../collection/events.js";
-import { emptyStatus } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent, StatusCounters } from "../contract/events.js";
+import { emptyStatus } from "../contract/events.js";
 import { Code, TailkitError } from "../errors/index.js";
 import { HEALTH_SERVICE, parseHandshake, type HandshakeAddress } from "../plugin/handshake.js";
 import { countChunkRows, executionChunks } from "./chunks-on-disk.js";
 import { abandonPlugin, describeExit, spawnPlugin, type LaunchOptions, type PluginExit, type SpawnedPlugin } from "./spawn.js";
-import type { CollectOptions, PluginDescription } from "../plugin/types.js";
+import type { CollectOptions, PluginDescription } from "../contract/plugin.js";
 import { eventFromWire, loadProtocol, toUnixMs } from "../protocol/index.js";
 import type { DescribeResponse, GRPCControllerClient, PluginServiceClient, WireEvent } from "../protocol/index.js";
 
@@ -245,7 +245,7 @@ export class PluginClient {
     const e = err as grpc.ServiceError;
     if (typeof e?.code === "number") {
       const field = e.metadata?.get("tailkit-field")?.[0];
-      throw new TailkitError(e.code as number as Code, e.details || e.message, field ? { field: String(field) } : {});
+      throw new TailkitError(e.code as number, e.details || e.message, field ? { field: String(field) } : {});
     }
     throw TailkitError.from(err);
   }

@@ -36,7 +36,7 @@ export interface SpawnedPlugin {
   tail: string[];
   exited: Promise<PluginExit>;
   /** "; stderr:\n…" with the kept lines, or "". */
-  stderrText(): string;
+  stderrText: () => string;
 }
 
 /** Starts a plugin executable with the magic cookie and begins reading its handshake line. */
@@ -49,8 +49,8 @@ export function spawnPlugin(command: string, options: LaunchOptions = {}): Spawn
   const tail: string[] = [];
   const keep = options.stderrLines ?? 20;
   let partial = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => {
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
     const lines = (partial + chunk).split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) {
@@ -81,11 +81,11 @@ export function spawnPlugin(command: string, options: LaunchOptions = {}): Spawn
         buf += chunk.toString("utf8");
         const nl = buf.indexOf("\n");
         if (nl >= 0) {
-          child.stdout!.off("data", onData);
+          child.stdout.off("data", onData);
           resolve(buf.slice(0, nl));
         }
       };
-      child.stdout!.on("data", onData);
+      child.stdout.on("data", onData);
     }),
     exited.then((info) => {
       throw new TailkitError(Code.FailedPrecondition, `plugin ${command} exited ${describeExit(info)} before its handshake${stderrText()}`);
@@ -108,8 +108,8 @@ export function spawnPlugin(command: string, options: LaunchOptions = {}): Spawn
     throw err;
   });
   // Plugins may log to stdout after the handshake (go-plugin forwards it); treat it like stderr.
-  child.stdout!.setEncoding("utf8");
-  child.stdout!.on("data", (chunk: string) => options.onStderr?.(chunk.trimEnd()));
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => options.onStderr?.(chunk.trimEnd()));
   handshake.catch(() => undefined);
   return { command, child, handshake, tail, exited, stderrText };
 }

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { pipeline, Readable } from "node:stream";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 
 /** Compression formats a loader can open. */
 export type Compression = "none" | "gzip";
@@ -70,7 +70,7 @@ export function checkNamedCompression(artifact: LocalArtifact, head: Uint8Array)
 
 /** Options of openArtifactStream. */
 export interface OpenStreamOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -78,10 +78,7 @@ export interface OpenStreamOptions {
  * Errors (truncated gzip, unreadable file) surface on the returned stream as raw Node errors; pass them to
  * toLoadError to name the file.
  */
-export async function openArtifactStream(
-  artifact: LocalArtifact,
-  options: OpenStreamOptions = {},
-): Promise<{ stream: Readable; compression: Compression }> {
+export async function openArtifactStream(artifact: LocalArtifact, options: OpenStreamOptions = {}): Promise<{ stream: Readable; compression: Compression }> {
   let head: Buffer;
   try {
     head = await readMagic(artifact.path);

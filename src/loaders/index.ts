@@ -1,19 +1,6 @@
-export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./types.js";
-export {
-  checkNamedCompression,
-  detectCompression,
-  isGzip,
-  openArtifactStream,
-  toLoadError,
-  type Compression,
-  type OpenStreamOptions,
-} from "./compression.js";
-export {
-  createLinesLoader,
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_MAX_LINE_BYTES,
-  type LinesLoaderOptions,
-} from "./lines.js";
+export { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "../contract/loader.js";
+export { checkNamedCompression, detectCompression, isGzip, openArtifactStream, toLoadError, type Compression, type OpenStreamOptions } from "./compression.js";
+export { createLinesLoader, DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, type LinesLoaderOptions } from "./lines.js";
 export {
   createJsonDocumentLoader,
   DEFAULT_MAX_DOCUMENT_BYTES,

@@ -3,10 +3,10 @@ import fs from "node:fs";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 import { checkNamedCompression, detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
 import { arraySpansFrom, findTopLevelArrayBytes } from "./json-slices.js";
-import type { Loader, LoaderOptions } from "./types.js";
+import type { Loader, LoaderOptions } from "../contract/loader.js";
 
 /** Default largest decompressed document, in bytes. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024;
@@ -132,7 +132,7 @@ async function* loadDocument(
     for (let i = k; i < end; i++) {
       const start = spans[2 * i]!;
       // Each element is decoded on its own: a small string that dies with its row, not a slice of one huge string.
-      const elementText = bytes.toString(encoding, start < 0 ? -start - 1 : start, spans[2 * i + 1]!);
+      const elementText = bytes.toString(encoding, start < 0 ? -start - 1 : start, spans[2 * i + 1]);
       let value: unknown;
       try {
         value = JSON.parse(elementText) as unknown;
@@ -171,10 +171,14 @@ async function* loadDocument(
     const rest = parseRest(bytes, encoding, split.end);
     if (rest === undefined) throw badElement(artifact, bytes.toString(encoding), key);
     if (Object.hasOwn(rest, key)) {
-      throw new TailkitError(Code.InvalidArgument, `${artifact.info.name}: the document has a second "${key}" member after the one read; its elements were not read`, {
-        artifact: artifact.info.name,
-        operation: "load",
-      });
+      throw new TailkitError(
+        Code.InvalidArgument,
+        `${artifact.info.name}: the document has a second "${key}" member after the one read; its elements were not read`,
+        {
+          artifact: artifact.info.name,
+          operation: "load",
+        },
+      );
     }
   }
 }
@@ -221,10 +225,7 @@ async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: Abo
     checkNamedCompression(artifact, raw);
     let bytes = raw;
     if (isGzip(raw)) {
-      bytes =
-        raw.length <= SYNC_GUNZIP_MAX_BYTES
-          ? gunzipWhole(raw, maxBytes)
-          : await gunzipAsync(raw, { maxOutputLength: maxBytes });
+      bytes = raw.length <= SYNC_GUNZIP_MAX_BYTES ? gunzipWhole(raw, maxBytes) : await gunzipAsync(raw, { maxOutputLength: maxBytes });
     }
     if (bytes.length > maxBytes) throw tooLarge(artifact, maxBytes);
     return bytes;
@@ -293,11 +294,10 @@ function parseDocument(artifact: LocalArtifact, text: string): unknown {
 
 function tooLarge(artifact: LocalArtifact, maxBytes: number): TailkitError {
   const name = artifact.info.name;
-  return new TailkitError(
-    Code.ResourceExhausted,
-    `${name}: document is over the limit of ${maxBytes} bytes (maxDocumentBytes)`,
-    { artifact: name, operation: "load" },
-  );
+  return new TailkitError(Code.ResourceExhausted, `${name}: document is over the limit of ${maxBytes} bytes (maxDocumentBytes)`, {
+    artifact: name,
+    operation: "load",
+  });
 }
 
 /** "malformed JSON at position N: <parser message>", or without the position when the parser does not give one. */

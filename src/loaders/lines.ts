@@ -1,9 +1,9 @@
 import { isAscii } from "node:buffer";
 import { Code, TailkitError } from "../errors/index.js";
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "../contract/source.js";
 import fs from "node:fs";
 import { gunzipWhole, isGzip, openArtifactStream, toLoadError } from "./compression.js";
-import { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "./types.js";
+import { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "../contract/loader.js";
 
 /** Options of createLinesLoader. */
 export interface LinesLoaderOptions {
@@ -27,7 +27,7 @@ const CR = 0x0d;
  * A line over maxLineBytes is never held whole: its bytes are dropped as they stream and a RowErrorItem takes its
  * place, so later items keep their line positions.
  */
-export function createLinesLoader(opts: LinesLoaderOptions = {}): Loader {
+export function createLinesLoader(opts: LinesLoaderOptions = {}): Loader<string> {
   return {
     name: "lines",
     numbering: "line",
@@ -35,11 +35,7 @@ export function createLinesLoader(opts: LinesLoaderOptions = {}): Loader {
   };
 }
 
-async function* loadLines(
-  artifact: LocalArtifact,
-  options: LoaderOptions,
-  skipLines: LinesLoaderOptions["skipLines"],
-): AsyncGenerator<unknown[]> {
+async function* loadLines(artifact: LocalArtifact, options: LoaderOptions, skipLines: LinesLoaderOptions["skipLines"]): AsyncGenerator<unknown[]> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   validateLimits(batchSize, maxLineBytes);

@@ -1,6 +1,6 @@
-import { RowErrorItem, SKIPPED_LINE } from "../loaders/types.js";
-import type { ArtifactInfo } from "../sources/types.js";
-import type { MapContext, Mapper } from "./types.js";
+import { RowErrorItem, SKIPPED_LINE } from "../contract/loader.js";
+import type { ArtifactInfo } from "../contract/source.js";
+import type { MapContext, Mapper } from "../contract/mapper.js";
 
 /** A position that produced no row: the item or row was rejected by a loader or a mapper. */
 export interface RowErrorRecord {

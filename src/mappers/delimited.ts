@@ -1,6 +1,6 @@
 import { invalidArgument } from "../errors/index.js";
 import { exactInteger, exactNumber } from "./exact-numbers.js";
-import type { Mapper } from "./types.js";
+import type { Mapper } from "../contract/mapper.js";
 
 /**
  * How a field's text is converted. A number a double cannot hold exactly (an integer beyond 2^53) becomes a bigint,

@@ -49,7 +49,7 @@ function bigIntOf(text: string): bigint | undefined {
  */
 export function rowJson(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value) as string | undefined;
+    return JSON.stringify(value);
   } catch (err) {
     // "Do not know how to serialize a BigInt"; anything else (a cycle) throws again below, as it did.
     if (!(err instanceof TypeError)) throw err;

@@ -1,5 +1,5 @@
 import { describeJsonError } from "../loaders/json-document.js";
-import type { Mapper } from "./types.js";
+import type { Mapper } from "../contract/mapper.js";
 
 /** Options of createJsonLinesMapper. */
 export interface JsonLinesMapperOptions {

@@ -1,4 +1,4 @@
-import type { Row } from "../tables/types.js";
+import type { Row } from "../contract/row.js";
 
 /** Marks a RawRow across copies of the SDK (a plugin may bundle its own). */
 const RAW_ROW = Symbol.for("tailkit.rawRow");

@@ -1,7 +1,7 @@
 import { invalidArgument } from "../errors/index.js";
 import type { FieldType } from "./delimited.js";
 import { exactInteger, exactNumber } from "./exact-numbers.js";
-import type { Mapper } from "./types.js";
+import type { Mapper } from "../contract/mapper.js";
 
 /** Options of createRegexMapper. */
 export interface RegexMapperOptions {
@@ -16,9 +16,10 @@ const PREVIEW_CHARS = 120;
 
 /**
  * A mapper that matches each line against a pattern with named groups and returns the groups as a row.
- * A line that does not match is rejected; a group that did not take part becomes null.
+ * A line that does not match is rejected; a group that did not take part becomes null. `R` names the row's shape for
+ * the mappers after it and the table's enrich (the groups and `types` decide it; the type parameter states it).
  */
-export function createRegexMapper(pattern: RegExp | string, options: RegexMapperOptions = {}): Mapper<string, Record<string, unknown>> {
+export function createRegexMapper<R extends object = Record<string, unknown>>(pattern: RegExp | string, options: RegexMapperOptions = {}): Mapper<string, R> {
   const regex = compile(pattern);
   const names = groupNames(regex);
   if (names.length === 0) throw invalidArgument("pattern", `${regex} has no named groups, e.g. (?<status>\\d+)`);
@@ -29,7 +30,7 @@ export function createRegexMapper(pattern: RegExp | string, options: RegexMapper
     if (type !== "string" && type !== "int" && type !== "float") throw invalidArgument(`types.${name}`, `must be "string", "int" or "float"`);
   }
 
-  return {
+  const mapper: Mapper<string, Record<string, unknown>> = {
     name: "regex",
     map(line) {
       const groups = regex.exec(line)?.groups;
@@ -45,6 +46,7 @@ export function createRegexMapper(pattern: RegExp | string, options: RegexMapper
       return row;
     },
   };
+  return mapper as Mapper<string, R>;
 }
 
 function compile(pattern: RegExp | string): RegExp {

@@ -5,7 +5,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import { HEALTH_SERVICE } from "./handshake.js";
 import { eventToWire, fromUnixMs, loadProtocol } from "../protocol/index.js";
 import type { CollectRequest, PluginServiceHandlers, GRPCControllerHandlers } from "../protocol/index.js";
-import type { CollectOptions } from "./types.js";
+import type { CollectOptions } from "../contract/plugin.js";
 import type { PluginRuntime } from "./runtime.js";
 
 /** Health service name go-plugin hosts check. */
@@ -50,7 +50,9 @@ function toServiceError(err: unknown): grpc.ServiceError {
   const e = TailkitError.from(err, Code.Internal);
   const md = new grpc.Metadata();
   if (e.details.field) md.set("tailkit-field", e.details.field);
-  return Object.assign(new Error(e.message), { code: e.code as number as grpc.status, details: e.message, metadata: md });
+  // TailkitError's codes are gRPC's numbers (src/errors), under grpc-js's own enum type.
+  const code: grpc.status = e.code as number;
+  return Object.assign(new Error(e.message), { code, details: e.message, metadata: md });
 }
 
 /** A grpc-js server with the plugin service, go-plugin's controller, health ("plugin") and reflection. Not yet bound. */

@@ -39,3 +39,16 @@ export function parseHandshake(line: string): HandshakeAddress {
 
 /** The grpc.health.v1 service name a plugin reports SERVING under, besides "". */
 export const HEALTH_SERVICE = "plugin";
+
+/**
+ * Name (for Symbol.for) of the global an extraction worker sets while it runs: serve() called there reports to it
+ * instead of serving. Symbol.for, not an import, so that it holds even when the plugin's tailkit is another copy than the
+ * worker's.
+ */
+export const EXTRACTION_WORKER_GLOBAL = "tailkit.extraction-worker";
+
+/** What an extraction worker puts under EXTRACTION_WORKER_GLOBAL. */
+export interface ExtractionWorkerHook {
+  /** serve() was called in this worker; `caller` is the stack frame that called it, when known. */
+  serveCalled(pluginName: string, caller: string | undefined): void;
+}

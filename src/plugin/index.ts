@@ -11,4 +11,4 @@ export {
   parseHandshake,
   type HandshakeAddress,
 } from "./handshake.js";
-export type { PluginDefinition, CollectOptions, PluginDescription } from "./types.js";
+export type { PluginDefinition, CollectOptions, PluginDescription } from "../contract/plugin.js";

@@ -6,19 +6,21 @@ import { resolve } from "node:path";
 import { Observable } from "rxjs/internal/Observable";
 import { Subject } from "rxjs/internal/Subject";
 import { runExecution } from "../collection/execution.js";
-import type { CollectionEvent, CompleteEvent, StartedEvent, StatusEvent } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent, StartedEvent, StatusEvent } from "../contract/events.js";
 import { Code, TailkitError, invalidArgument } from "../errors/index.js";
 import { validateConfig, warmSchemas, type JSONSchema } from "../schema/index.js";
 import { loadSqliteDriver } from "../storage/backends/sqlite.js";
 import { createFileSystemSourceFactory } from "../sources/filesystem/index.js";
-import type { ArtifactSourceFactory } from "../sources/types.js";
+import { isRowSourceFactory, type ArtifactSource, type RowSource, type SourceFactory } from "../contract/source.js";
+import { runRowExecution } from "../collection/row-execution.js";
 import { parseStateLocation } from "../state/index.js";
-import type { TableDefinition } from "../tables/types.js";
+import type { TableDefinition } from "../contract/table.js";
 import { SDK_VERSION } from "../version.js";
 import { createOutputDirectory } from "../writer/output-dir.js";
 import { convertedChunkOf } from "../query/conversion-log.js";
 import { withTpFields } from "./tp-fields.js";
-import type { CollectOptions, PluginDefinition, PluginDescription } from "./types.js";
+import { tableSourceProblems } from "../tables/table-source.js";
+import type { CollectOptions, PluginDefinition, PluginDescription } from "../contract/plugin.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
 const MAX_ROWS_PER_CHUNK = 1_000_000;
@@ -94,8 +96,7 @@ export class PluginRuntime {
   readonly plugin: PluginDefinition;
   private readonly subject = new Subject<CollectionEvent>();
   private readonly executions = new Map<string, ExecutionRecord>();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly sources = new Map<string, ArtifactSourceFactory<any>>();
+  private readonly sources = new Map<string, SourceFactory>();
   private readonly options: RuntimeOptions;
   private collectCalled = false;
   private readonly tableConfigSchemas = new Map<string, JSONSchema>();
@@ -112,6 +113,9 @@ export class PluginRuntime {
       for (const s of Object.keys(t.sources)) {
         if (!this.sources.has(s)) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: table ${t.name} names unknown source type ${s}`);
       }
+      // Said when the plugin starts, not at the first Collect of that source.
+      const problems = tableSourceProblems(t, (type) => !isRowSourceFactory(this.sources.get(type)!));
+      if (problems.length > 0) throw new TailkitError(Code.InvalidArgument, `plugin ${plugin.name}: ${problems.join("; ")}`);
     }
   }
 
@@ -178,7 +182,10 @@ export class PluginRuntime {
     const support = table.sources[sourceType];
     const factory = this.sources.get(sourceType);
     if (!support || !factory) {
-      throw invalidArgument("source.type", `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`);
+      throw invalidArgument(
+        "source.type",
+        `table ${table.name} cannot collect from source type ${JSON.stringify(sourceType)}; it accepts ${Object.keys(table.sources).join(", ")}`,
+      );
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
     const tableConfig = validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config");
@@ -190,7 +197,8 @@ export class PluginRuntime {
     if (req.from && req.to && req.from.getTime() >= req.to.getTime()) throw invalidArgument("from", "must be before to");
     const executionId = req.executionId || newExecutionId();
     if (!EXECUTION_ID.test(executionId)) throw invalidArgument("execution_id", "must be 1-128 letters, digits, '_' or '.'");
-    if (this.executions.has(executionId)) throw new TailkitError(Code.AlreadyExists, `execution_id: ${executionId} is already in use`, { field: "execution_id" });
+    if (this.executions.has(executionId))
+      throw new TailkitError(Code.AlreadyExists, `execution_id: ${executionId} is already in use`, { field: "execution_id" });
     const outputDir = resolve(req.outputDir);
     try {
       createOutputDirectory(outputDir, "output_dir");
@@ -216,26 +224,31 @@ export class PluginRuntime {
     const abort = new AbortController();
     const rec: ExecutionRecord = { abort, done: Promise.resolve() };
     this.executions.set(executionId, rec);
-    rec.done = runExecution({
+    const common = {
       executionId,
       table,
       tableConfig,
       partition: req.partition || "default",
       sourceType,
       sourceName: typeof sourceConfig["name"] === "string" ? sourceConfig["name"] : sourceType,
-      source,
       from: req.from,
       to: req.to,
       outputDir,
       rowsPerChunk,
       statusIntervalMs: this.options.statusIntervalMs,
       state: { location: stateLocation, plugin: this.plugin.name, recollect: req.recollect ?? false },
-      pluginModule: this.plugin.module,
-      pluginName: this.plugin.name,
       signal: abort.signal,
-      emit: (e) => this.publish(rec, e),
-      tempRoot: this.options.tempRoot,
-    });
+      emit: (e: CollectionEvent) => this.publish(rec, e),
+    };
+    rec.done = isRowSourceFactory(factory)
+      ? runRowExecution({ ...common, source: source as RowSource })
+      : runExecution({
+          ...common,
+          source: source as ArtifactSource,
+          pluginModule: this.plugin.module,
+          pluginName: this.plugin.name,
+          tempRoot: this.options.tempRoot,
+        });
     return executionId;
   }
 

@@ -2,12 +2,14 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { format } from "node:util";
+import { isMainThread } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
-import { prewarmExtractor } from "../collection/extract.js";
+import { checkPluginModule, prewarmExtractor } from "../collection/extract.js";
+import { moduleRefusal } from "../collection/worker-pool.js";
 import { createPluginServer } from "./grpc-server.js";
-import { formatHandshake, HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "./handshake.js";
+import { EXTRACTION_WORKER_GLOBAL, formatHandshake, HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, type ExtractionWorkerHook } from "./handshake.js";
 import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
-import type { PluginDefinition } from "./types.js";
+import type { PluginDefinition } from "../contract/plugin.js";
 
 /** Options of serve(); defaults in each field's comment. */
 export interface ServeOptions extends RuntimeOptions {
@@ -39,12 +41,52 @@ function processExists(pid: number): boolean {
   }
 }
 
+/** The stack frame that called serve(), as "file:line:column" or "function (file:line:column)". */
+function callerOfServe(): string | undefined {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, serve);
+  return holder.stack?.split("\n")[1]?.trim().replace(/^at /, "");
+}
+
+/**
+ * Why the definition's module cannot be the one extraction workers load, or undefined when it can or when no worker will
+ * import it (extraction inline). One warm worker imports it and answers: the handshake waits for that import, which
+ * the first collection would wait for anyway, and the worker stays for that collection.
+ */
+async function refuseModule(plugin: PluginDefinition): Promise<string | undefined> {
+  let check;
+  try {
+    check = checkPluginModule({ pluginModule: plugin.module, pluginName: plugin.name });
+  } catch (err) {
+    // Bad worker settings in the environment: the collection that uses them reports them, by field.
+    process.stderr.write(`${plugin.name}: the plugin module was not checked: ${err instanceof Error ? err.message : String(err)}\n`);
+    return undefined;
+  }
+  if (check === undefined) return undefined;
+  return moduleRefusal(
+    await check,
+    plugin.module!,
+    plugin.name,
+    plugin.tables.map((t) => t.name),
+  );
+}
+
 /**
  * Runs a plugin as an executable: checks the host's magic cookie, serves gRPC on a private unix socket, prints the
  * handshake line on stdout, and exits on Shutdown, on SIGTERM/SIGINT, or when the host process dies.
  * Never returns while the plugin runs.
+ *
+ * With `plugin.module` set, that module is imported in a worker thread before the handshake: it must export this
+ * definition (by name) and must not call serve() when imported, or the plugin exits with code 1 saying why, on stderr.
+ * Called off the main thread, serve() returns at once and does nothing (in an extraction worker it tells the worker,
+ * which is how a module that serves when imported is found).
  */
 export async function serve(plugin: PluginDefinition, options: ServeOptions = {}): Promise<void> {
+  if (!isMainThread) {
+    const hook = (globalThis as Record<symbol, unknown>)[Symbol.for(EXTRACTION_WORKER_GLOBAL)] as ExtractionWorkerHook | undefined;
+    hook?.serveCalled(plugin.name, callerOfServe());
+    return;
+  }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     process.stderr.write(
       `${plugin.name}: this is a tailkit plugin; it is started by a tailkit host, not run directly.\n` +
@@ -61,6 +103,9 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
   // A host that died closed the pipes: writing to them must not crash the plugin before it has cleaned up.
   process.stdout.on("error", () => undefined);
   process.stderr.on("error", () => undefined);
+
+  // The worker imports the module while this thread binds the socket.
+  const refusal = plugin.module !== undefined ? refuseModule(plugin) : Promise.resolve(undefined);
 
   const dir = mkdtempSync(join(tmpdir(), "tailkit-plugin-"));
   chmodSync(dir, 0o700);
@@ -97,6 +142,15 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
   });
   chmodSync(socket, 0o600);
 
+  const refused = await refusal;
+  if (refused !== undefined) {
+    // Before the handshake: the host reports that the plugin failed to start, with this stderr.
+    process.stderr.write(`${refused}\n`);
+    server.forceShutdown();
+    cleanup();
+    process.exit(1);
+  }
+
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   // A closed terminal: without a handler the plugin would die without removing its folder.
@@ -114,7 +168,8 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
   checkHost();
 
   process.stdout.write(`${formatHandshake("unix", socket)}\n`);
-  // A host launches a plugin to collect: its extraction workers load the plugin while the host connects.
+  // A host launches a plugin to collect: the rest of its extraction workers load the plugin while the host connects.
+  // Not before the handshake: on a busy machine they would only slow the one whose answer the handshake waits for.
   if (plugin.module !== undefined && process.env["TAILKIT_PREWARM_WORKERS"] !== "0") {
     try {
       prewarmExtractor({ pluginModule: plugin.module, pluginName: plugin.name });

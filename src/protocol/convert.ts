@@ -1,5 +1,5 @@
-import type { CollectionEvent, StatusCounters } from "../collection/events.js";
-import type { ArtifactInfo } from "../sources/types.js";
+import type { CollectionEvent, StatusCounters } from "../contract/events.js";
+import type { ArtifactInfo } from "../contract/source.js";
 import type { Event, Event__Input } from "./generated/tailkit/plugin/v1/Event.js";
 import type { Status, Status__Input } from "./generated/tailkit/plugin/v1/Status.js";
 import type { ArtifactInfo as PbArtifact, ArtifactInfo__Input } from "./generated/tailkit/plugin/v1/ArtifactInfo.js";
@@ -20,7 +20,12 @@ function artifactToWire(a: ArtifactInfo): ArtifactInfo__Input {
 }
 
 function artifactFromWire(a: PbArtifact | null | undefined): ArtifactInfo {
-  return { name: a?.name ?? "", location: a?.location ?? "", size: Number(a?.size ?? 0), properties: Object.fromEntries((a?.properties ?? []).map((p) => [p.key, p.value])) };
+  return {
+    name: a?.name ?? "",
+    location: a?.location ?? "",
+    size: Number(a?.size ?? 0),
+    properties: Object.fromEntries((a?.properties ?? []).map((p) => [p.key, p.value])),
+  };
 }
 
 function statusToWire(s: StatusCounters): Status__Input {

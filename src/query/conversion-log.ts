@@ -64,9 +64,11 @@ export class ConversionLog {
 
   /** Live Parquet files, optionally of one table. */
   files(table?: string): LiveFile[] {
-    const rows = (table === undefined
-      ? this.db.prepare("SELECT path, tbl, rows, bytes FROM files ORDER BY path").all()
-      : this.db.prepare("SELECT path, tbl, rows, bytes FROM files WHERE tbl = ? ORDER BY path").all(table)) as { path: string; tbl: string; rows: number; bytes: number }[];
+    const rows = (
+      table === undefined
+        ? this.db.prepare("SELECT path, tbl, rows, bytes FROM files ORDER BY path").all()
+        : this.db.prepare("SELECT path, tbl, rows, bytes FROM files WHERE tbl = ? ORDER BY path").all(table)
+    ) as { path: string; tbl: string; rows: number; bytes: number }[];
     return rows.map((r) => ({ path: r.path, table: r.tbl, rows: r.rows, bytes: r.bytes }));
   }
 
@@ -94,7 +96,9 @@ export class ConversionLog {
 
   /** Keeps a table's row schema (from Describe), so that a later `tailkit convert` types its leftover chunks the same. */
   saveSchema(table: string, schema: Record<string, unknown>): void {
-    this.db.prepare("INSERT INTO schemas (tbl, schema) VALUES (?, ?) ON CONFLICT(tbl) DO UPDATE SET schema = excluded.schema").run(table, JSON.stringify(schema));
+    this.db
+      .prepare("INSERT INTO schemas (tbl, schema) VALUES (?, ?) ON CONFLICT(tbl) DO UPDATE SET schema = excluded.schema")
+      .run(table, JSON.stringify(schema));
   }
 
   /** A table's saved row schema, or undefined. */

@@ -95,7 +95,9 @@ export function recoverDataDir(dir: string, log: ConversionLog): { parquet: numb
     }
   }
   const converted = log.convertedChunks();
-  const done = readdirSync(dir).filter((n) => CHUNK_NAME.test(n) && converted.has(n)).map((n) => join(dir, n));
+  const done = readdirSync(dir)
+    .filter((n) => CHUNK_NAME.test(n) && converted.has(n))
+    .map((n) => join(dir, n));
   unlinkDurable(orphans);
   unlinkDurable(done);
   return { parquet: orphans.length, chunks: done.length };
@@ -130,7 +132,6 @@ function tableOf(path: string): string | undefined {
 function emptySummary(): ConversionSummary {
   return { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} };
 }
-
 
 /** Creates a converter for a data folder; it recovers the folder first (see recoverDataDir). */
 export async function createConverter(options: ConverterOptions): Promise<Converter> {
@@ -188,9 +189,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     // unit's top-level keys are listed (one pass of DuckDB's JSON reader), and those not mapped yet are inferred from
     // this unit and kept for the later ones.
     const list = `[${files.map(sqlString).join(", ")}]`;
-    const keys = await db!.connection.runAndReadAll(
-      `SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects(${list}, format = 'newline_delimited')`,
-    );
+    const keys = await db!.connection.runAndReadAll(`SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects(${list}, format = 'newline_delimited')`);
     const unknown = (keys.getRows() as [string][]).map((r) => r[0]).filter((k) => !cols.has(k));
     if (unknown.length > 0) {
       const described = await db!.connection.runAndReadAll(
@@ -287,9 +286,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     const staged = walkFiles(out).filter((f) => f.endsWith(".parquet"));
     const files: LiveFile[] = [];
     if (staged.length > 0) {
-      const counts = await db.connection.runAndReadAll(
-        `SELECT file_name, num_rows FROM parquet_file_metadata([${staged.map(sqlString).join(", ")}])`,
-      );
+      const counts = await db.connection.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata([${staged.map(sqlString).join(", ")}])`);
       const rowsOf = new Map((counts.getRows() as [string, bigint][]).map(([f, n]) => [f, Number(n)]));
       for (const f of staged) {
         const rel = relative(out, f).split(sep).join("/");
@@ -297,7 +294,11 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
         moveDurable(dir, f, join(dir, rel));
       }
     }
-    log.recordConversion(unit, chunks.map((c) => ({ name: basename(c), errors: errors.get(basename(c)) ?? 0 })), files);
+    log.recordConversion(
+      unit,
+      chunks.map((c) => ({ name: basename(c), errors: errors.get(basename(c)) ?? 0 })),
+      files,
+    );
     for (const c of chunks) done.add(c);
     unlinkDurable(chunks);
     removeTree(out);
@@ -322,7 +323,8 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       }
       for (const [table, chunks] of byTable) {
         try {
-          if (table === "") throw new TailkitError(Code.DataLoss, "the chunk's first row names no tp_table", { operation: "convert", artifact: basename(chunks[0]!) });
+          if (table === "")
+            throw new TailkitError(Code.DataLoss, "the chunk's first row names no tp_table", { operation: "convert", artifact: basename(chunks[0]!) });
           await convertUnit(chunks, table);
         } catch (err) {
           if (chunks.length > 1 && /Out of Memory/.test((err as Error).message)) {

@@ -56,7 +56,7 @@ export function unlinkDurable(paths: readonly string[]): void {
 export function walkFiles(dir: string): string[] {
   let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[];
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;

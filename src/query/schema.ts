@@ -81,7 +81,7 @@ function scalar(s: JSONSchema): { type: string; kind: ValueKind; nullable: boole
  */
 export function columnsFromSchema(rowSchema: JSONSchema | undefined): ColumnSpec[] {
   const props = { ...COMMON, ...((rowSchema?.["properties"] as Record<string, JSONSchema> | undefined) ?? {}) };
-  const required = new Set([...COMMON_REQUIRED, ...(((rowSchema?.["required"] as string[] | undefined) ?? []))]);
+  const required = new Set([...COMMON_REQUIRED, ...((rowSchema?.["required"] as string[] | undefined) ?? [])]);
   return Object.entries(props).map(([name, s]) => {
     const sc = scalar(s);
     const items = sc.kind === "array" && s["items"] && typeof s["items"] === "object" ? scalar(s["items"] as JSONSchema).kind : undefined;
@@ -122,7 +122,8 @@ export function validateRow(row: Record<string, unknown>, columns: readonly Colu
     if (!kindMatches(c.kind, v)) return { column: c.name, message: `column ${c.name}: expected ${c.kind}, got ${JSON.stringify(v).slice(0, 60)}` };
     if (c.items !== undefined && c.items !== "json") {
       const bad = (v as unknown[]).find((e) => e !== null && !kindMatches(c.items!, e));
-      if (bad !== undefined) return { column: c.name, message: `column ${c.name}: expected a list of ${c.items}, got an element ${JSON.stringify(bad).slice(0, 60)}` };
+      if (bad !== undefined)
+        return { column: c.name, message: `column ${c.name}: expected a list of ${c.items}, got an element ${JSON.stringify(bad).slice(0, 60)}` };
     }
   }
   return undefined;

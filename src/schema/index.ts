@@ -4,7 +4,9 @@ import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
 import { Code, TailkitError } from "../errors/index.js";
 
 /** A JSON Schema document (draft 2020-12 subset that Ajv understands). */
-export type JSONSchema = Record<string, unknown>;
+import type { JSONSchema } from "../contract/schema.js";
+
+export type { JSONSchema };
 
 // Ajv is loaded at the first schema compiled, not at import: a plugin prints its handshake without it, and compiles
 // its config schemas while the host connects (warmSchemas).

@@ -143,16 +143,19 @@ export abstract class StorageBackendBase implements StorageBackend {
   open(): MaybePromise<OperationResult> {
     if (this.#state !== "new") return fail(ReturnCode.IN_PROGRESS, `${this.name} backend: open() was already called`);
     this.#state = "opening";
-    return pipe(this.#guard("open", () => this.doOpen()), (result) => {
-      if (result.code !== ReturnCode.SUCCESS) {
-        this.#state = "closed";
-        return fail(result.code, `${this.name} backend failed to open: ${result.error ?? result.code}`);
-      }
-      this.#state = "open";
-      this.#emit({ type: "backend_opened", backend: this.name, handleId: this.handleId });
-      this.#startSweeper();
-      return ok();
-    });
+    return pipe(
+      this.#guard("open", () => this.doOpen()),
+      (result) => {
+        if (result.code !== ReturnCode.SUCCESS) {
+          this.#state = "closed";
+          return fail(result.code, `${this.name} backend failed to open: ${result.error ?? result.code}`);
+        }
+        this.#state = "open";
+        this.#emit({ type: "backend_opened", backend: this.name, handleId: this.handleId });
+        this.#startSweeper();
+        return ok();
+      },
+    );
   }
 
   put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult> {
@@ -195,16 +198,19 @@ export abstract class StorageBackendBase implements StorageBackend {
     if (this.#state !== "open") return this.#notConnected("get");
     const k = this.#serializeKey(key);
     if (typeof k !== "string") return k;
-    return pipe(this.#guard("get", () => this.doGet(k)), (found): OperationResult<unknown> => {
-      if (found.code !== ReturnCode.SUCCESS) return fail(found.code, found.error ?? found.code);
-      const decoded = this.#ctx.serializer.unserialize(found.value!);
-      if (decoded.code !== ReturnCode.SUCCESS) return decoded;
-      const mismatch = this.#ctx.valueType.check(decoded.value);
-      if (mismatch !== undefined) {
-        return fail(ReturnCode.UNSERIALIZATION_FAILED, `stored value is not ${this.#ctx.valueType.name}: ${mismatch}`);
-      }
-      return decoded;
-    });
+    return pipe(
+      this.#guard("get", () => this.doGet(k)),
+      (found): OperationResult<unknown> => {
+        if (found.code !== ReturnCode.SUCCESS) return fail(found.code, found.error ?? found.code);
+        const decoded = this.#ctx.serializer.unserialize(found.value!);
+        if (decoded.code !== ReturnCode.SUCCESS) return decoded;
+        const mismatch = this.#ctx.valueType.check(decoded.value);
+        if (mismatch !== undefined) {
+          return fail(ReturnCode.UNSERIALIZATION_FAILED, `stored value is not ${this.#ctx.valueType.name}: ${mismatch}`);
+        }
+        return decoded;
+      },
+    );
   }
 
   erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult> {
@@ -234,7 +240,10 @@ export abstract class StorageBackendBase implements StorageBackend {
       }
       return result;
     };
-    return pipe(this.#guard("sweep", () => this.doExpire(this.clock())), done);
+    return pipe(
+      this.#guard("sweep", () => this.doExpire(this.clock())),
+      done,
+    );
   }
 
   close(): MaybePromise<OperationResult> {
@@ -242,12 +251,15 @@ export abstract class StorageBackendBase implements StorageBackend {
     if (this.#state !== "open") return this.#notConnected("close");
     this.#state = "closing";
     if (this.#timer) clearInterval(this.#timer);
-    return pipe(this.#guard("close", () => this.doClose()), (result) => {
-      this.#state = "closed";
-      this.#emit({ type: "backend_lost", backend: this.name, handleId: this.handleId, reason: "closed" });
-      this.#live.complete();
-      return result;
-    });
+    return pipe(
+      this.#guard("close", () => this.doClose()),
+      (result) => {
+        this.#state = "closed";
+        this.#emit({ type: "backend_lost", backend: this.name, handleId: this.handleId, reason: "closed" });
+        this.#live.complete();
+        return result;
+      },
+    );
   }
 
   #serializeKey(key: unknown): string | OperationResult<never> {

@@ -4,25 +4,8 @@ export { open as openSync } from "./sync.js";
 export { Handle, SyncHandle } from "./handle.js";
 export { ReturnCode, ok, fail, isSuccess, type OperationResult } from "./codes.js";
 export { t, isTypeDescriptor, type TypeDescriptor, type OptionalDescriptor, type Infer, type InferShape } from "./type-descriptors.js";
-export type {
-  BackendOptionsMap,
-  Clock,
-  PutArgs,
-  RedisOptions,
-  Serializer,
-  SqliteOptions,
-  StorageEvent,
-  StorageEventType,
-  StorageOptions,
-} from "./types.js";
-export {
-  StorageBackendBase,
-  storageEvents,
-  type BackendContext,
-  type RawPut,
-  type StorageBackend,
-  type SweepStats,
-} from "./backend.js";
+export type { BackendOptionsMap, Clock, PutArgs, RedisOptions, Serializer, SqliteOptions, StorageEvent, StorageEventType, StorageOptions } from "./types.js";
+export { StorageBackendBase, storageEvents, type BackendContext, type RawPut, type StorageBackend, type SweepStats } from "./backend.js";
 export type { MaybePromise } from "./maybe-promise.js";
 export { registerBackend, getBackendDefinition, registeredBackends } from "./registry.js";
 export type { BackendDefinition, BackendMode } from "./registry-types.js";

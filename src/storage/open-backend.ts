@@ -53,8 +53,7 @@ export function openBackend(
       `storage backend ${JSON.stringify(backend)} failed to open: not registered (known: ${registeredBackends().join(", ")})`,
     );
   }
-  const initFailed = (why: string): OperationResult<StorageBackend> =>
-    fail(ReturnCode.INITIALIZATION_FAILED, `${backend} backend failed to open: ${why}`);
+  const initFailed = (why: string): OperationResult<StorageBackend> => fail(ReturnCode.INITIALIZATION_FAILED, `${backend} backend failed to open: ${why}`);
   if (!isTypeDescriptor(keyType)) return initFailed("keyType: must be a type descriptor such as t.string()");
   if (!isTypeDescriptor(valueType)) return initFailed("valueType: must be a type descriptor such as t.json()");
   if (typeof options !== "object" || options === null || Array.isArray(options)) return initFailed("options: must be an object");

@@ -28,9 +28,7 @@ type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalDesc
 type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
 type Flatten<T> = { [K in keyof T]: T[K] };
 /** Object type described by a shape of descriptors; optional descriptors give optional properties. */
-export type InferShape<S extends Shape> = Flatten<
-  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
->;
+export type InferShape<S extends Shape> = Flatten<{ [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
 function kindOf(value: unknown): string {
   if (value === null) return "null";
@@ -214,9 +212,7 @@ export const t = {
   /** Either of the given descriptors. */
   union: <const D extends readonly TypeDescriptor<unknown>[]>(...options: D): TypeDescriptor<Infer<D[number]>> => {
     const name = options.map((d) => d.name).join(" | ");
-    return descriptor(name, (value, path) =>
-      options.some((d) => d.check(value, path) === undefined) ? undefined : mismatch(path, name, value),
-    );
+    return descriptor(name, (value, path) => (options.some((d) => d.check(value, path) === undefined) ? undefined : mismatch(path, name, value)));
   },
 
   /** `inner` or null. */

@@ -5,19 +5,12 @@ import { MAX_TIME_MS, type RowTail } from "../collection/row-tail.js";
 import { ENRICH_SLOTS, type EnrichSlot } from "../collection/tp-layout.js";
 import { createLinesLoader } from "../loaders/lines.js";
 import { exactNumber } from "../mappers/exact-numbers.js";
-import type { Mapper } from "../mappers/types.js";
+import type { Mapper } from "../contract/mapper.js";
 import type { JSONSchema } from "../schema/index.js";
-import type { ArtifactInfo } from "../sources/types.js";
-import {
-  LineOutcome,
-  type EnrichContext,
-  type LineFormat,
-  type LineReader,
-  type Row,
-  type TableDefinition,
-  type TableEnrichment,
-  type TableSourceSupport,
-} from "./types.js";
+import type { ArtifactInfo } from "../contract/source.js";
+import type { TableDefinition, TableSource } from "../contract/table.js";
+import type { EnrichContext, Row, TableEnrichment } from "../contract/row.js";
+import { LineOutcome, withLineFormat, type LineFormat, type LineReader } from "../collection/line-format.js";
 
 /**
  * Where a delimited table's tp_* fields come from: field names of the row (after renaming), no code. Being declared,
@@ -51,7 +44,8 @@ export interface DelimitedTableOptions {
   name: string;
   description: string;
   rowSchema: JSONSchema;
-  sources: Record<string, TableSourceSupport>;
+  /** Source types the table accepts (each reads the files' lines), with the defaults of each. */
+  sources: Record<string, Pick<TableSource, "defaults">>;
   /** Column names as files write them, in order, for files without a header line. */
   columns: readonly string[];
   /**
@@ -129,7 +123,10 @@ interface SpecField {
 }
 
 /** Every optional tp_* field with its spec key: tp_source_ip from sourceIp, tp_ips from ips. */
-const SPEC_FIELDS: readonly SpecField[] = ENRICH_SLOTS.map((slot) => ({ slot, spec: slot.name.slice(3).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) }));
+const SPEC_FIELDS: readonly SpecField[] = ENRICH_SLOTS.map((slot) => ({
+  slot,
+  spec: slot.name.slice(3).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+}));
 
 /** The spec's value for a field: a field name, a list of them, or undefined when the spec does not fill it. */
 function specValue(e: DelimitedEnrichSpec, f: SpecField): string | readonly string[] | undefined {
@@ -147,15 +144,19 @@ function specValue(e: DelimitedEnrichSpec, f: SpecField): string | readonly stri
 export function defineDelimitedTable(options: DelimitedTableOptions): TableDefinition {
   const o = validateDelimitedTableOptions(options);
   const format = new DelimitedFormat(o);
+  const sources: Record<string, TableSource> = {};
+  for (const [type, entry] of Object.entries(o.sources)) {
+    sources[type] = withLineFormat(
+      { ...(entry.defaults ? { defaults: entry.defaults } : {}), loader: () => createLinesLoader(), mappers: () => [format.mapper()] },
+      format,
+    );
+  }
   return {
     name: o.name,
     description: o.description,
     rowSchema: o.rowSchema,
-    sources: o.sources,
-    loader: () => createLinesLoader(),
-    mappers: () => [format.mapper()],
+    sources,
     enrich: (row, ctx) => format.enrich(row, ctx),
-    lineFormat: format,
   };
 }
 
@@ -172,14 +173,16 @@ function validateDelimitedTableOptions(options: DelimitedTableOptions): Checked 
   if (nullValue.includes(separator)) throw invalidArgument("nullValue", `must not contain the separator ${JSON.stringify(separator)}`);
   const fieldName = options.fieldName ?? ((c: string) => c.replace(/-/g, "_"));
   const numbers = new Set(options.numbers ?? []);
-  const fields = new Map(columns.map((c) => [fieldName(c), numbers.has(c)]));
+  const fields = new Map(columns.map((c: string) => [fieldName(c), numbers.has(c)]));
   const known = (what: string, field: string | undefined, numeric: boolean): void => {
     if (field === undefined) return;
     if (!fields.has(field)) throw invalidArgument(`enrich.${what}`, `names ${JSON.stringify(field)}, which is not a field of the default columns`);
-    if (fields.get(field) !== numeric) throw invalidArgument(`enrich.${what}`, `field ${JSON.stringify(field)} must be a ${numeric ? "number" : "string"} column`);
+    if (fields.get(field) !== numeric)
+      throw invalidArgument(`enrich.${what}`, `field ${JSON.stringify(field)} must be a ${numeric ? "number" : "string"} column`);
   };
   if (enrich?.timestamp === undefined) throw invalidArgument("enrich.timestamp", "is required");
-  if (enrich.timestamp.unit !== "s" && enrich.timestamp.unit !== "ms") throw invalidArgument("enrich.timestamp.unit", `must be "s" or "ms", got ${JSON.stringify(enrich.timestamp.unit)}`);
+  if (enrich.timestamp.unit !== "s" && enrich.timestamp.unit !== "ms")
+    throw invalidArgument("enrich.timestamp.unit", `must be "s" or "ms", got ${JSON.stringify(enrich.timestamp.unit)}`);
   known("timestamp.field", enrich.timestamp.field, true);
   known("index.field", enrich.index?.field, false);
   for (const f of SPEC_FIELDS) {
@@ -243,7 +246,7 @@ class DelimitedFormat implements LineFormat {
       const v = specValue(e, f);
       if (v === undefined) continue;
       if (!f.slot.list) {
-        fields[f.slot.name] = (row[v as string] as string | null | undefined) ?? null;
+        fields[f.slot.name] = row[v as string] ?? null;
         continue;
       }
       const values: string[] = [];
@@ -272,7 +275,13 @@ class DelimitedFormat implements LineFormat {
     const optionals = SPEC_FIELDS.flatMap((f) => {
       const v = specValue(e, f);
       if (v === undefined) return [];
-      return [{ key: f.slot.list ? frag(`${f.slot.key}[`) : f.slot.keyBytes, list: f.slot.list, cols: (f.slot.list ? (v as readonly string[]) : [v as string]).map(at) }];
+      return [
+        {
+          key: f.slot.list ? frag(`${f.slot.key}[`) : f.slot.keyBytes,
+          list: f.slot.list,
+          cols: (f.slot.list ? (v as readonly string[]) : [v as string]).map(at),
+        },
+      ];
     });
     // A row that lacks a required field is the reference path's error: a layout without one of them writes no row as
     // bytes, and a required column's null is declined where it is read. A required tp_* field is required of the
@@ -307,12 +316,7 @@ class DelimitedFormat implements LineFormat {
     };
     // A header may give a spec field another type than the default columns do: the reference path copes, bytes do not.
     l.fast =
-      plain &&
-      hasRequired &&
-      ts !== -1 &&
-      numeric[ts] === true &&
-      typed(l.index, false) &&
-      l.optionals.every((o) => o.cols.every((c) => typed(c, false)));
+      plain && hasRequired && ts !== -1 && numeric[ts] === true && typed(l.index, false) && l.optionals.every((o) => o.cols.every((c) => typed(c, false)));
     return l;
   }
 }

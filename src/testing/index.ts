@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CollectionEvent, CompleteEvent } from "../collection/events.js";
+import type { CollectionEvent, CompleteEvent } from "../contract/events.js";
 import { PluginRuntime } from "../plugin/runtime.js";
-import type { CollectOptions, PluginDefinition } from "../plugin/types.js";
+import type { CollectOptions, PluginDefinition } from "../contract/plugin.js";
 
 /** What collectInProcess returns: every event of the execution, its complete event, and the rows it wrote. */
 export interface InProcessCollection {
@@ -19,7 +19,7 @@ export interface InProcessCollection {
  */
 export async function collectInProcess(plugin: PluginDefinition, options: CollectOptions): Promise<InProcessCollection> {
   // Extraction stays on this thread: test runners load TypeScript sources that worker threads cannot import.
-  const runtime = new PluginRuntime({ ...plugin, module: undefined } as PluginDefinition);
+  const runtime = new PluginRuntime({ ...plugin, module: undefined });
   const events: CollectionEvent[] = [];
   const sub = runtime.observe().subscribe((e) => events.push(e));
   try {

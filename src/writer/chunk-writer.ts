@@ -81,10 +81,7 @@ const LF = 0x0a;
 export function validateChunkWriterOptions(options: ChunkWriterOptions): void {
   if (typeof options.dir !== "string" || options.dir === "") throw invalidArgument("dir", "must be a non-empty path");
   if (typeof options.executionId !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(options.executionId)) {
-    throw invalidArgument(
-      "executionId",
-      `${JSON.stringify(options.executionId)} must be letters, digits, ".", "_" or "-" and not start with "."`,
-    );
+    throw invalidArgument("executionId", `${JSON.stringify(options.executionId)} must be letters, digits, ".", "_" or "-" and not start with "."`);
   }
   const n = options.rowsPerChunk;
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
@@ -411,7 +408,13 @@ async function publish(tempPath: string, finalPath: string, executionId: string)
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST") throw chunkExists(finalPath, executionId);
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EOPNOTSUPP") throw err;
-    if (await fs.promises.stat(finalPath).then(() => true, () => false)) throw chunkExists(finalPath, executionId);
+    if (
+      await fs.promises.stat(finalPath).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw chunkExists(finalPath, executionId);
     await fs.promises.rename(tempPath, finalPath);
     return;
   }

@@ -28,7 +28,12 @@ afterAll(async () => {
 async function digests(summary: GenerateSummary): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of summary.fileList) {
-    out.set(f.path, createHash("sha256").update(await readFile(join(summary.out, f.path))).digest("hex"));
+    out.set(
+      f.path,
+      createHash("sha256")
+        .update(await readFile(join(summary.out, f.path)))
+        .digest("hex"),
+    );
   }
   return out;
 }
@@ -92,7 +97,7 @@ describe("bench/gen/generate.mjs", () => {
         expect(p[2]).toMatch(/^eni-[0-9a-f]{17}$/);
         expect(["OK", "NODATA", "SKIPDATA"]).toContain(p[13]);
         if (p[13] === "OK") expect(["ACCEPT", "REJECT"]).toContain(p[12]);
-        else expect(p.slice(3, 10).concat(p[12])).toEqual(Array(8).fill("-"));
+        else expect([...p.slice(3, 10), p[12]]).toEqual(Array(8).fill("-"));
         expect(Number(p[11])).toBeGreaterThanOrEqual(Number(p[10]));
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyStatus, type CollectionEvent, type StatusCounters } from "../../src/collection/events.js";
+import { emptyStatus, type CollectionEvent, type StatusCounters } from "../../src/contract/events.js";
 import { createProgressReporter, formatDuration, type ProgressStream } from "../../src/cli/progress.js";
 
 /** A terminal of the given width that keeps what was written to it. */
@@ -13,7 +13,7 @@ function fakeTty(columns: number): ProgressStream & { out: string } {
       return true;
     },
   };
-  return tty as unknown as ProgressStream & { out: string };
+  return tty;
 }
 
 /** What a terminal shows: text overwrites from the cursor, \r goes to column 0, ESC[K clears to the line's end. */
@@ -21,7 +21,7 @@ function screen(out: string): string[] {
   const CLEAR = "\x1b[K";
   const lines: string[] = [""];
   let col = 0;
-  for (let i = 0; i < out.length; ) {
+  for (let i = 0; i < out.length;) {
     const line = lines[lines.length - 1]!;
     if (out[i] === "\n") {
       lines.push("");
@@ -48,7 +48,7 @@ const discovered = (name: string): CollectionEvent => ({
   type: "artifact_discovered",
   executionId: exec,
   time: new Date(),
-  artifact: { name, location: `/data/${name}`, properties: {} } as never,
+  artifact: { name, location: `/data/${name}`, properties: {} },
 });
 
 describe("progress on a terminal", () => {
@@ -58,7 +58,8 @@ describe("progress on a terminal", () => {
     // 100,000 rows in the first 10 s, then 1,000 rows a second.
     p.update(status({ artifactsDiscovered: 10, artifactsExtracted: 0, rowsEnriched: 0, elapsedMs: 0 }));
     p.update(status({ artifactsDiscovered: 10, artifactsExtracted: 5, rowsEnriched: 100_000, elapsedMs: 10_000 }));
-    for (let t = 11; t <= 25; t++) p.update(status({ artifactsDiscovered: 10, artifactsExtracted: 5, rowsEnriched: 100_000 + (t - 10) * 1000, elapsedMs: t * 1000 }));
+    for (let t = 11; t <= 25; t++)
+      p.update(status({ artifactsDiscovered: 10, artifactsExtracted: 5, rowsEnriched: 100_000 + (t - 10) * 1000, elapsedMs: t * 1000 }));
     p.update(status({ artifactsDiscovered: 10, artifactsExtracted: 6, rowsEnriched: 116_000, elapsedMs: 26_000 }));
     const last = screen(tty.out).at(-1)!;
     // The last 10 s: 10,000 rows and one artifact; four to go at that pace.
@@ -108,7 +109,11 @@ describe("progress on a terminal", () => {
     p.message("error: AWSLogs/x.json.gz: unexpected end of file");
     p.message("error: AWSLogs/y.json.gz: malformed JSON");
     const lines = screen(tty.out);
-    expect(lines).toEqual(["error: AWSLogs/x.json.gz: unexpected end of file", "error: AWSLogs/y.json.gz: malformed JSON", expect.stringContaining("1/3 artifacts")]);
+    expect(lines).toEqual([
+      "error: AWSLogs/x.json.gz: unexpected end of file",
+      "error: AWSLogs/y.json.gz: malformed JSON",
+      expect.stringContaining("1/3 artifacts"),
+    ]);
   });
 
   it("ends the bar's line at stop, so the summary after it overwrites nothing", () => {
@@ -138,7 +143,7 @@ describe("progress on a terminal", () => {
 describe("progress elsewhere", () => {
   it("prints messages as plain lines and no bar", () => {
     let out = "";
-    const p = createProgressReporter({ isTTY: false, write: (s: string | Uint8Array) => ((out += String(s)), true) } as unknown as ProgressStream, 60_000);
+    const p = createProgressReporter({ isTTY: false, write: (s: string | Uint8Array) => ((out += String(s)), true) }, 60_000);
     p.update(status({ artifactsDiscovered: 1, elapsedMs: 10 }));
     p.message("error: x");
     p.stop();

@@ -4,7 +4,8 @@ import { appendFileSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pooledBuffers, takeBuffer } from "../../src/collection/batch-buffers.js";
-import { collectInProcess, createJsonLinesMapper, createLinesLoader, type PluginDefinition, type TableDefinition } from "../../src/index.js";
+import { createJsonLinesMapper, createLinesLoader, type PluginDefinition, type TableDefinition } from "../../src/index.js";
+import { collectInProcess } from "../../src/testing/index.js";
 import { tempDir } from "../e2e/helpers.js";
 
 /** JSON lines, 100 to a batch: each batch fits the encoder's first buffer, so only a batch given back fills the pool. */

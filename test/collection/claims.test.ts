@@ -4,7 +4,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CollectionState, collectInProcess, createJsonLinesMapper, parseStateLocation, type PluginDefinition, type TableDefinition } from "../../src/index.js";
+import { createJsonLinesMapper, type PluginDefinition, type TableDefinition } from "../../src/index.js";
+import { collectInProcess } from "../../src/testing/index.js";
+import { CollectionState, parseStateLocation } from "../../src/state/index.js";
 import { tempDir } from "../e2e/helpers.js";
 
 describe("claims in an execution", () => {

@@ -4,7 +4,8 @@ import { createEnricher, toMs } from "../../src/collection/enrich.js";
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { RowTail } from "../../src/collection/row-tail.js";
 import { hasTpKey, RawRow, rawRow } from "../../src/mappers/raw-row.js";
-import type { Row, TableDefinition, TableEnrichment } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
+import type { Row, TableEnrichment } from "../../src/contract/row.js";
 
 const artifact = { name: "a/b.log", location: "/data/a/b.log", properties: {} };
 
@@ -46,7 +47,7 @@ describe("createEnricher", () => {
     const rows: Row[] = [
       { a: 1, t: "2024-01-02T03:04:05Z" },
       { t: 1704164645000, nested: { tp_x: 1 } }, // "tp_ inside: the slow path
-      { t: "2024-01-02T03:04:05.123+02:00", tp_index: "mine", z: "ü ✓ \"q\"" }, // an existing tp_ field keeps its place
+      { t: "2024-01-02T03:04:05.123+02:00", tp_index: "mine", z: 'ü ✓ "q"' }, // an existing tp_ field keeps its place
       { "1": "integer key", t: "2024-01-02T03:04:05Z" },
       { t: "2024-01-02T03:04:05Z", ip: "10.0.0.1" },
     ];
@@ -76,7 +77,10 @@ describe("createEnricher", () => {
       from: new Date("2024-01-01T00:00:00Z"),
       to: new Date("2024-01-02T00:00:00Z"),
     });
-    const out = enrich([{ t: "nope" }, { t: "2023-12-31T23:59:59Z" }, { t: "2024-01-01T12:00:00Z" }, { t: "2024-01-02T00:00:00Z" }, {}, "x"], [0, 1, 2, 3, 4, 5]);
+    const out = enrich(
+      [{ t: "nope" }, { t: "2023-12-31T23:59:59Z" }, { t: "2024-01-01T12:00:00Z" }, { t: "2024-01-02T00:00:00Z" }, {}, "x"],
+      [0, 1, 2, 3, 4, 5],
+    );
     expect(out.count).toBe(1);
     expect(out.indexes).toEqual([2]);
     expect(out.filtered).toBe(2);
@@ -92,18 +96,21 @@ describe("createEnricher", () => {
     const rows: Row[] = [
       { a: 1, t: "2024-01-02T03:04:05Z", ip: "10.0.0.1" },
       {},
-      { t: "2024-01-02T03:04:05Z", tp_index: "mine", note: "ü \"q\"" },
+      { t: "2024-01-02T03:04:05Z", tp_index: "mine", note: 'ü "q"' },
       { t: "2024-01-02T03:04:05Z", s: "tp_like" },
     ];
     const extras = (row: Row): TableEnrichment => ({
       tp_timestamp: (row["t"] as string | undefined) ?? "2024-01-01T00:00:00Z",
       tp_index: "acct",
-      ...(row["ip"] ? { tp_source_ip: row["ip"] as string, tp_ips: [row["ip"] as string, "a\"b"], tp_tags: ["x\ny"] } : {}),
+      ...(row["ip"] ? { tp_source_ip: row["ip"] as string, tp_ips: [row["ip"] as string, 'a"b'], tp_tags: ["x\ny"] } : {}),
     });
     const enrich = createEnricher({ table: table(extras), partition: "p", sourceType: "file", sourceName: "src", artifact });
     const positions = rows.map((_, i) => i);
     const expected = enrich(structuredClone(rows), positions);
-    const raw = enrich(rows.map((r) => rawRow(JSON.stringify(r), { ...r })), positions);
+    const raw = enrich(
+      rows.map((r) => rawRow(JSON.stringify(r), { ...r })),
+      positions,
+    );
     const strip = (b: Buffer) => b.toString("utf8").replace(/"tp_ingest_timestamp":"[^"]+"/g, "");
     expect(strip(raw.bytes)).toBe(strip(expected.bytes));
     expect(raw.count).toBe(4);
@@ -127,7 +134,23 @@ describe("createEnricher", () => {
       return (seed >>> 0) % n;
     };
     const two = (n: number) => String(n).padStart(2, "0");
-    const texts = ["2024-01-32T00:00:00Z", "2024-01-31T00:00:00Z", "2024-12-31T23:59:59.999Z", "2024-01-01T00:00:60Z", "2024-01-01T00:60:00Z", "2024-02-30T00:00:00Z", "0999-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.5Z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00+01:00", "2024-1-01T00:00:00Z", "x", ""];
+    const texts = [
+      "2024-01-32T00:00:00Z",
+      "2024-01-31T00:00:00Z",
+      "2024-12-31T23:59:59.999Z",
+      "2024-01-01T00:00:60Z",
+      "2024-01-01T00:60:00Z",
+      "2024-02-30T00:00:00Z",
+      "0999-01-01T00:00:00Z",
+      "0000-01-01T00:00:00Z",
+      "2024-01-01T24:00:00Z",
+      "2024-01-01T00:00:00.5Z",
+      "2024-01-01 00:00:00Z",
+      "2024-01-01T00:00:00+01:00",
+      "2024-1-01T00:00:00Z",
+      "x",
+      "",
+    ];
     for (let i = 0; i < 5000; i++) {
       // Mostly in range, sometimes one field out of it or not a digit.
       const f = [1000 + rand(9000), 1 + rand(12), 1 + rand(31), rand(24), rand(60), rand(60)];
@@ -151,7 +174,13 @@ describe("createEnricher", () => {
     const days = (y: number, m: number) => [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!;
     const two = (n: number) => String(n).padStart(2, "0");
     // Every form toMs reads: its hand-read UTC path, and new Date's for offsets, bare dates and a space for the T.
-    const forms = [(d: string) => `${d}T10:20:30Z`, (d: string) => `${d}T10:20:30.456Z`, (d: string) => `${d}T10:20:30+02:00`, (d: string) => d, (d: string) => `${d} 10:20:30Z`];
+    const forms = [
+      (d: string) => `${d}T10:20:30Z`,
+      (d: string) => `${d}T10:20:30.456Z`,
+      (d: string) => `${d}T10:20:30+02:00`,
+      (d: string) => d,
+      (d: string) => `${d} 10:20:30Z`,
+    ];
     const rows: Row[] = [];
     const want: (string | number)[] = [];
     for (const y of [1900, 1999, 2000, 2023, 2024, 2100, 2400]) {
@@ -168,8 +197,17 @@ describe("createEnricher", () => {
         }
       }
     }
-    const enrich = createEnricher({ table: table((r) => ({ tp_timestamp: r["t"] as string })), partition: "p", sourceType: "file", sourceName: "src", artifact });
-    const out = enrich(rows, rows.map((_, i) => i));
+    const enrich = createEnricher({
+      table: table((r) => ({ tp_timestamp: r["t"] as string })),
+      partition: "p",
+      sourceType: "file",
+      sourceName: "src",
+      artifact,
+    });
+    const out = enrich(
+      rows,
+      rows.map((_, i) => i),
+    );
     const lines = out.bytes.toString("utf8").trimEnd().split("\n");
     expect(lines.map((l) => (JSON.parse(l) as { tp_date: string }).tp_date)).toEqual(want.filter((_, i) => i % 2 === 0));
     expect(out.failures.map((f) => f.message)).toEqual(

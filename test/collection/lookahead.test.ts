@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lookahead } from "../../src/collection/execution.js";
+import { lookahead } from "../../src/collection/lookahead.js";
 
 /** A source of n numbers that records how far it was pulled and whether it was ended. */
 function counting(n: number, failAt?: number) {
@@ -26,7 +26,12 @@ describe("lookahead over discovery", () => {
     const { seen, source } = counting(100);
     let listed = 0;
     let ended = false;
-    const it = lookahead(source, 30, () => listed++, () => (ended = true))[Symbol.asyncIterator]();
+    const it = lookahead(
+      source,
+      30,
+      () => listed++,
+      () => (ended = true),
+    )[Symbol.asyncIterator]();
     expect((await it.next()).value).toBe(0);
     await settle();
     // One taken, thirty waiting: the source is pulled no further than the bound.
@@ -46,7 +51,13 @@ describe("lookahead over discovery", () => {
     let ended = false;
     await expect(
       (async () => {
-        for await (const x of lookahead(source, 100, () => undefined, () => (ended = true))) got.push(x);
+        for await (const x of lookahead(
+          source,
+          100,
+          () => undefined,
+          () => (ended = true),
+        ))
+          got.push(x);
       })(),
     ).rejects.toThrow("broken at 4");
     expect(got).toEqual([0, 1, 2, 3]);
@@ -55,7 +66,13 @@ describe("lookahead over discovery", () => {
 
   it("ends the source when its consumer stops early", async () => {
     const { seen, source } = counting(1000);
-    for await (const x of lookahead(source, 5, () => undefined, () => undefined)) if (x === 2) break;
+    for await (const x of lookahead(
+      source,
+      5,
+      () => undefined,
+      () => undefined,
+    ))
+      if (x === 2) break;
     expect(seen.returned).toBe(true);
     expect(seen.pulled).toBeLessThan(10);
   });

@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createEnricher } from "../../src/collection/enrich.js";
-import { createJsonLinesMapper, createLinesLoader, rawRow, type PluginDefinition, type Row, type TableDefinition } from "../../src/index.js";
+import { createJsonLinesMapper, createLinesLoader, type PluginDefinition, type Row, type TableDefinition } from "../../src/index.js";
+import { rawRow } from "../../src/mappers/raw-row.js";
 import { defineDelimitedTable } from "../../src/tables/delimited.js";
 import { collectInProcess, type InProcessCollection } from "../../src/testing/index.js";
 import { awsPlugin, VPC_DEFAULT_FIELDS, vpcFlowLogTable } from "../../plugins/aws/src/index.js";
 import { scratchDirs } from "../e2e/helpers.js";
-import { LineOutcome } from "../../src/tables/types.js";
+import { LineOutcome } from "../../src/collection/line-format.js";
 import { bothPaths, runExtract, watchOutcomes } from "../tables/line-format-helpers.js";
 
 // A row without a field its table's row schema requires is a "validate" row error naming the field; the artifact's
@@ -18,7 +19,9 @@ const scratch = scratchDirs();
 
 /** The row error events' messages, without the artifact's name. */
 function rowErrors(res: InProcessCollection): string[] {
-  return res.events.flatMap((e) => (e.type === "error" && e.operation !== undefined ? [`${e.operation} ${e.message.replace(/^.*?: (?=(line|record) )/, "")}`] : []));
+  return res.events.flatMap((e) =>
+    e.type === "error" && e.operation !== undefined ? [`${e.operation} ${e.message.replace(/^.*?: (?=(line|record) )/, "")}`] : [],
+  );
 }
 
 /** JSON lines with a time, a user and a host, the first two required. */
@@ -26,7 +29,11 @@ const appLog: TableDefinition = {
   name: "app_log",
   description: "JSON lines written by an application",
   sources: { file: {} },
-  rowSchema: { type: "object", required: ["ts", "user", "tp_id", "tp_timestamp"], properties: { ts: { type: "string" }, user: { type: "string" }, host: { type: "string" } } },
+  rowSchema: {
+    type: "object",
+    required: ["ts", "user", "tp_id", "tp_timestamp"],
+    properties: { ts: { type: "string" }, user: { type: "string" }, host: { type: "string" } },
+  },
   loader: () => createLinesLoader(),
   mappers: () => [createJsonLinesMapper()],
   enrich: (row) => ({ tp_timestamp: (row["ts"] as string | undefined) ?? "" }),
@@ -44,7 +51,10 @@ describe("required fields", () => {
       { ts: "2024-05-01T10:00:05Z", user: "f" },
     ];
     writeFileSync(join(data, "app.log"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    const res = await collectInProcess({ name: "example", version: "1.0.0", tables: [appLog] }, { table: "app_log", source: { type: "file", config: { paths: [data] } }, outputDir: scratch() });
+    const res = await collectInProcess(
+      { name: "example", version: "1.0.0", tables: [appLog] },
+      { table: "app_log", source: { type: "file", config: { paths: [data] } }, outputDir: scratch() },
+    );
     expect(res.complete.error).toBeUndefined();
     expect(res.rows.map((r) => r["user"])).toEqual(["a", "c", "f"]);
     expect(res.complete.status.rowErrors).toEqual({ validate: 3 });
@@ -57,7 +67,13 @@ describe("required fields", () => {
   });
 
   it("looks in a raw row's text when its fields (what enrich reads) lack a required field", () => {
-    const enrich = createEnricher({ table: appLog as TableDefinition<unknown>, partition: "p", sourceType: "file", sourceName: "s", artifact: { name: "a", location: "/a", properties: {} } });
+    const enrich = createEnricher({
+      table: appLog,
+      partition: "p",
+      sourceType: "file",
+      sourceName: "s",
+      artifact: { name: "a", location: "/a", properties: {} },
+    });
     const fields: Row = { ts: "2024-05-01T10:00:00Z" };
     const out = enrich([rawRow('{"ts":"2024-05-01T10:00:00Z","user":"a"}', fields), rawRow('{"ts":"2024-05-01T10:00:00Z","host":"h"}', fields)], [0, 1]);
     expect(out.indexes).toEqual([0]);
@@ -68,7 +84,13 @@ describe("required fields", () => {
     const data = scratch();
     const day = join(data, "AWSLogs", "123456789012", "CloudTrail", "us-east-1", "2024", "03", "01");
     mkdirSync(day, { recursive: true });
-    const record = (i: number) => ({ eventVersion: "1.08", eventTime: `2024-03-01T00:00:0${i}Z`, eventSource: "ec2.amazonaws.com", eventName: `E${i}`, recipientAccountId: "123456789012" });
+    const record = (i: number) => ({
+      eventVersion: "1.08",
+      eventTime: `2024-03-01T00:00:0${i}Z`,
+      eventSource: "ec2.amazonaws.com",
+      eventName: `E${i}`,
+      recipientAccountId: "123456789012",
+    });
     const { eventName: _, ...noName } = record(2);
     const records = [record(1), noName, { ...record(3), eventSource: null }, record(4)];
     writeFileSync(join(day, "123456789012_CloudTrail_us-east-1_20240301T0000Z_x.json.gz"), gzipSync(JSON.stringify({ Records: records })));
@@ -93,15 +115,37 @@ describe("required fields", () => {
       numbers: ["version", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end"],
       headerFirstFields: ["version", "account-id", "interface-id"],
       mapperName: "vpc_flow_log",
-      enrich: { timestamp: { field: "start", unit: "s" }, index: { field: "account_id" }, sourceIp: "srcaddr", destinationIp: "dstaddr", ips: ["srcaddr", "dstaddr"] },
+      enrich: {
+        timestamp: { field: "start", unit: "s" },
+        index: { field: "account_id" },
+        sourceIp: "srcaddr",
+        destinationIp: "dstaddr",
+        ips: ["srcaddr", "dstaddr"],
+      },
     });
     const data = scratch();
     const flow = (eni: string, src: string, start: number) => `2 123456789012 ${eni} ${src} 10.0.0.2 443 49152 6 10 840 ${start} ${start + 60} ACCEPT OK`;
-    writeFileSync(join(data, "a.log"), [flow("eni-1", "10.0.0.1", 1704067200), flow("-", "10.0.0.1", 1704067201), flow("eni-3", "-", 1704067202), flow("eni-4", "10.0.0.4", 1704067203), ""].join("\n"));
+    writeFileSync(
+      join(data, "a.log"),
+      [
+        flow("eni-1", "10.0.0.1", 1704067200),
+        flow("-", "10.0.0.1", 1704067201),
+        flow("eni-3", "-", 1704067202),
+        flow("eni-4", "10.0.0.4", 1704067203),
+        "",
+      ].join("\n"),
+    );
     // A custom format without interface-id: its lines cannot make rows; the lines after a header with it can.
     writeFileSync(
       join(data, "b.log"),
-      ["version account-id srcaddr dstaddr start end", "2 123456789012 10.0.0.5 10.0.0.2 1704067204 1704067264", "2 123456789012 10.0.0.6 10.0.0.2 1704067205 1704067265", "version interface-id srcaddr start", "2 eni-7 10.0.0.7 1704067206", ""].join("\n"),
+      [
+        "version account-id srcaddr dstaddr start end",
+        "2 123456789012 10.0.0.5 10.0.0.2 1704067204 1704067264",
+        "2 123456789012 10.0.0.6 10.0.0.2 1704067205 1704067265",
+        "version interface-id srcaddr start",
+        "2 eni-7 10.0.0.7 1704067206",
+        "",
+      ].join("\n"),
     );
     // The line format declines what the reference path rejects: the two give the same rows and errors.
     const a = await bothPaths(table, join(data, "a.log"));

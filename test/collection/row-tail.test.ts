@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { MAX_TIME_MS, RowTail } from "../../src/collection/row-tail.js";
-import type { TableDefinition } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
 
 const table = { name: "t" } as TableDefinition;
 const artifact = { name: "a", location: "/data/ä.log", properties: {} };
@@ -24,7 +24,13 @@ describe("RowTail", () => {
       tail.afterIndex(out);
       const text = out.buf.toString("utf8", 0, out.pos);
       const iso = new Date(ms).toISOString();
-      expect(JSON.parse(`{${text.slice(1)}}`)).toMatchObject({ tp_id: expect.stringMatching(/z$/), tp_timestamp: iso, tp_date: iso.slice(0, 10), tp_index: "default", tp_source_location: "/data/ä.log" });
+      expect(JSON.parse(`{${text.slice(1)}}`)).toMatchObject({
+        tp_id: expect.stringMatching(/z$/),
+        tp_timestamp: iso,
+        tp_date: iso.slice(0, 10),
+        tp_index: "default",
+        tp_source_location: "/data/ä.log",
+      });
     }
   });
 });

@@ -13,7 +13,7 @@ afterEach(() => cleanups.splice(0).forEach((c) => c()));
 async function zombieHolder(): Promise<{ holder: ChildProcess; zombie: number }> {
   const holder = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
   cleanups.push(() => holder.kill("SIGKILL"));
-  const zombie = await new Promise<number>((resolve) => holder.stdout!.once("data", (b: Buffer) => resolve(Number(b.toString().trim()))));
+  const zombie = await new Promise<number>((resolve) => holder.stdout.once("data", (b: Buffer) => resolve(Number(b.toString().trim()))));
   // Wait until the child has exited and sits unreaped.
   for (let i = 0; i < 100; i++) {
     const stat = readFileSync(`/proc/${zombie}/stat`, "utf8");

@@ -27,7 +27,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe("a field added to or moved in TP_FIELDS", () => {
   it("is written by every path in the list's order, with no other edit", async () => {
     // The list the SDK's modules see is the edited one (the check below compares their lines with it).
-    expect(TP_FIELDS.map((f) => f.name).filter((n, i) => i === 0 || n.startsWith("tp_peer") || n === "tp_ticket_ids")).toEqual(["tp_index", "tp_peer_ip", "tp_ticket_ids"]);
+    expect(TP_FIELDS.map((f) => f.name).filter((n, i) => i === 0 || n.startsWith("tp_peer") || n === "tp_ticket_ids")).toEqual([
+      "tp_index",
+      "tp_peer_ip",
+      "tp_ticket_ids",
+    ]);
     await expectEveryPathAgrees(dir);
   });
 });

@@ -32,10 +32,26 @@ describe("tailkit collect --state", () => {
   it("refuses rediss:// and unknown schemes with exit 2 naming state, and creates no file named after the URL", async () => {
     const out = scratch();
     const cwd = scratch();
-    const tls = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "rediss://127.0.0.1:6380/x"]);
+    const tls = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      out,
+      "--state",
+      "rediss://127.0.0.1:6380/x",
+    ]);
     expect(tls.code).toBe(2);
     expect(tls.stderr).toMatch(/state: rediss:\/\/ \(Redis over TLS\) is not supported yet/);
-    const http = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "http://127.0.0.1/state"], {}, cwd);
+    const http = await runCli(
+      ["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--state", "http://127.0.0.1/state"],
+      {},
+      cwd,
+    );
     expect(http.code).toBe(2);
     expect(http.stderr).toMatch(/state: unknown scheme "http:\/\/"/);
     expect(readdirSync(cwd)).toEqual([]);
@@ -46,22 +62,69 @@ describe("tailkit collect --state", () => {
 describe("tailkit collect --execution-id", () => {
   it("refuses an id whose chunks are already in the output folder, with exit 2 naming execution_id, and leaves them as they were", async () => {
     const out = scratch();
-    const first = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed1", "--output", "json"]);
+    const first = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      out,
+      "--execution-id",
+      "fixed1",
+      "--output",
+      "json",
+    ]);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    const before = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
+    const before = new Map(
+      readdirSync(out)
+        .filter((n) => n.endsWith(".jsonl"))
+        .map((n) => [n, readFileSync(join(out, n), "utf8")]),
+    );
     expect([...before.keys()]).toContain("fixed1-1.jsonl");
 
-    const second = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--execution-id", "fixed1"]);
+    const second = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_vpc_flow_log",
+      "--path",
+      SAMPLE_VPC,
+      "--out",
+      out,
+      "--execution-id",
+      "fixed1",
+    ]);
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/execution_id: fixed1 is already in use in .*\(fixed1-1\.jsonl exists\)/);
-    const after = new Map(readdirSync(out).filter((n) => n.endsWith(".jsonl")).map((n) => [n, readFileSync(join(out, n), "utf8")]));
+    const after = new Map(
+      readdirSync(out)
+        .filter((n) => n.endsWith(".jsonl"))
+        .map((n) => [n, readFileSync(join(out, n), "utf8")]),
+    );
     expect(after).toEqual(before);
   });
 
   it("refuses an id whose chunks went into Parquet, so that its files and the state of its artifacts stay as they were", async () => {
     const out = scratch();
-    const first = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--execution-id", "fixed2", "--output", "json"]);
+    const first = await runCli([
+      "collect",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      out,
+      "--execution-id",
+      "fixed2",
+      "--output",
+      "json",
+    ]);
     expect(first.code, first.stderr).toBe(0);
     expect(readdirSync(out).filter((n) => n.endsWith(".jsonl"))).toEqual([]);
     const second = await runCli(["collect", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--execution-id", "fixed2"]);
@@ -73,7 +136,19 @@ describe("tailkit collect --execution-id", () => {
 describe("tailkit usage errors", () => {
   it("refuses --path when --config gives paths too, naming the field", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--config", JSON.stringify({ paths: [SAMPLE_VPC] }), "--out", out]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--config",
+      JSON.stringify({ paths: [SAMPLE_VPC] }),
+      "--out",
+      out,
+    ]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/source\.config\.paths: --path and "paths" in --config both give it/);
     expect(listFiles(out)).toEqual([]);
@@ -94,7 +169,19 @@ describe("tailkit usage errors", () => {
     const malformed = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--config", "[1]", "--out", scratch(), "--output=json"]);
     expect(malformed.code).toBe(2);
     expect(JSON.parse(malformed.stdout)).toEqual({ outcome: "usage", error: "--config: must be a JSON object", field: "config", exitCode: 2 });
-    const unknownTable = await runCli(["collect", "--no-convert", "aws", "--table", "aws_nope", "--path", SAMPLE_CLOUDTRAIL, "--out", scratch(), "--output", "json"]);
+    const unknownTable = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_nope",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      scratch(),
+      "--output",
+      "json",
+    ]);
     expect(unknownTable.code).toBe(2);
     expect(JSON.parse(unknownTable.stdout)).toMatchObject({ outcome: "usage", field: "table" });
   });
@@ -116,7 +203,19 @@ describe("tailkit describe", () => {
     const json = await runCli(["describe", "aws", "--output", "json"]);
     const d = JSON.parse(json.stdout) as { tables: { rowSchema: { properties: Record<string, unknown>; required: string[] } }[] };
     expect(d.tables[0]!.rowSchema.required).toEqual(expect.arrayContaining(["tp_ingest_timestamp", "tp_date", "tp_source_location"]));
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--table-config", '{"bogus":1}', "--out", scratch()]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--table-config",
+      '{"bogus":1}',
+      "--out",
+      scratch(),
+    ]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("table_config.bogus: unknown field");
   });
@@ -128,17 +227,27 @@ describe("tailkit collect when the plugin dies", () => {
     const out = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 5 });
     const tmp = scratch();
-    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TMPDIR: tmp },
-    });
+    const cli = spawn(
+      process.execPath,
+      [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
     let stdout = "";
     cli.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((r) => cli.once("exit", (code) => r(code)));
     while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
     process.kill(childOf(cli.pid!)!, "SIGKILL");
     expect(await exited).toBe(1);
-    const summary = JSON.parse(stdout) as { executionId: string; rows: number; chunks: number; files: string[]; status: { rowsWritten: number; chunksWritten: number } };
+    const summary = JSON.parse(stdout) as {
+      executionId: string;
+      rows: number;
+      chunks: number;
+      files: string[];
+      status: { rowsWritten: number; chunksWritten: number };
+    };
     const chunks = readChunks(out);
     const onDisk = chunks.flatMap((c) => c.rows).length;
     expect(onDisk).toBeGreaterThan(0);
@@ -167,10 +276,14 @@ describe("tailkit collect when the plugin dies", () => {
     const out = scratch();
     const tmp = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 8 });
-    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TMPDIR: tmp },
-    });
+    const cli = spawn(
+      process.execPath,
+      [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
     const exited = new Promise<void>((r) => cli.once("exit", () => r()));
     while (!readdirSync(out).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 20));
     const plugin = childOf(cli.pid!)!;
@@ -189,10 +302,14 @@ describe("tailkit collect on SIGTERM", () => {
     const out = scratch();
     const tmp = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 9 });
-    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TMPDIR: tmp },
-    });
+    const cli = spawn(
+      process.execPath,
+      [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
     let stderr = "";
     cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => cli.once("close", (code) => r(code)));
@@ -202,7 +319,12 @@ describe("tailkit collect on SIGTERM", () => {
     const chunks = readChunks(out);
     const rows = chunks.flatMap((c) => c.rows).length;
     // Progress lines (every 5 s off a terminal) aside, the summary is one line.
-    expect(stderr.trim().split("\n").filter((l) => !l.startsWith("progress: "))).toEqual([
+    expect(
+      stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !l.startsWith("progress: ")),
+    ).toEqual([
       `interrupted: execution ${chunks[0]!.executionId} stopped; ${rows.toLocaleString("en-US")} rows in ${chunks.length} whole chunk files kept in ${out} (run again to resume)`,
     ]);
     for (const c of chunks) expect(c.rows).toHaveLength(500);

@@ -70,7 +70,21 @@ function expectWholeChunks(out: string, summary: Summary, rowsPerChunk: number) 
 describe("tailkit collect with the aws plugin", () => {
   it("collects every CloudTrail record of the sample exactly once, enriched", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json", "--rows-per-chunk", "400"]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      out,
+      "--output",
+      "json",
+      "--rows-per-chunk",
+      "400",
+    ]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout) as Summary;
@@ -95,22 +109,54 @@ describe("tailkit collect with the aws plugin", () => {
   it("gives the same tp_id to the same record on a second run", async () => {
     const [a, b] = [scratch(), scratch()];
     for (const out of [a, b]) {
-      const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json"]);
+      const res = await runCli([
+        "collect",
+        "--no-convert",
+        "aws",
+        "--table",
+        "aws_cloudtrail_log",
+        "--path",
+        SAMPLE_CLOUDTRAIL,
+        "--out",
+        out,
+        "--output",
+        "json",
+      ]);
       expect(res.code).toBe(0);
     }
-    const ids = (dir: string) => new Map(readChunks(dir).flatMap((c) => c.rows).map((r) => [r["eventID"], r["tp_id"]]));
+    const ids = (dir: string) =>
+      new Map(
+        readChunks(dir)
+          .flatMap((c) => c.rows)
+          .map((r) => [r["eventID"], r["tp_id"]]),
+      );
     expect(ids(b)).toEqual(ids(a));
   });
 
   it("collects every VPC flow log line of the sample exactly once", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", SAMPLE_VPC, "--out", out, "--output", "json", "--rows-per-chunk", "1000"]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_vpc_flow_log",
+      "--path",
+      SAMPLE_VPC,
+      "--out",
+      out,
+      "--output",
+      "json",
+      "--rows-per-chunk",
+      "1000",
+    ]);
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout) as Summary;
     const rows = expectWholeChunks(out, summary, 1000);
     const lines = vpcFlowLines(SAMPLE_VPC);
     expect(rows).toHaveLength(lines.length);
-    const key = (r: Record<string, unknown>) => `${r["interface_id"]} ${r["srcaddr"]} ${r["dstaddr"]} ${r["srcport"]} ${r["dstport"]} ${r["start"]} ${r["bytes"]}`;
+    const key = (r: Record<string, unknown>) =>
+      ["interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "start", "bytes"].map((f) => String(r[f])).join(" ");
     const fromLines = lines.map((l) => {
       const f = l.split(" ");
       const v = (s: string) => (s === "-" ? "null" : s);
@@ -150,7 +196,7 @@ describe("tailkit collect with the aws plugin", () => {
     const data = scratch();
     const out = scratch();
     const gen = await generate({ kind: "vpc", out: data, files: 4, recordsPerFile: 100, seed: 3, corrupt: 1, corruptKind: "badcontent" });
-    const badPath = gen.corruptFiles[0]!.path as string;
+    const badPath = gen.corruptFiles[0]!.path;
     const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", data, "--out", out, "--output", "json"]);
     expect(res.code).toBe(3);
     const summary = JSON.parse(res.stdout) as Summary;
@@ -185,9 +231,13 @@ describe("tailkit collect with the aws plugin", () => {
     const data = scratch();
     const out = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 120, recordsPerFile: 400, seed: 5 });
-    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const cli = spawn(
+      process.execPath,
+      [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => cli.once("exit", (code) => r(code)));
@@ -206,7 +256,9 @@ describe("tailkit collect with the aws plugin", () => {
   it("stops the plugin when its host dies", async () => {
     const data = scratch();
     await generate({ kind: "cloudtrail", out: data, files: 60, recordsPerFile: 400, seed: 6 });
-    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", scratch()], { stdio: "ignore" });
+    const cli = spawn(process.execPath, [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", scratch()], {
+      stdio: "ignore",
+    });
     let plugin: number | undefined;
     while (plugin === undefined) {
       await new Promise((r) => setTimeout(r, 50));

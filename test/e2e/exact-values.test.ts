@@ -18,7 +18,11 @@ interface Summary {
 function chunkLines(dir: string): string[] {
   return readdirSync(dir)
     .filter((n) => n.endsWith(".jsonl"))
-    .flatMap((n) => readFileSync(join(dir, n), "utf8").split("\n").filter((l) => l !== ""));
+    .flatMap((n) =>
+      readFileSync(join(dir, n), "utf8")
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
 }
 
 describe("values are kept exactly, end to end", () => {
@@ -37,7 +41,19 @@ describe("values are kept exactly, end to end", () => {
     ];
     writeFileSync(join(day, "123456789012_vpcflowlogs_us-east-1_fl-1_20240229T0000Z_abcd.log.gz"), gzipSync(lines.join("\n") + "\n"));
     const out = join(t.dir, "out");
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_vpc_flow_log", "--path", join(t.dir, "logs"), "--out", out, "--output", "json"]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_vpc_flow_log",
+      "--path",
+      join(t.dir, "logs"),
+      "--out",
+      out,
+      "--output",
+      "json",
+    ]);
     expect(res.code, res.stderr).toBe(0);
     const rows = chunkLines(out).sort((a, b) => /"dstport":(\d+)/.exec(a)![1]!.localeCompare(/"dstport":(\d+)/.exec(b)![1]!));
     expect(rows).toHaveLength(4);
@@ -96,7 +112,13 @@ describe("values are kept exactly, end to end", () => {
         expect(parseTimeLocal(`${two(last + 1)}/${names[m - 1]}/${y}:00:00:00 +0000`), `${last + 1} ${names[m - 1]} ${y}`).toBeUndefined();
       }
     }
-    for (const bad of ["00/Jan/2024:00:00:00 +0000", "01/Jan/2024:24:00:00 +0000", "01/Jan/2024:00:60:00 +0000", "01/Jan/2024:00:00:60 +0000", "01/Jan/2024:00:00:00 +0060"]) {
+    for (const bad of [
+      "00/Jan/2024:00:00:00 +0000",
+      "01/Jan/2024:24:00:00 +0000",
+      "01/Jan/2024:00:60:00 +0000",
+      "01/Jan/2024:00:00:60 +0000",
+      "01/Jan/2024:00:00:00 +0060",
+    ]) {
       expect(parseTimeLocal(bad), bad).toBeUndefined();
     }
   });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -57,7 +57,7 @@ export function scratchDirs(): () => string {
 
 /** Every file below dir, relative paths, sorted. */
 export function listFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name).slice(dir.length + 1))
     .sort();
@@ -72,7 +72,10 @@ export function readChunks(dir: string): { name: string; sequence: number; execu
       if (!m) throw new Error(`unexpected chunk name ${name}`);
       const text = readFileSync(join(dir, name), "utf8");
       if (text.length > 0 && !text.endsWith("\n")) throw new Error(`${name} does not end with a newline`);
-      const rows = text.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = text
+        .split("\n")
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       return { name, sequence: Number(m[2]), executionId: m[1]!, rows };
     })
     .sort((a, b) => a.executionId.localeCompare(b.executionId) || a.sequence - b.sequence);
@@ -91,7 +94,9 @@ export function cloudTrailRecords(dir: string): Record<string, unknown>[] {
 export function vpcFlowLines(dir: string): string[] {
   const out: string[] = [];
   for (const f of listFiles(dir).filter((p) => p.endsWith(".log.gz"))) {
-    const lines = gunzipSync(readFileSync(join(dir, f))).toString("utf8").split("\n");
+    const lines = gunzipSync(readFileSync(join(dir, f)))
+      .toString("utf8")
+      .split("\n");
     out.push(...lines.filter((l) => l.length > 0 && !l.startsWith("version ")));
   }
   return out;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CollectionEvent } from "../../src/collection/events.js";
+import type { CollectionEvent } from "../../src/contract/events.js";
 import { Code, TailkitError } from "../../src/errors/index.js";
 import { launchPlugin, type PluginClient } from "../../src/host/index.js";
 import { eventFromWire, loadProtocol } from "../../src/protocol/index.js";
@@ -58,7 +58,18 @@ describe("host ↔ plugin over gRPC", () => {
     const socket = client.address.replace(/^unix:\/\//, "");
     const { stdout } = await run(
       "npx",
-      ["buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--unix-socket", socket, "http://localhost/tailkit.plugin.v1.PluginService/Describe", "-d", "{}"],
+      [
+        "buf",
+        "curl",
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "--unix-socket",
+        socket,
+        "http://localhost/tailkit.plugin.v1.PluginService/Describe",
+        "-d",
+        "{}",
+      ],
       { cwd: ROOT },
     );
     const res = JSON.parse(stdout) as { plugin: { name: string }; tables: { name: string; sourceTypes: string[]; configSchemaJson: string }[] };
@@ -67,7 +78,7 @@ describe("host ↔ plugin over gRPC", () => {
     expect(res.tables[0]!.sourceTypes).toEqual(["file"]);
   });
 
-  it("serves grpc.health.v1 for service \"plugin\" and a socket only its owner can use", async () => {
+  it('serves grpc.health.v1 for service "plugin" and a socket only its owner can use', async () => {
     const client = await start();
     const socket = client.address.replace(/^unix:\/\//, "");
     const { statSync } = await import("node:fs");
@@ -77,7 +88,20 @@ describe("host ↔ plugin over gRPC", () => {
     const schemaDir = protoPath.replace(/\/grpc\/health\/v1\/health\.proto$|\/health\/v1\/health\.proto$/, "");
     const { stdout } = await run(
       "npx",
-      ["buf", "curl", "--schema", schemaDir, "--protocol", "grpc", "--http2-prior-knowledge", "--unix-socket", socket, "http://localhost/grpc.health.v1.Health/Check", "-d", '{"service":"plugin"}'],
+      [
+        "buf",
+        "curl",
+        "--schema",
+        schemaDir,
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "--unix-socket",
+        socket,
+        "http://localhost/grpc.health.v1.Health/Check",
+        "-d",
+        '{"service":"plugin"}',
+      ],
       { cwd: ROOT },
     );
     expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
@@ -93,7 +117,12 @@ describe("host ↔ plugin over gRPC", () => {
     await other.ready;
 
     const out = scratch();
-    const id = await client.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [SAMPLE_CLOUDTRAIL] } }, outputDir: out, rowsPerChunk: 300 });
+    const id = await client.collect({
+      table: "aws_cloudtrail_log",
+      source: { type: "file", config: { paths: [SAMPLE_CLOUDTRAIL] } },
+      outputDir: out,
+      rowsPerChunk: 300,
+    });
     const complete = await client.waitForComplete(id);
     expect(complete.error).toBeUndefined();
     // Give the raw stream the moment it needs to deliver the last message.

@@ -34,7 +34,8 @@ function runCliAs(uid: number, args: string[]): Promise<RunResult> {
 /** nginx combined-format lines, `n` of them, told apart by their path. */
 function accessLines(tag: string, n: number): string {
   let out = "";
-  for (let i = 0; i < n; i++) out += `10.0.0.${i + 1} - - [03/Mar/2024:00:00:${String(i).padStart(2, "0")} +0000] "GET /${tag}/${i} HTTP/1.1" 200 12 "-" "curl/8"\n`;
+  for (let i = 0; i < n; i++)
+    out += `10.0.0.${i + 1} - - [03/Mar/2024:00:00:${String(i).padStart(2, "0")} +0000] "GET /${tag}/${i} HTTP/1.1" 200 12 "-" "curl/8"\n`;
   return out;
 }
 
@@ -149,7 +150,6 @@ describe("--path", () => {
   });
 });
 
-
 describe("empty and mislabelled files", () => {
   it("collects an empty file and an empty gzip as 0 rows and reports a .gz that is not gzip as 'not gzip', exit 3", async () => {
     const dir = scratch();
@@ -168,7 +168,10 @@ describe("empty and mislabelled files", () => {
     expect(summary.status.artifactsFailed).toBe(1);
     expect(summary.status.artifactsExtracted).toBe(listFiles(root).length - 1);
     expect(summary.errors).toHaveLength(1);
-    expect(summary.errors[0]).toMatchObject({ artifact: "trail/AWSLogs/693748329432/CloudTrail/eu-west-1/2024/03/03/693748329432_CloudTrail_eu-west-1_20240303T2320Z_plain.json.gz", operation: "load" });
+    expect(summary.errors[0]).toMatchObject({
+      artifact: "trail/AWSLogs/693748329432/CloudTrail/eu-west-1/2024/03/03/693748329432_CloudTrail_eu-west-1_20240303T2320Z_plain.json.gz",
+      operation: "load",
+    });
     expect(summary.errors[0]!.message).toContain("not gzip: the name ends in .gz but the file starts with 7b 22 52 65");
     expect(summary.errors[0]!.message).not.toContain("malformed JSON");
   });
@@ -182,9 +185,25 @@ describe("row error numbers", () => {
     const good = accessLines("ok", 2).split("\n");
     const badTime = good[0]!.replace("03/Mar/2024", "03/Foo/2024");
     writeFileSync(join(web, "access.log"), [good[0], "not an access log line", good[1], badTime, ""].join("\n"));
-    const nginx = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", "--path", web, "--out", join(dir, "out1"), "--output", "json"]);
+    const nginx = await runCli([
+      "collect",
+      "--no-convert",
+      "nginx",
+      "--table",
+      "nginx_access_log",
+      "--path",
+      web,
+      "--out",
+      join(dir, "out1"),
+      "--output",
+      "json",
+    ]);
     expect(nginx.code).toBe(3);
-    const lineErrors = (JSON.parse(nginx.stdout) as Summary).errors.map((e) => [e.rowIndex, e.operation, /^.*?: (?:line|record) \d+(?=: )/.exec(e.message)?.[0]]);
+    const lineErrors = (JSON.parse(nginx.stdout) as Summary).errors.map((e) => [
+      e.rowIndex,
+      e.operation,
+      /^.*?: (?:line|record) \d+(?=: )/.exec(e.message)?.[0],
+    ]);
     expect(lineErrors).toEqual([
       [2, "map", "web/access.log: line 2"],
       [4, "enrich", "web/access.log: line 4"],
@@ -193,10 +212,28 @@ describe("row error numbers", () => {
     const trail = join(dir, "trail");
     const day = join(trail, "AWSLogs", "123456789012", "CloudTrail", "us-east-1", "2024", "03", "01");
     mkdirSync(day, { recursive: true });
-    const record = (i: number) => ({ eventVersion: "1.08", eventTime: `2024-03-01T00:00:0${i}Z`, eventSource: "ec2.amazonaws.com", eventName: `E${i}`, recipientAccountId: "123456789012" });
+    const record = (i: number) => ({
+      eventVersion: "1.08",
+      eventTime: `2024-03-01T00:00:0${i}Z`,
+      eventSource: "ec2.amazonaws.com",
+      eventName: `E${i}`,
+      recipientAccountId: "123456789012",
+    });
     const records = [record(1), record(2), { ...record(3), eventTime: "not a time" }, record(4)];
     writeFileSync(join(day, "123456789012_CloudTrail_us-east-1_20240301T0000Z_x.json.gz"), gzipSync(JSON.stringify({ Records: records })));
-    const ct = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", trail, "--out", join(dir, "out2"), "--output", "json"]);
+    const ct = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      trail,
+      "--out",
+      join(dir, "out2"),
+      "--output",
+      "json",
+    ]);
     expect(ct.code).toBe(3);
     const recordErrors = (JSON.parse(ct.stdout) as Summary).errors;
     expect(recordErrors).toHaveLength(1);

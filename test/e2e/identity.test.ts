@@ -24,7 +24,19 @@ function lines(tag: string, count: number): string {
 }
 
 async function collect(paths: string[], out: string, extra: string[] = []): Promise<number> {
-  const res = await runCli(["collect", "--no-convert", "nginx", "--table", "nginx_access_log", ...paths.flatMap((p) => ["--path", p]), "--out", out, "--output", "json", ...extra]);
+  const res = await runCli([
+    "collect",
+    "--no-convert",
+    "nginx",
+    "--table",
+    "nginx_access_log",
+    ...paths.flatMap((p) => ["--path", p]),
+    "--out",
+    out,
+    "--output",
+    "json",
+    ...extra,
+  ]);
   expect(res.code, res.stderr).toBe(0);
   return (JSON.parse(res.stdout) as { rows: number }).rows;
 }
@@ -93,7 +105,9 @@ describe("row identity", () => {
     expect(await collect([root("logs")], out)).toBe(24 * 10);
 
     // What the files hold, line by line: the output must hold each exactly once.
-    const expected = Array.from({ length: 24 }, (_, h) => [0, 1].map((i) => `/common/${i}`).concat(Array.from({ length: 8 }, (_, i) => `/h${String(h).padStart(2, "0")}/${i}`))).flat();
+    const expected = Array.from({ length: 24 }, (_, h) =>
+      [0, 1].map((i) => `/common/${i}`).concat(Array.from({ length: 8 }, (_, i) => `/h${String(h).padStart(2, "0")}/${i}`)),
+    ).flat();
     const expectEachLineOnce = () => {
       const all = rows(out);
       expect(requests(all).sort()).toEqual([...expected].sort());

@@ -25,7 +25,10 @@ describe("nginx plugin", () => {
     const files = listFiles(SAMPLE).filter((f) => f.includes("access.log"));
     const source = files.flatMap((f) => {
       const raw = readFileSync(join(SAMPLE, f));
-      return (f.endsWith(".gz") ? gunzipSync(raw) : raw).toString().split("\n").filter((l) => l.length > 0);
+      return (f.endsWith(".gz") ? gunzipSync(raw) : raw)
+        .toString()
+        .split("\n")
+        .filter((l) => l.length > 0);
     });
     expect(summary.status.artifactsDiscovered).toBe(files.length);
     // Discovery listed them all (the progress bar's total) and said it was done.

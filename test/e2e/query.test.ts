@@ -34,7 +34,14 @@ function leftChunks(dir: string): string[] {
 interface CollectSummary {
   rows: number;
   chunks: number;
-  conversion: { rows: number; chunks: number; files: number; error: string | null; rowErrors: Record<string, number>; errors: { column: string; line: number; chunk: string; operation: string }[] };
+  conversion: {
+    rows: number;
+    chunks: number;
+    files: number;
+    error: string | null;
+    rowErrors: Record<string, number>;
+    errors: { column: string; line: number; chunk: string; operation: string }[];
+  };
 }
 
 /** Bytes by action, from the flow log lines themselves, equal what a query over the Parquet says. */
@@ -58,7 +65,16 @@ describe("collect converts chunks into Parquet", () => {
       path: SAMPLE_CLOUDTRAIL,
       rows: () => cloudTrailRecords(SAMPLE_CLOUDTRAIL).length,
       // Typed by the row schema; eventCategory and managementEvent are not in it and keep their inferred types.
-      types: { eventTime: "TIMESTAMP", tp_timestamp: "TIMESTAMP", readOnly: "BOOLEAN", tp_ips: "VARCHAR[]", eventName: "VARCHAR", tp_date: "DATE", eventCategory: "VARCHAR", managementEvent: "BOOLEAN" },
+      types: {
+        eventTime: "TIMESTAMP",
+        tp_timestamp: "TIMESTAMP",
+        readOnly: "BOOLEAN",
+        tp_ips: "VARCHAR[]",
+        eventName: "VARCHAR",
+        tp_date: "DATE",
+        eventCategory: "VARCHAR",
+        managementEvent: "BOOLEAN",
+      },
     },
     {
       table: "aws_vpc_flow_log",
@@ -68,7 +84,13 @@ describe("collect converts chunks into Parquet", () => {
       check: vpcBytesByAction,
       types: { srcport: "BIGINT", bytes: "BIGINT", start: "BIGINT", action: "VARCHAR", tp_timestamp: "TIMESTAMP" },
     },
-    { table: "nginx_access_log", plugin: "nginx", path: SAMPLE_NGINX, rows: undefined, types: { status: "BIGINT", body_bytes_sent: "BIGINT", tp_timestamp: "TIMESTAMP" } },
+    {
+      table: "nginx_access_log",
+      plugin: "nginx",
+      path: SAMPLE_NGINX,
+      rows: undefined,
+      types: { status: "BIGINT", body_bytes_sent: "BIGINT", tp_timestamp: "TIMESTAMP" },
+    },
   ];
   for (const set of sets) {
     it(`${set.table}: the Parquet under --out holds the chunks' rows, each tp_id once, and no chunk is left`, async () => {
@@ -93,7 +115,11 @@ describe("collect converts chunks into Parquet", () => {
         const described = await parquetQuery(converted, "DESCRIBE SELECT * FROM t");
         expect(Object.fromEntries(described.map((r) => [r["column_name"] as string, r["column_type"] as string]))).toMatchObject(set.types);
       }
-      expect(listFiles(converted).filter((f) => !f.startsWith(".tailkit/")).every((f) => /^tp_table=[^/]+\/tp_partition=[^/]+\/tp_index=[^/]+\/tp_date=\d{4}-\d{2}-\d{2}\/[^/]+\.parquet$/.test(f))).toBe(true);
+      expect(
+        listFiles(converted)
+          .filter((f) => !f.startsWith(".tailkit/"))
+          .every((f) => /^tp_table=[^/]+\/tp_partition=[^/]+\/tp_index=[^/]+\/tp_date=\d{4}-\d{2}-\d{2}\/[^/]+\.parquet$/.test(f)),
+      ).toBe(true);
     });
   }
 });
@@ -111,7 +137,8 @@ describe("tailkit query", () => {
 
   const topErrors = () => {
     const counts = new Map<string, number>();
-    for (const r of cloudTrailRecords(SAMPLE_CLOUDTRAIL)) if (typeof r["errorCode"] === "string") counts.set(r["errorCode"], (counts.get(r["errorCode"]) ?? 0) + 1);
+    for (const r of cloudTrailRecords(SAMPLE_CLOUDTRAIL))
+      if (typeof r["errorCode"] === "string") counts.set(r["errorCode"], (counts.get(r["errorCode"]) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code, n]) => ({ errorCode: code, n }));
   };
   const SQL = "select errorCode, count(*) as n from aws_cloudtrail_log where errorCode is not null group by errorCode order by n desc, errorCode";
@@ -123,7 +150,12 @@ describe("tailkit query", () => {
     expect(JSON.parse(json.stdout)).toEqual(topErrors());
     const jsonl = await runCli(["query", "--out", out, "--output", "jsonl", SQL]);
     expect(jsonl.code).toBe(0);
-    expect(jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown)).toEqual(topErrors());
+    expect(
+      jsonl.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual(topErrors());
   });
 
   it("prints csv with a header, and an aligned table", async () => {
@@ -184,7 +216,19 @@ describe("tailkit query", () => {
 describe("rows that break the schema", () => {
   it("are reported by column (operation convert) and the rest of the chunk is kept", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "400"]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      out,
+      "--rows-per-chunk",
+      "400",
+    ]);
     expect(res.code).toBe(0);
     const chunks = readChunks(out);
     const first = join(out, chunks[0]!.name);
@@ -219,7 +263,19 @@ async function conversionUnderway(dir: string, count: number, child: ChildProces
 describe("a host killed during conversion", () => {
   it("converts every row exactly once after 10 SIGKILLs at random moments, and leaves no chunk behind", async () => {
     const out = scratch();
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "10"]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      SAMPLE_CLOUDTRAIL,
+      "--out",
+      out,
+      "--rows-per-chunk",
+      "10",
+    ]);
     expect(res.code).toBe(0);
     const expected = chunkIds(out);
     expect(leftChunks(out).length).toBeGreaterThan(100);
@@ -247,7 +303,10 @@ describe("a host killed during conversion", () => {
 
   it("compaction killed at random moments, run again, keeps every row exactly once", async () => {
     const out = scratch();
-    expect((await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "20"])).code).toBe(0);
+    expect(
+      (await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--rows-per-chunk", "20"]))
+        .code,
+    ).toBe(0);
     const expected = chunkIds(out);
     const conv = await runCli(["convert", "--out", out, "--chunks-per-unit", "1", "--no-compact"]);
     expect(conv.code, conv.stderr).toBe(0);

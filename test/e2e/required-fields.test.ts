@@ -17,9 +17,18 @@ describe("a row without a field its table requires, through the CLI and the plug
     const dir = scratch();
     const day = join(dir, "trail", "AWSLogs", "123456789012", "CloudTrail", "us-east-1", "2024", "03", "01");
     mkdirSync(day, { recursive: true });
-    const record = (i: number) => ({ eventVersion: "1.08", eventTime: `2024-03-01T00:00:0${i}Z`, eventSource: "ec2.amazonaws.com", eventName: `E${i}`, recipientAccountId: "123456789012" });
+    const record = (i: number) => ({
+      eventVersion: "1.08",
+      eventTime: `2024-03-01T00:00:0${i}Z`,
+      eventSource: "ec2.amazonaws.com",
+      eventName: `E${i}`,
+      recipientAccountId: "123456789012",
+    });
     const { eventSource: _, ...noSource } = record(2);
-    writeFileSync(join(day, "123456789012_CloudTrail_us-east-1_20240301T0000Z_x.json.gz"), gzipSync(JSON.stringify({ Records: [record(1), noSource, record(3), record(4)] })));
+    writeFileSync(
+      join(day, "123456789012_CloudTrail_us-east-1_20240301T0000Z_x.json.gz"),
+      gzipSync(JSON.stringify({ Records: [record(1), noSource, record(3), record(4)] })),
+    );
     const out = join(dir, "out");
     const r = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", join(dir, "trail"), "--out", out, "--output", "json"]);
     // Exit 3: collected, with row errors.

@@ -121,7 +121,9 @@ describe("collection state", () => {
     const timing = await launchPlugin(AWS_PLUGIN);
     const t0 = Date.now();
     const probeOut = scratch();
-    await timing.waitForComplete(await timing.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [data] } }, outputDir: probeOut, rowsPerChunk: 700 }));
+    await timing.waitForComplete(
+      await timing.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [data] } }, outputDir: probeOut, rowsPerChunk: 700 }),
+    );
     const duration = Date.now() - t0;
     await timing.close();
 
@@ -151,7 +153,21 @@ describe("collection state", () => {
       await client.close();
     }
     expect(killed).toBeGreaterThan(5);
-    const res = await runCli(["collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--output", "json", "--rows-per-chunk", "700"]);
+    const res = await runCli([
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      data,
+      "--out",
+      out,
+      "--output",
+      "json",
+      "--rows-per-chunk",
+      "700",
+    ]);
     expect(res.code).toBe(0);
     expectExactlyOnce(data, out);
     await expectStateAgrees(data, out);
@@ -160,7 +176,22 @@ describe("collection state", () => {
   it("ends with every row exactly once after the CLI and its plugin are SIGKILLed at 20 random points", async () => {
     const out = scratch();
     const random = mulberry32(7);
-    const args = [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "500", "--output", "json"];
+    const args = [
+      CLI,
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      data,
+      "--out",
+      out,
+      "--rows-per-chunk",
+      "500",
+      "--output",
+      "json",
+    ];
     for (let i = 0; i < 20; i++) {
       const cli = spawn(process.execPath, args, { stdio: "ignore" });
       spawned.push(cli);
@@ -186,7 +217,24 @@ describe("collection state", () => {
     await generate({ kind: "cloudtrail", out: data, files: 48, recordsPerFile: 1000, seed: 12 });
     const prefix = `tailkit-test-${process.pid}-${Date.now()}`;
     const state = `redis://127.0.0.1:6379/${prefix}?lease=2`;
-    const args = [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "300", "--output", "json", "--state", state];
+    const args = [
+      CLI,
+      "collect",
+      "--no-convert",
+      "aws",
+      "--table",
+      "aws_cloudtrail_log",
+      "--path",
+      data,
+      "--out",
+      out,
+      "--rows-per-chunk",
+      "300",
+      "--output",
+      "json",
+      "--state",
+      state,
+    ];
     const runs = [0, 1, 2].map(() => {
       const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
       spawned.push(child);
@@ -228,7 +276,21 @@ describe("claims across runs", () => {
     names = listFiles(data).map((f) => `logs/${f}`);
   });
 
-  const args = (out: string, ...more: string[]) => [CLI, "collect", "--no-convert", "aws", "--table", "aws_cloudtrail_log", "--path", data, "--out", out, "--rows-per-chunk", "200", ...more];
+  const args = (out: string, ...more: string[]) => [
+    CLI,
+    "collect",
+    "--no-convert",
+    "aws",
+    "--table",
+    "aws_cloudtrail_log",
+    "--path",
+    data,
+    "--out",
+    out,
+    "--rows-per-chunk",
+    "200",
+    ...more,
+  ];
 
   /** The live claims on the collected artifacts in an output's state now, by artifact: read from the store itself. */
   async function claims(out: string): Promise<Map<string, unknown>> {
@@ -310,7 +372,13 @@ describe("claims across runs", () => {
 
   it("says on its progress line that it waits for an artifact another live collector holds, and collects it once given up", async () => {
     const out = scratch();
-    const other = await CollectionState.open({ location: parseStateLocation("", out), plugin: "aws", table: "aws_cloudtrail_log", partition: "default", owner: "other" });
+    const other = await CollectionState.open({
+      location: parseStateLocation("", out),
+      plugin: "aws",
+      table: "aws_cloudtrail_log",
+      partition: "default",
+      owner: "other",
+    });
     try {
       expect(await other.claim(names[5]!)).toBe(true);
       const child = spawn(process.execPath, args(out), { stdio: ["ignore", "pipe", "pipe"] });

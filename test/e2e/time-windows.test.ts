@@ -53,7 +53,10 @@ describe("collections with a time range", () => {
       .filter((f) => f.includes("access.log"))
       .flatMap((f) => {
         const raw = readFileSync(join(NGINX, f));
-        return (f.endsWith(".gz") ? gunzipSync(raw) : raw).toString().split("\n").filter((l) => l.length > 0);
+        return (f.endsWith(".gz") ? gunzipSync(raw) : raw)
+          .toString()
+          .split("\n")
+          .filter((l) => l.length > 0);
       });
     const args = ["nginx", "--table", "nginx_access_log", "--path", NGINX];
     const a = await collect([...args, "--from", "2024-03-03"], t.dir);

@@ -27,7 +27,10 @@ async function collect(logs: string, out: string, config?: Record<string, unknow
 }
 
 /** The request paths of every row collected into out, in no particular order. */
-const paths = (out: string) => readChunks(out).flatMap((c) => c.rows.map((r) => r["path"] as string)).sort();
+const paths = (out: string) =>
+  readChunks(out)
+    .flatMap((c) => c.rows.map((r) => r["path"] as string))
+    .sort();
 
 describe("a log whose last line is still being written", () => {
   it("leaves that line for the next run, which collects it once finished", async () => {

@@ -17,7 +17,8 @@ function artifact(text: string, gzip = false) {
 
 async function items(text: string, size: number, leadingMembersOnly = false): Promise<unknown[]> {
   const out: unknown[] = [];
-  for await (const batch of createJsonDocumentLoader({ splitArray: "Records", splitSize: size, leadingMembersOnly }).load(artifact(text, true))) out.push(...batch);
+  for await (const batch of createJsonDocumentLoader({ splitArray: "Records", splitSize: size, leadingMembersOnly }).load(artifact(text, true)))
+    out.push(...batch);
   return out;
 }
 
@@ -34,7 +35,7 @@ async function error(text: string, split: boolean, leadingMembersOnly = false): 
 describe("json-document loader with splitArray", () => {
   it("yields the document in pieces that together are what JSON.parse gives, keys in the same order", async () => {
     const texts = [
-      JSON.stringify({ a: 1, Records: [{ x: 1 }, 2, "s", null, [1], { y: "]}\\\"" }, { z: {} }], b: { Records: [9] } }),
+      JSON.stringify({ a: 1, Records: [{ x: 1 }, 2, "s", null, [1], { y: ']}\\"' }, { z: {} }], b: { Records: [9] } }),
       '{"Records":[],"c":true}',
       '\ufeff { "Records" : [ {"p": 1} ,\n {\n "q": [1, 2]\n} ] , "Records": [ {"last": 1.50} ] }',
     ];
@@ -101,7 +102,11 @@ describe("json-document loader with splitArray", () => {
             const where = documentElementBytes(doc)!;
             texts.forEach((t, i) => {
               expect(JSON.parse(t)).toEqual(doc.Records[i]);
-              expect(Buffer.from(text).subarray(where.spans[2 * i], where.spans[2 * i + 1]).toString()).toBe(t);
+              expect(
+                Buffer.from(text)
+                  .subarray(where.spans[2 * i], where.spans[2 * i + 1])
+                  .toString(),
+              ).toBe(t);
             });
           }
         }
@@ -118,8 +123,7 @@ describe("json-document loader with splitArray", () => {
       };
       // Values that hold the separator's text: in strings (escaped or not), in nested objects that start with the same
       // key, in arrays of such objects, next to whitespace.
-      const leaf = (): unknown =>
-        [1, -2.5e3, true, null, "},{\"K\":", '},{"K":', "s p", "é", { K: 1 }, [{ K: 2 }, { K: 3 }], { z: [{ K: { K: 4 } }] }][rand(11)];
+      const leaf = (): unknown => [1, -2.5e3, true, null, '},{"K":', '},{"K":', "s p", "é", { K: 1 }, [{ K: 2 }, { K: 3 }], { z: [{ K: { K: 4 } }] }][rand(11)];
       const element = (): unknown => {
         if (rand(10) === 0) return leaf();
         const o: Record<string, unknown> = { K: leaf() };
@@ -169,7 +173,7 @@ describe("json-document loader with splitArray", () => {
       // One element: nothing to guess, the rest is read first, and the whole document is parsed (the last one wins).
       expect(await items('{"Records":[{"K":1}],"Record\\u0073":[{"K":2}]}', 10, true)).toEqual([{ Records: [{ K: 2 }] }]);
       expect(await error('{"Records":[{"K":1},{"K":2},{"K":3}],"Record\\u0073":[{"K":4}]}', true, true)).toBe(
-          'the document has a second "Records" member after the one read; its elements were not read',
+        'the document has a second "Records" member after the one read; its elements were not read',
       );
     });
   });

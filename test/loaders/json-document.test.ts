@@ -67,7 +67,9 @@ describe("createJsonDocumentLoader", () => {
   it("says 'not gzip', not 'malformed JSON', for a file named .gz whose bytes are not gzip", async () => {
     const err = await loadError("x.json.gz", JSON.stringify(doc), "aws/x.json.gz");
     expect(err.code).toBe(Code.DataLoss);
-    expect(err.message).toBe('aws/x.json.gz: not gzip: the name ends in .gz but the file starts with 7b 22 52 65 63 6f 72 64 ("{\\"Record"), not the gzip magic bytes 1f 8b');
+    expect(err.message).toBe(
+      'aws/x.json.gz: not gzip: the name ends in .gz but the file starts with 7b 22 52 65 63 6f 72 64 ("{\\"Record"), not the gzip magic bytes 1f 8b',
+    );
     expect(err.details).toMatchObject({ artifact: "aws/x.json.gz", operation: "load" });
   });
 

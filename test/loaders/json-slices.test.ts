@@ -66,7 +66,7 @@ describe("topLevelArraySpans", () => {
     };
 
     it("finds the elements of a compact array whose elements start alike by their separator, as reading every byte does", () => {
-      const records = Array.from({ length: 50 }, (_, i) => ({ eventVersion: "1.09", n: i, s: "},{\"x\":" + "y".repeat(i % 7), a: [{ b: i }] }));
+      const records = Array.from({ length: 50 }, (_, i) => ({ eventVersion: "1.09", n: i, s: '},{"x":' + "y".repeat(i % 7), a: [{ b: i }] }));
       const text = JSON.stringify({ Records: records });
       const bytes = Buffer.from(text);
       const exact = findTopLevelArrayBytes(bytes, "Records")!;
@@ -92,7 +92,12 @@ describe("topLevelArraySpans", () => {
     });
 
     it("guesses nothing when the separator has whitespace or the elements have line breaks, and reads them as without guess", () => {
-      for (const text of ['{"Records":[{"K":1}, {"K":2},{"K":3}]}', '{"Records":[{"K":1},{"K":2},{"K":\n3},{"K":4}]}', '{"Records":[1,2,3]}', '{"Records":[{"K":1}]}']) {
+      for (const text of [
+        '{"Records":[{"K":1}, {"K":2},{"K":3}]}',
+        '{"Records":[{"K":1},{"K":2},{"K":\n3},{"K":4}]}',
+        '{"Records":[1,2,3]}',
+        '{"Records":[{"K":1}]}',
+      ]) {
         const bytes = Buffer.from(text);
         const guessed = findTopLevelArrayBytes(bytes, "Records", { guess: true })!;
         expect(guessed.guessedFrom).toBeUndefined();

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Code, TailkitError } from "../../src/errors/index.js";
 import { createLinesLoader, RowErrorItem, SKIPPED_LINE } from "../../src/loaders/index.js";
 import type { LoaderOptions } from "../../src/loaders/index.js";
-import type { LocalArtifact } from "../../src/sources/types.js";
+import type { LocalArtifact } from "../../src/contract/source.js";
 
 let dir: string;
 beforeEach(async () => {

@@ -4,7 +4,8 @@ import { exactInteger, exactNumber, parseRowJson, rowJson } from "../../src/mapp
 import { createDelimitedMapper } from "../../src/mappers/delimited.js";
 import { RawRow } from "../../src/mappers/raw-row.js";
 import { createRegexMapper } from "../../src/mappers/regex.js";
-import type { Row, TableDefinition } from "../../src/tables/types.js";
+import type { TableDefinition } from "../../src/contract/table.js";
+import type { Row } from "../../src/contract/row.js";
 
 const ctx = { artifact: { name: "a", location: "/a", properties: {} }, itemIndex: 0 };
 
@@ -34,7 +35,7 @@ describe("exact numbers", () => {
     expect(rowJson({ a: 9007199254740993n, b: [-123456789012345678901234567890n, { c: 0n }], d: "9007199254740993" })).toBe(
       '{"a":9007199254740993,"b":[-123456789012345678901234567890,{"c":0}],"d":"9007199254740993"}',
     );
-    const plain = { a: 1, b: "x\u0000\"", c: [null, 1.5], d: new Date(0) };
+    const plain = { a: 1, b: 'x\u0000"', c: [null, 1.5], d: new Date(0) };
     expect(rowJson(plain)).toBe(JSON.stringify(plain));
     // A string shaped like the mark the bigints get is left as text.
     expect(rowJson({ a: 1n, s: "\uE000tailkit-integer-:1" })).toBe('{"a":1,"s":"\uE000tailkit-integer-:1"}');

@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code, TailkitError } from "../../src/errors/index.js";
-import {
-  createDelimitedMapper,
-  createJsonLinesMapper,
-  createRegexMapper,
-  MapperChain,
-  type MapContext,
-} from "../../src/mappers/index.js";
+import { createDelimitedMapper, createJsonLinesMapper, createRegexMapper, MapperChain, type MapContext } from "../../src/mappers/index.js";
 
 const ctx: MapContext = { artifact: { name: "x.log", location: "/x.log", properties: {} }, itemIndex: 3 };
 

@@ -56,7 +56,11 @@ describe("Describe", () => {
 
 describe("describe's text form", () => {
   it("lists each table's columns and config, and each source's config fields with type, required, default and description", () => {
-    const runtime = new PluginRuntime({ name: "p", version: "1", tables: [table({ type: "object", properties: { level: { type: "string", default: "info", description: "least level kept" } } })] });
+    const runtime = new PluginRuntime({
+      name: "p",
+      version: "1",
+      tables: [table({ type: "object", properties: { level: { type: "string", default: "info", description: "least level kept" } } })],
+    });
     const text = formatDescription(runtime.describe());
     const line = (start: string) => text.split("\n").find((l) => l.trimStart().startsWith(`${start} `)) ?? "";
     expect(line("msg")).toMatch(/^ +msg +string +required +the message$/);

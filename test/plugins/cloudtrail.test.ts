@@ -8,8 +8,7 @@ import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
-import type { Mapper } from "../../src/mappers/types.js";
-import { cloudTrailRecordsExtractor, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
+import { cloudTrailRecords, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailkit-ct-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -21,14 +20,19 @@ const ingest = (s: string): string => s.replace(/"tp_ingest_timestamp":"[^"]+"/g
 async function collect(
   text: string,
   gzip: boolean,
-  loader = cloudTrailTable.loader({}),
+  loader = cloudTrailRecords.loader({}),
 ): Promise<{ lines: string[]; raw: number; withBytes: number; records: unknown[]; reference: string[] }> {
   const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
   // A plain file named .gz is refused as "not gzip"; a plain copy goes by its plain name.
-  const local = { info: gzip ? info : { ...info, name: info.name.replace(/\.gz$/, "") }, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
-  const chain = new MapperChain([cloudTrailRecordsExtractor as Mapper], info);
-  const enrich = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+  const local = {
+    info: gzip ? info : { ...info, name: info.name.replace(/\.gz$/, "") },
+    path: file,
+    bytes: fs.statSync(file).size,
+    release: async () => undefined,
+  };
+  const chain = new MapperChain(cloudTrailRecords.mappers({}), info);
+  const enrich = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];
   let raw = 0;
   let withBytes = 0;
@@ -40,16 +44,39 @@ async function collect(
     raw += mapped.rows.filter(isRawRow).length;
     withBytes += mapped.rows.filter((r) => isRawRow(r) && r.bytes !== undefined).length;
     const out = enrich(mapped.rows, mapped.positions);
-    lines.push(...ingest(out.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
+    lines.push(
+      ...ingest(out.bytes.toString("utf8"))
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
     // The reference: the parsed records enriched as objects.
-    const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+    const plain = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
     const ref = plain(structuredClone((items[0] as { Records: unknown[] }).Records), mapped.positions);
-    reference.push(...ingest(ref.bytes.toString("utf8")).split("\n").filter((l) => l !== ""));
+    reference.push(
+      ...ingest(ref.bytes.toString("utf8"))
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
   }
   return { lines, raw, withBytes, records, reference };
 }
 
-const TP_KEYS = ["tp_id", "tp_timestamp", "tp_ingest_timestamp", "tp_table", "tp_partition", "tp_index", "tp_date", "tp_source_type", "tp_source_name", "tp_source_location", "tp_source_ip", "tp_ips", "tp_usernames", "tp_akas"];
+const TP_KEYS = [
+  "tp_id",
+  "tp_timestamp",
+  "tp_ingest_timestamp",
+  "tp_table",
+  "tp_partition",
+  "tp_index",
+  "tp_date",
+  "tp_source_type",
+  "tp_source_name",
+  "tp_source_location",
+  "tp_source_ip",
+  "tp_ips",
+  "tp_usernames",
+  "tp_akas",
+];
 
 function withoutTp(o: Record<string, unknown>): Record<string, unknown> {
   const c = { ...o };
@@ -59,8 +86,23 @@ function withoutTp(o: Record<string, unknown>): Record<string, unknown> {
 
 // Every record has the fields the table requires (eventTime, eventSource, eventName), as CloudTrail's do.
 const records = [
-  { eventTime: "2024-01-02T03:04:05Z", eventSource: "ec2.amazonaws.com", eventName: "A", sourceIPAddress: "10.0.0.1", recipientAccountId: "123456789012", userIdentity: { arn: "arn:x", userName: "u" }, n: 1.5 },
-  { eventTime: "2024-01-02T03:04:06Z", eventSource: "s3.amazonaws.com", eventName: "B \"quoted\" \\ back ]} é ✓", sourceIPAddress: "s3.amazonaws.com", resources: [{ ARN: "arn:r" }], requestParameters: null },
+  {
+    eventTime: "2024-01-02T03:04:05Z",
+    eventSource: "ec2.amazonaws.com",
+    eventName: "A",
+    sourceIPAddress: "10.0.0.1",
+    recipientAccountId: "123456789012",
+    userIdentity: { arn: "arn:x", userName: "u" },
+    n: 1.5,
+  },
+  {
+    eventTime: "2024-01-02T03:04:06Z",
+    eventSource: "s3.amazonaws.com",
+    eventName: 'B "quoted" \\ back ]} é ✓',
+    sourceIPAddress: "s3.amazonaws.com",
+    resources: [{ ARN: "arn:r" }],
+    requestParameters: null,
+  },
   { eventTime: "2024-01-02T03:04:07Z", eventSource: "iam.amazonaws.com", eventName: "tp_like", note: "has tp_ text" },
   { eventTime: "2024-01-02T03:04:08Z", eventSource: "sts.amazonaws.com", eventName: "D", tp_index: "own" },
 ];
@@ -104,15 +146,26 @@ describe("aws_cloudtrail_log rows from the document text", () => {
     const positions: number[] = [];
     for await (const b of extractArtifact(local, spec)) {
       const bytes = Buffer.from((b.batch.lines as unknown as { bytes: Uint8Array }).bytes);
-      lines.push(...ingest(bytes.toString("latin1")).split("\n").filter((l) => l !== ""));
+      lines.push(
+        ...ingest(bytes.toString("latin1"))
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       positions.push(...b.batch.indexes);
       b.release?.();
     }
-    const plain = createEnricher({ table: cloudTrailTable as never, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
-    const ref = plain(structuredClone(JSON.parse(text) as { Records: unknown[] }).Records, many.map((_, i) => i));
+    const plain = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
+    const ref = plain(
+      structuredClone(JSON.parse(text) as { Records: unknown[] }).Records,
+      many.map((_, i) => i),
+    );
     expect(lines).toHaveLength(2500);
     expect(positions).toEqual(ref.indexes);
-    expect(lines).toEqual(ingest(ref.bytes.toString("latin1")).split("\n").filter((l) => l !== ""));
+    expect(lines).toEqual(
+      ingest(ref.bytes.toString("latin1"))
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
   });
 
   it("keeps a line per record for pretty-printed documents, escapes and number formats, each parsing to the source record", async () => {
@@ -146,7 +199,10 @@ describe("aws_cloudtrail_log rows from the document text", () => {
   });
 
   it("serializes records when the text cannot be matched to them", async () => {
-    const got = await collect('{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventSource":"a","eventName":"b"}],"Record\\u0073":[{"eventTime":"2024-01-02T03:04:06Z","eventSource":"a","eventName":"b"}]}', false);
+    const got = await collect(
+      '{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventSource":"a","eventName":"b"}],"Record\\u0073":[{"eventTime":"2024-01-02T03:04:06Z","eventSource":"a","eventName":"b"}]}',
+      false,
+    );
     expect(got.raw).toBe(0);
     expect(got.lines).toHaveLength(1);
     expect(JSON.parse(got.lines[0]!)).toMatchObject({ eventTime: "2024-01-02T03:04:06Z" });

@@ -5,7 +5,7 @@ import zlib from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { RowTail } from "../../src/collection/row-tail.js";
-import { LineOutcome } from "../../src/tables/types.js";
+import { LineOutcome, lineFormatOf } from "../../src/collection/line-format.js";
 import { vpcFlowLogTable } from "../../plugins/aws/src/vpc-flow-log.js";
 import { bothPaths, type RunOptions } from "../tables/line-format-helpers.js";
 
@@ -54,7 +54,7 @@ describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
     const tail = new RowTail({ table: vpcFlowLogTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info("/x") }, "default");
     tail.startBatch(new Date().toISOString());
     const line = Buffer.from(DEFAULT_LINES[0]!);
-    expect(vpcFlowLogTable.lineFormat!.open(info("/x")).write(line, 0, line.length, 0, new ByteBatch(), tail)).toBe(LineOutcome.Row);
+    expect(lineFormatOf(vpcFlowLogTable.sources["file"]!)!.open(info("/x")).write(line, 0, line.length, 0, new ByteBatch(), tail)).toBe(LineOutcome.Row);
 
     const out = await both(write("default.log", DEFAULT_LINES.join("\n")));
     expect(out.lines).toHaveLength(9);
@@ -101,7 +101,8 @@ describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
             `${rand(65536)} ${pick(["443", "0", "-", "080"])} 6 ${rand(1e4)} ${rand(1e7)} ${1700000000 + rand(7200)} ${1700000100 + rand(7200)} ${pick(["ACCEPT", "REJECT"])} OK`,
         );
       } else if (r < 84) lines.push("");
-      else if (r < 87) lines.push("x".repeat(150 + rand(300))); // over the 200-byte limit below, or a wrong field count
+      else if (r < 87)
+        lines.push("x".repeat(150 + rand(300))); // over the 200-byte limit below, or a wrong field count
       else if (r < 90) lines.push(`2 1 eni-é 10.0.0.1 - 1 2 6 1 1 ${1700000000 + rand(100)} 1 ACCEPT OK`);
       else if (r < 92) lines.push("2 1 eni 10.0.0.1");
       else lines.push(`2 123456789012 eni-${i} 10.0.0.1 10.0.0.2 1 2 6 1 1 ${1700000000 + rand(7200)} 1700000060 ACCEPT OK`);
@@ -153,7 +154,7 @@ describe("aws_vpc_flow_log: rows written as bytes by the line format", () => {
     const tail = new RowTail({ table: vpcFlowLogTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info("/x") }, "default");
     tail.startBatch(new Date().toISOString());
     const line = Buffer.from(lines[6]!);
-    expect(vpcFlowLogTable.lineFormat!.open(info("/x")).write(line, 0, line.length, 0, new ByteBatch(), tail)).toBe(LineOutcome.Row);
+    expect(lineFormatOf(vpcFlowLogTable.sources["file"]!)!.open(info("/x")).write(line, 0, line.length, 0, new ByteBatch(), tail)).toBe(LineOutcome.Row);
   });
 
   it("reports a truncated gzip after the good lines, as the reference path does", async () => {

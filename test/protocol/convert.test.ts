@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CollectionEvent } from "../../src/collection/events.js";
-import { emptyStatus } from "../../src/collection/events.js";
+import type { CollectionEvent } from "../../src/contract/events.js";
+import { emptyStatus } from "../../src/contract/events.js";
 import { eventFromWire, eventToWire } from "../../src/protocol/index.js";
 import type { WireEvent } from "../../src/protocol/index.js";
 
@@ -22,11 +22,14 @@ const events: CollectionEvent[] = [
 ];
 
 describe("event conversion", () => {
-  it.each(events.map((e) => [`${e.type}${"error" in e && e.error ? " (failed)" : ""}`, e] as const))("%s survives a round trip through the wire form", (_n, e) => {
-    // The wire form as grpc-js decodes it with the shared loader options: the oneof name is set.
-    const wire = eventToWire(e) as unknown as WireEvent;
-    const key = Object.keys(wire).find((k) => !["execution_id", "time_unix_ms"].includes(k))!;
-    const back = eventFromWire({ ...wire, event: key as WireEvent["event"] });
-    expect(back).toEqual(e);
-  });
+  it.each(events.map((e) => [`${e.type}${"error" in e && e.error ? " (failed)" : ""}`, e] as const))(
+    "%s survives a round trip through the wire form",
+    (_n, e) => {
+      // The wire form as grpc-js decodes it with the shared loader options: the oneof name is set.
+      const wire = eventToWire(e) as unknown as WireEvent;
+      const key = Object.keys(wire).find((k) => !["execution_id", "time_unix_ms"].includes(k))!;
+      const back = eventFromWire({ ...wire, event: key as WireEvent["event"] } as WireEvent);
+      expect(back).toEqual(e);
+    },
+  );
 });

@@ -22,7 +22,13 @@ const SCHEMA = {
 };
 
 /** Writes chunk <exec>-<seq>.jsonl with `rows` rows spread over two tp_index values and two dates. */
-function writeChunk(dir: string, exec: string, seq: number, rows: number, edit?: (row: Record<string, unknown>, i: number) => Record<string, unknown>): string[] {
+function writeChunk(
+  dir: string,
+  exec: string,
+  seq: number,
+  rows: number,
+  edit?: (row: Record<string, unknown>, i: number) => Record<string, unknown>,
+): string[] {
   const ids: string[] = [];
   const lines: string[] = [];
   for (let i = 0; i < rows; i++) {
@@ -89,7 +95,12 @@ describe("converter", () => {
     log.close();
     expect(await parquetIds(dir)).toEqual([...ids].sort());
     const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
-    expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ n: "BIGINT", at: "TIMESTAMP", msg: "VARCHAR", extra_count: "BIGINT" });
+    expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({
+      n: "BIGINT",
+      at: "TIMESTAMP",
+      msg: "VARCHAR",
+      extra_count: "BIGINT",
+    });
   });
 
   it("after a crash: removes files the log does not list, deletes chunks it does, clears staging", async () => {
@@ -132,7 +143,11 @@ describe("converter", () => {
     const s = await conv.drain();
     await conv.close();
     expect(s.rowErrors).toEqual({ n: 2, at: 1 });
-    expect(errors.map((e) => [e.column, e.line])).toEqual([["n", 5], ["at", 10], ["n", 14]]);
+    expect(errors.map((e) => [e.column, e.line])).toEqual([
+      ["n", 5],
+      ["at", 10],
+      ["n", 14],
+    ]);
     expect(s.errors[0]).toMatchObject({ chunk: "e-1.jsonl", artifact: "/logs/e.log", tpId: ids[4] });
     expect(s.rows).toBe(17);
     expect(await parquetIds(dir)).toEqual(ids.filter((_, i) => i !== 4 && i !== 9 && i !== 13).sort());

@@ -16,7 +16,7 @@ export async function parquetQuery(dir: string, sql: string): Promise<Record<str
       : "(SELECT NULL::VARCHAR AS tp_id WHERE false)";
     await c.run(`CREATE VIEW t AS SELECT * FROM ${source}`);
     const r = await c.runAndReadAll(sql);
-    return r.getRowObjectsJS() as Record<string, unknown>[];
+    return r.getRowObjectsJS();
   } finally {
     c.closeSync();
     inst.closeSync();

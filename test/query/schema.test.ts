@@ -40,7 +40,16 @@ describe("columns from a row schema", () => {
   });
 
   it("names the column a row breaks: missing when required, or a value of another type", () => {
-    const row = { tp_id: "i", tp_timestamp: "2024-03-01T00:00:00Z", tp_table: "t", tp_partition: "p", tp_index: "x", tp_date: "2024-03-01", when: "2024-03-01T00:00:00.000Z", n: 3 };
+    const row = {
+      tp_id: "i",
+      tp_timestamp: "2024-03-01T00:00:00Z",
+      tp_table: "t",
+      tp_partition: "p",
+      tp_index: "x",
+      tp_date: "2024-03-01",
+      when: "2024-03-01T00:00:00.000Z",
+      n: 3,
+    };
     expect(validateRow(row, columns)).toBeUndefined();
     expect(validateRow({ ...row, ratio: null, free: null, name: "a", tags: ["a"] }, columns)).toBeUndefined();
     expect(validateRow({ ...row, n: undefined }, columns)).toMatchObject({ column: "n", message: "required column n is missing" });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConversionLog } from "../../src/query/conversion-log.js";
-import type { ArtifactInfo } from "../../src/sources/types.js";
+import type { ArtifactInfo } from "../../src/contract/source.js";
 import { CollectionState, parseStateLocation } from "../../src/state/index.js";
 import { tempDir } from "../e2e/helpers.js";
 

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CollectionState, defaultStatePath, localHost, parseStateLocation, type ClaimHolder } from "../../src/state/index.js";
-import type { ArtifactInfo } from "../../src/sources/types.js";
+import type { ArtifactInfo } from "../../src/contract/source.js";
 import { tempDir } from "../e2e/helpers.js";
 
 const cleanups: (() => void)[] = [];

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  advanceCoverage,
-  containsWindow,
-  isCovered,
-  planCoverage,
-  simplifyCoverage,
-  type CoveredWindow,
-  type TimeWindow,
-} from "../../src/state/coverage.js";
+import { advanceCoverage, containsWindow, isCovered, planCoverage, simplifyCoverage, type CoveredWindow, type TimeWindow } from "../../src/state/coverage.js";
 
 /** A small seeded PRNG, so that a failing case can be run again. */
 function prng(seed: number): () => number {

@@ -1,19 +1,14 @@
 import { describe, expect, it } from "vitest";
 import * as Async from "../../src/storage/async.js";
 import * as Sync from "../../src/storage/sync.js";
-import {
-  ReturnCode,
-  StorageBackendBase,
-  createMemoryBackend,
-  registerBackend,
-  t,
-  type MemoryBackend,
-  type OperationResult,
-} from "../../src/storage/index.js";
+import { ReturnCode, StorageBackendBase, createMemoryBackend, registerBackend, t, type MemoryBackend, type OperationResult } from "../../src/storage/index.js";
 import { manualClock } from "./helpers.js";
 
 const instances: MemoryBackend[] = [];
-registerBackend("memory", createMemoryBackend((b) => instances.push(b)));
+registerBackend(
+  "memory",
+  createMemoryBackend((b) => instances.push(b)),
+);
 
 class ThrowingBackend extends StorageBackendBase {
   readonly sync = true;

@@ -33,7 +33,10 @@ export const cases: StorageCase[] = [
     name: "put then get",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: "k", value: "v" }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: "v" }],
+      ["get", "k"],
+    ],
     expect: [{ code: S }, { code: S, value: "v" }],
   },
   {
@@ -47,21 +50,32 @@ export const cases: StorageCase[] = [
     name: "overwrite=false on an existing key keeps the old value",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: "k", value: "old" }], ["put", { key: "k", value: "new", overwrite: false }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: "old" }],
+      ["put", { key: "k", value: "new", overwrite: false }],
+      ["get", "k"],
+    ],
     expect: [{ code: S }, { code: ReturnCode.KEY_EXISTS }, { code: S, value: "old" }],
   },
   {
     name: "overwrite=true replaces",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: "k", value: "old" }], ["put", { key: "k", value: "new" }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: "old" }],
+      ["put", { key: "k", value: "new" }],
+      ["get", "k"],
+    ],
     expect: [{ code: S }, { code: S }, { code: S, value: "new" }],
   },
   {
     name: "overwrite=false on an absent key inserts",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: "k", value: "v", overwrite: false }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: "v", overwrite: false }],
+      ["get", "k"],
+    ],
     expect: [{ code: S }, { code: S, value: "v" }],
   },
   {
@@ -99,13 +113,24 @@ export const cases: StorageCase[] = [
       ["get", "k"],
       ["erase", "k", { owner: "a" }],
     ],
-    expect: [{ code: S }, { code: ReturnCode.KEY_EXISTS }, { code: S, value: { owner: "a" } }, { code: S }, { code: ReturnCode.KEY_NOT_FOUND }, { code: ReturnCode.KEY_NOT_FOUND }],
+    expect: [
+      { code: S },
+      { code: ReturnCode.KEY_EXISTS },
+      { code: S, value: { owner: "a" } },
+      { code: S },
+      { code: ReturnCode.KEY_NOT_FOUND },
+      { code: ReturnCode.KEY_NOT_FOUND },
+    ],
   },
   {
     name: "erase then get",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: "k", value: "v" }], ["erase", "k"], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: "v" }],
+      ["erase", "k"],
+      ["get", "k"],
+    ],
     expect: [{ code: S }, { code: S }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
@@ -119,35 +144,54 @@ export const cases: StorageCase[] = [
     name: "wrong key type",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: 42, value: "v" }], ["get", 42], ["erase", { k: 1 }]],
+    steps: [
+      ["put", { key: 42, value: "v" }],
+      ["get", 42],
+      ["erase", { k: 1 }],
+    ],
     expect: [{ code: ReturnCode.KEY_TYPE_MISMATCH }, { code: ReturnCode.KEY_TYPE_MISMATCH }, { code: ReturnCode.KEY_TYPE_MISMATCH }],
   },
   {
     name: "wrong value type",
     keyType: t.string(),
     valueType: event,
-    steps: [["put", { key: "k", value: { id: 1.5, tags: [] } }], ["put", { key: "k", value: { id: 1, tags: [3] } }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: { id: 1.5, tags: [] } }],
+      ["put", { key: "k", value: { id: 1, tags: [3] } }],
+      ["get", "k"],
+    ],
     expect: [{ code: ReturnCode.VAL_TYPE_MISMATCH }, { code: ReturnCode.VAL_TYPE_MISMATCH }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
     name: "compound values and compound keys round-trip",
     keyType: t.tuple(t.string(), t.integer()),
     valueType: event,
-    steps: [["put", { key: ["host", 1], value: compound }], ["get", ["host", 1]], ["get", ["host", 2]]],
+    steps: [
+      ["put", { key: ["host", 1], value: compound }],
+      ["get", ["host", 1]],
+      ["get", ["host", 2]],
+    ],
     expect: [{ code: S }, { code: S, value: compound }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
     name: "object keys match whatever their property order",
     keyType: t.object({ a: t.string(), b: t.integer() }),
     valueType: t.json(),
-    steps: [["put", { key: { a: "x", b: 1 }, value: [1, { z: null }] }], ["get", { b: 1, a: "x" }]],
+    steps: [
+      ["put", { key: { a: "x", b: 1 }, value: [1, { z: null }] }],
+      ["get", { b: 1, a: "x" }],
+    ],
     expect: [{ code: S }, { code: S, value: [1, { z: null }] }],
   },
   {
     name: "Set keys match whatever their member order",
     keyType: t.set(t.string()),
     valueType: t.string(),
-    steps: [["put", { key: new Set(["a", "b", "c"]), value: "v" }], ["get", new Set(["c", "a", "b"])], ["get", new Set(["a", "b"])]],
+    steps: [
+      ["put", { key: new Set(["a", "b", "c"]), value: "v" }],
+      ["get", new Set(["c", "a", "b"])],
+      ["get", new Set(["a", "b"])],
+    ],
     expect: [{ code: S }, { code: S, value: "v" }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
@@ -155,9 +199,30 @@ export const cases: StorageCase[] = [
     keyType: t.map(t.string(), t.integer()),
     valueType: t.string(),
     steps: [
-      ["put", { key: new Map([["x", 1], ["y", 2]]), value: "v" }],
-      ["get", new Map([["y", 2], ["x", 1]])],
-      ["get", new Map([["x", 2], ["y", 1]])],
+      [
+        "put",
+        {
+          key: new Map([
+            ["x", 1],
+            ["y", 2],
+          ]),
+          value: "v",
+        },
+      ],
+      [
+        "get",
+        new Map([
+          ["y", 2],
+          ["x", 1],
+        ]),
+      ],
+      [
+        "get",
+        new Map([
+          ["x", 2],
+          ["y", 1],
+        ]),
+      ],
     ],
     expect: [{ code: S }, { code: S, value: "v" }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
@@ -166,10 +231,49 @@ export const cases: StorageCase[] = [
     keyType: t.object({ hosts: t.array(t.set(t.union(t.string(), t.object({ a: t.integer(), b: t.integer() })))), by: t.map(t.set(t.integer()), t.string()) }),
     valueType: t.string(),
     steps: [
-      ["put", { key: { hosts: [new Set(["h1", { a: 1, b: 2 }])], by: new Map([[new Set([1, 2]), "p"], [new Set([3]), "q"]]) }, value: "v" }],
-      ["get", { by: new Map([[new Set([3]), "q"], [new Set([2, 1]), "p"]]), hosts: [new Set([{ b: 2, a: 1 }, "h1"])] }],
-      ["erase", { by: new Map([[new Set([3]), "q"], [new Set([2, 1]), "p"]]), hosts: [new Set([{ b: 2, a: 1 }, "h1"])] }],
-      ["get", { hosts: [new Set(["h1", { a: 1, b: 2 }])], by: new Map([[new Set([1, 2]), "p"], [new Set([3]), "q"]]) }],
+      [
+        "put",
+        {
+          key: {
+            hosts: [new Set(["h1", { a: 1, b: 2 }])],
+            by: new Map([
+              [new Set([1, 2]), "p"],
+              [new Set([3]), "q"],
+            ]),
+          },
+          value: "v",
+        },
+      ],
+      [
+        "get",
+        {
+          by: new Map([
+            [new Set([3]), "q"],
+            [new Set([2, 1]), "p"],
+          ]),
+          hosts: [new Set([{ b: 2, a: 1 }, "h1"])],
+        },
+      ],
+      [
+        "erase",
+        {
+          by: new Map([
+            [new Set([3]), "q"],
+            [new Set([2, 1]), "p"],
+          ]),
+          hosts: [new Set([{ b: 2, a: 1 }, "h1"])],
+        },
+      ],
+      [
+        "get",
+        {
+          hosts: [new Set(["h1", { a: 1, b: 2 }])],
+          by: new Map([
+            [new Set([1, 2]), "p"],
+            [new Set([3]), "q"],
+          ]),
+        },
+      ],
     ],
     expect: [{ code: S }, { code: S, value: "v" }, { code: S }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
@@ -187,14 +291,20 @@ export const cases: StorageCase[] = [
     name: "a function is not serializable",
     keyType: t.string(),
     valueType: t.any(),
-    steps: [["put", { key: "k", value: { f: () => 1 } }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: { f: () => 1 } }],
+      ["get", "k"],
+    ],
     expect: [{ code: ReturnCode.SERIALIZATION_FAILED }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
     name: "a negative expireTime is refused",
     keyType: t.string(),
     valueType: t.string(),
-    steps: [["put", { key: "k", value: "v", expireTime: -1 }], ["get", "k"]],
+    steps: [
+      ["put", { key: "k", value: "v", expireTime: -1 }],
+      ["get", "k"],
+    ],
     expect: [{ code: ReturnCode.OPERATION_FAILED }, { code: ReturnCode.KEY_NOT_FOUND }],
   },
   {
@@ -226,7 +336,13 @@ export async function runCase(
   const out: Array<{ code: string; value?: unknown }> = [];
   for (const step of c.steps) {
     const r =
-      step[0] === "put" ? await ops.put(step[1]) : step[0] === "get" ? await ops.get(step[1]) : step[0] === "erase" ? await (step.length > 2 ? ops.erase(step[1], step[2]) : ops.erase(step[1])) : await ops.close();
+      step[0] === "put"
+        ? await ops.put(step[1])
+        : step[0] === "get"
+          ? await ops.get(step[1])
+          : step[0] === "erase"
+            ? await (step.length > 2 ? ops.erase(step[1], step[2]) : ops.erase(step[1]))
+            : await ops.close();
     out.push(r.value === undefined ? { code: r.code } : { code: r.code, value: r.value });
   }
   return out;

@@ -21,7 +21,13 @@ describe("JSON serializer", () => {
     ["negative BigInt", -5n],
     ["Date", new Date("2024-01-02T03:04:05.678Z")],
     ["invalid Date", new Date(Number.NaN)],
-    ["Map with object keys", new Map<unknown, unknown>([[{ a: 1 }, "x"], [2, new Set(["y"])]])],
+    [
+      "Map with object keys",
+      new Map<unknown, unknown>([
+        [{ a: 1 }, "x"],
+        [2, new Set(["y"])],
+      ]),
+    ],
     ["Set", new Set([1, "1", null])],
     ["undefined in arrays", [undefined, 1, undefined]],
     ["undefined at top level", undefined],
@@ -30,7 +36,13 @@ describe("JSON serializer", () => {
     ["bytes", new Uint8Array([0, 1, 254, 255])],
     ["object owning a $tk key", { $tk: "big", v: "1" }],
     ["nested", { a: [{ b: new Map([["c", [1n, new Date(0)]]]) }], u: undefined }],
-    ["shared (non-circular) reference", (() => { const x = { n: 1 }; return [x, x]; })()],
+    [
+      "shared (non-circular) reference",
+      (() => {
+        const x = { n: 1 };
+        return [x, x];
+      })(),
+    ],
   ])("round-trips %s", (_name, value) => {
     expect(roundTrip(value)).toStrictEqual(value);
   });
@@ -42,7 +54,15 @@ describe("JSON serializer", () => {
   });
 
   it.each([
-    ["a circular reference", (() => { const x: Record<string, unknown> = {}; x["self"] = { x }; return x; })(), "value.self.x: circular reference"],
+    [
+      "a circular reference",
+      (() => {
+        const x: Record<string, unknown> = {};
+        x["self"] = { x };
+        return x;
+      })(),
+      "value.self.x: circular reference",
+    ],
     ["a function", { f: () => 1 }, "value.f: cannot serialize a function"],
     ["a symbol", [Symbol("s")], "value[0]: cannot serialize a symbol"],
     ["a class instance", { r: /x/ }, "value.r: cannot serialize an instance of RegExp"],
@@ -60,9 +80,29 @@ describe("JSON serializer", () => {
 
   it.each([
     ["Set members", new Set(["b", "a", 10, 9]), new Set([9, "a", 10, "b"])],
-    ["Map entries", new Map<unknown, unknown>([["b", 1], ["a", 2]]), new Map<unknown, unknown>([["a", 2], ["b", 1]])],
+    [
+      "Map entries",
+      new Map<unknown, unknown>([
+        ["b", 1],
+        ["a", 2],
+      ]),
+      new Map<unknown, unknown>([
+        ["a", 2],
+        ["b", 1],
+      ]),
+    ],
     ["Set members that are objects", new Set([{ y: 1, x: 2 }, { x: 1 }]), new Set([{ x: 1 }, { x: 2, y: 1 }])],
-    ["Map entries with Set keys", new Map([[new Set([2, 1]), "p"], [new Set([0]), "q"]]), new Map([[new Set([0]), "q"], [new Set([1, 2]), "p"]])],
+    [
+      "Map entries with Set keys",
+      new Map([
+        [new Set([2, 1]), "p"],
+        [new Set([0]), "q"],
+      ]),
+      new Map([
+        [new Set([0]), "q"],
+        [new Set([1, 2]), "p"],
+      ]),
+    ],
     ["Sets inside objects and arrays", { a: [new Set(["y", "x"])], b: { c: new Set([3, 1, 2]) } }, { b: { c: new Set([2, 3, 1]) }, a: [new Set(["x", "y"])] }],
   ])("serializes keys canonically whatever the order of %s", (_name, one, other) => {
     const a = jsonSerializer.serialize(one, "key");
@@ -75,12 +115,32 @@ describe("JSON serializer", () => {
   it("keeps Sets and Maps of different content apart as keys", () => {
     const key = (v: unknown): string | undefined => jsonSerializer.serialize(v, "key").value;
     expect(key(new Set(["a", "b"]))).not.toBe(key(new Set(["a"])));
-    expect(key(new Map([["a", 1], ["b", 2]]))).not.toBe(key(new Map([["a", 2], ["b", 1]])));
+    expect(
+      key(
+        new Map([
+          ["a", 1],
+          ["b", 2],
+        ]),
+      ),
+    ).not.toBe(
+      key(
+        new Map([
+          ["a", 2],
+          ["b", 1],
+        ]),
+      ),
+    );
     expect(key(new Set([1]))).not.toBe(key(new Set(["1"])));
   });
 
   it("keeps the insertion order of Set members and Map entries in values", () => {
-    const value = { s: new Set(["z", "a", "m"]), m: new Map([["z", 1], ["a", 2]]) };
+    const value = {
+      s: new Set(["z", "a", "m"]),
+      m: new Map([
+        ["z", 1],
+        ["a", 2],
+      ]),
+    };
     const back = roundTrip(value) as typeof value;
     expect([...back.s]).toEqual(["z", "a", "m"]);
     expect([...back.m.keys()]).toEqual(["z", "a"]);

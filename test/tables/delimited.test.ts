@@ -44,7 +44,16 @@ describe("defineDelimitedTable", () => {
     );
     const out = await bothPaths(table, file);
     expect(out.lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
-      { ts: 1700000000123, user: "alice", alias: "alice", bytes: 512, tp_usernames: ["alice"], tp_tags: ["web-1"], tp_index: "web-1", tp_timestamp: "2023-11-14T22:13:20.123Z" },
+      {
+        ts: 1700000000123,
+        user: "alice",
+        alias: "alice",
+        bytes: 512,
+        tp_usernames: ["alice"],
+        tp_tags: ["web-1"],
+        tp_index: "web-1",
+        tp_timestamp: "2023-11-14T22:13:20.123Z",
+      },
       { user: "bob", host: null, tp_usernames: ["bob", "bobby"], tp_tags: [], tp_index: "default" },
       { user: null, bytes: null, tp_usernames: ["carol"] },
       // A header changed the columns: no alias any more.

@@ -2,9 +2,10 @@ import fs from "node:fs";
 import { expect } from "vitest";
 import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import type { ExtractSpec } from "../../src/collection/types.js";
-import type { LoaderOptions } from "../../src/loaders/types.js";
-import type { ArtifactInfo } from "../../src/sources/types.js";
-import type { LineFormat, LineOutcome, TableDefinition } from "../../src/tables/types.js";
+import type { LoaderOptions } from "../../src/contract/loader.js";
+import type { ArtifactInfo } from "../../src/contract/source.js";
+import type { TableDefinition } from "../../src/contract/table.js";
+import { lineFormatOf, withLineFormat, type LineFormat, type LineOutcome } from "../../src/collection/line-format.js";
 
 // A table's line format against its reference path (the same table without the format): both run on the same file.
 
@@ -30,7 +31,16 @@ export interface RunOptions {
 export async function runExtract(table: TableDefinition, file: string, opts: RunOptions = {}): Promise<Outcome> {
   const info = opts.info ?? { name: file, location: file, properties: {} };
   const local = { info, path: file, bytes: fs.statSync(file).size, release: async () => undefined };
-  const spec: ExtractSpec = { table, tableConfig: {}, partition: "p", sourceType: "file", sourceName: "s", loaderOptions: opts.loader, from: opts.from, to: opts.to };
+  const spec: ExtractSpec = {
+    table,
+    tableConfig: {},
+    partition: "p",
+    sourceType: "file",
+    sourceName: "s",
+    loaderOptions: opts.loader,
+    from: opts.from,
+    to: opts.to,
+  };
   const out: Outcome = { lines: [], raw: [], indexes: [], errors: [], end: 0, rowsReceived: 0 };
   const constantIngest = (l: string) => l.replace(/"tp_ingest_timestamp":"[^"]+"/, '"tp_ingest_timestamp":"X"');
   let failure: string | undefined;
@@ -58,16 +68,19 @@ export async function runExtract(table: TableDefinition, file: string, opts: Run
 
 /** Runs the table with and without its line format, expects the same outcome, and returns it. */
 export async function bothPaths(table: TableDefinition, file: string, opts: RunOptions = {}): Promise<Outcome> {
-  expect(table.lineFormat).toBeDefined();
+  expect(lineFormatOf(table.sources["file"]!)).toBeDefined();
   const fast = await runExtract(table, file, opts);
-  const reference = await runExtract({ ...table, lineFormat: undefined }, file, opts);
+  // A copy of each source entry leaves its line format behind (it is not enumerable): the reference path.
+  const sources = Object.fromEntries(Object.entries(table.sources).map(([type, entry]) => [type, { ...entry }]));
+  const reference = await runExtract({ ...table, sources }, file, opts);
   expect(fast).toEqual(reference);
   return fast;
 }
 
 /** The table with its line format watched: what write() said of each line, in order, goes into outcomes. */
 export function watchOutcomes(table: TableDefinition): { table: TableDefinition; outcomes: LineOutcome[] } {
-  const format = table.lineFormat!;
+  const entry = table.sources["file"]!;
+  const format = lineFormatOf(entry)!;
   const outcomes: LineOutcome[] = [];
   const watched: LineFormat = {
     indexFallback: (a) => format.indexFallback(a),
@@ -84,5 +97,5 @@ export function watchOutcomes(table: TableDefinition): { table: TableDefinition;
       };
     },
   };
-  return { table: { ...table, lineFormat: watched }, outcomes };
+  return { table: { ...table, sources: { ...table.sources, file: withLineFormat({ ...entry }, watched) } }, outcomes };
 }

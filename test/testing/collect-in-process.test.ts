@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { Code, TailkitError, collectInProcess, createJsonLinesMapper, createLinesLoader, type PluginDefinition, type TableDefinition } from "../../src/index.js";
+import { Code, TailkitError, createJsonLinesMapper, createLinesLoader, type PluginDefinition, type TableDefinition } from "../../src/index.js";
+import { collectInProcess } from "../../src/testing/index.js";
 import { tempDir } from "../e2e/helpers.js";
 
 /** A table a plugin author might write: JSON lines with a `ts` and a `user`. */
@@ -47,7 +48,9 @@ describe("collectInProcess (the SDK's helper for plugin authors' tests)", () => 
   });
 
   it("rejects an unknown table at once, naming the field", async () => {
-    const err = await collectInProcess(plugin, { table: "nope", source: { type: "file", config: { paths: ["/tmp"] } }, outputDir: scratch() }).catch((e: unknown) => e);
+    const err = await collectInProcess(plugin, { table: "nope", source: { type: "file", config: { paths: ["/tmp"] } }, outputDir: scratch() }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TailkitError);
     expect((err as TailkitError).code).toBe(Code.InvalidArgument);
     expect((err as TailkitError).details.field).toBe("table");

@@ -27,7 +27,10 @@ function range(from: number, to: number): number[] {
 function readRows(file: string): unknown[] {
   const text = fs.readFileSync(file, "utf8");
   expect(text.endsWith("\n")).toBe(true);
-  return text.slice(0, -1).split("\n").map((l) => JSON.parse(l) as unknown);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 describe("createChunkWriter", () => {
@@ -43,7 +46,10 @@ describe("createChunkWriter", () => {
       [3, 2, "exec1-3.jsonl"],
     ]);
     expect(readRows(path.join(dir, "exec1-1.jsonl"))).toEqual(range(0, 4).map((i) => ({ artifact: "a", i })));
-    expect(readRows(path.join(dir, "exec1-3.jsonl"))).toEqual([{ artifact: "a", i: 8 }, { artifact: "a", i: 9 }]);
+    expect(readRows(path.join(dir, "exec1-3.jsonl"))).toEqual([
+      { artifact: "a", i: 8 },
+      { artifact: "a", i: 9 },
+    ]);
   });
 
   it("splits a batch across chunks with adjacent ranges that include row-error positions", async () => {
@@ -247,7 +253,12 @@ describe("createChunkWriter", () => {
     ]);
     expect(chunks.flatMap((c) => readRows(c.path))).toEqual(rows);
     const lines = encodedLines(bytes, rows.length);
-    expect(Buffer.from(lines.slice(2, 4).bytes).toString()).toBe(rows.slice(2, 4).map((r) => JSON.stringify(r) + "\n").join(""));
+    expect(Buffer.from(lines.slice(2, 4).bytes).toString()).toBe(
+      rows
+        .slice(2, 4)
+        .map((r) => JSON.stringify(r) + "\n")
+        .join(""),
+    );
     expect(lines.slice(5).length).toBe(2);
   });
 

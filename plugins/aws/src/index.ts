@@ -1,4 +1,4 @@
-import type { PluginDefinition } from "../../../src/plugin/types.js";
+import type { PluginDefinition } from "tailkit";
 import { cloudTrailTable } from "./cloudtrail.js";
 import { vpcFlowLogTable } from "./vpc-flow-log.js";
 
@@ -10,5 +10,5 @@ export const awsPlugin: PluginDefinition = {
   tables: [cloudTrailTable, vpcFlowLogTable],
 };
 
-export { cloudTrailTable, cloudTrailRecordsExtractor, CLOUDTRAIL_FILE_LAYOUT } from "./cloudtrail.js";
+export { cloudTrailTable, cloudTrailRecords, CLOUDTRAIL_FILE_LAYOUT, type CloudTrailRecord } from "./cloudtrail.js";
 export { vpcFlowLogTable, VPC_FLOW_LOG_FILE_LAYOUT, VPC_DEFAULT_FIELDS } from "./vpc-flow-log.js";

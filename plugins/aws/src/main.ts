@@ -1,4 +1,4 @@
-import { serve } from "../../../src/plugin/index.js";
+import { serve } from "tailkit/plugin";
 import { awsPlugin } from "./index.js";
 
 await serve(awsPlugin);

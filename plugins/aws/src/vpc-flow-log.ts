@@ -1,9 +1,7 @@
-import { defineDelimitedTable } from "../../../src/tables/delimited.js";
-import type { TableDefinition } from "../../../src/tables/types.js";
+import { defineDelimitedTable, type TableDefinition } from "tailkit";
 
 /** AWS's delivery layout for VPC flow log files in S3, relative to the bucket (or a copy of it). */
-export const VPC_FLOW_LOG_FILE_LAYOUT =
-  "AWSLogs/{account:\\d{12}}/vpcflowlogs/{region:[a-z0-9-]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.log.gz";
+export const VPC_FLOW_LOG_FILE_LAYOUT = "AWSLogs/{account:\\d{12}}/vpcflowlogs/{region:[a-z0-9-]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.log.gz";
 
 /** The version-2 default format, used when a file has no header line. */
 export const VPC_DEFAULT_FIELDS = [

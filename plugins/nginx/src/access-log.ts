@@ -1,7 +1,4 @@
-import { daysInMonth } from "../../../src/collection/enrich.js";
-import { createLinesLoader } from "../../../src/loaders/index.js";
-import { createRegexMapper } from "../../../src/mappers/index.js";
-import type { Row, TableDefinition } from "../../../src/tables/types.js";
+import { chain, createLinesLoader, createRegexMapper, defineTable, type Mapper, type Row } from "tailkit";
 
 /**
  * nginx's predefined "combined" log format:
@@ -15,8 +12,48 @@ export const COMBINED_PATTERN =
 export const NGINX_FILE_LAYOUT = "**/{file:[^/]*access\\.log(\\.\\d+)?(\\.gz)?}";
 
 const MONTHS: Record<string, string> = {
-  Jan: "01", Feb: "02", Mar: "03", Apr: "04", May: "05", Jun: "06",
-  Jul: "07", Aug: "08", Sep: "09", Oct: "10", Nov: "11", Dec: "12",
+  Jan: "01",
+  Feb: "02",
+  Mar: "03",
+  Apr: "04",
+  May: "05",
+  Jun: "06",
+  Jul: "07",
+  Aug: "08",
+  Sep: "09",
+  Oct: "10",
+  Nov: "11",
+  Dec: "12",
+};
+
+/** Days in a month (1-12) of a year of the Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  // Day 0 of the next month is the last day of this one.
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** A row of the table, as its mappers give it to enrich. */
+export interface NginxAccessRow extends Row {
+  remote_addr: string;
+  remote_user: string | null;
+  time_local: string;
+  request: string | null;
+  method: string | null;
+  path: string | null;
+  http_version: string | null;
+}
+
+/** Splits the request line into method, path and protocol where it has that shape (it may be "-" or garbage). */
+const splitRequest: Mapper<Row, NginxAccessRow> = {
+  name: "nginx_request",
+  map(row) {
+    const request = row["request"];
+    const parts = typeof request === "string" ? /^([A-Z]+) (\S+) (HTTP\/[\d.]+)$/.exec(request) : null;
+    row["method"] = parts?.[1] ?? null;
+    row["path"] = parts?.[2] ?? null;
+    row["http_version"] = parts?.[3] ?? null;
+    return row as NginxAccessRow;
+  },
 };
 
 /**
@@ -36,7 +73,7 @@ export function parseTimeLocal(value: string): string | undefined {
 }
 
 /** The nginx_access_log table. */
-export const nginxAccessLogTable: TableDefinition = {
+export const nginxAccessLogTable = defineTable({
   name: "nginx_access_log",
   description: "nginx access logs in the combined format, including rotated and gzipped files.",
   sources: { file: { defaults: { file_layout: NGINX_FILE_LAYOUT } } },
@@ -62,31 +99,18 @@ export const nginxAccessLogTable: TableDefinition = {
     },
   },
   loader: () => createLinesLoader(),
-  mappers: () => [
-    createRegexMapper(COMBINED_PATTERN, { nullValue: "-", types: { status: "int", body_bytes_sent: "int" } }),
-    {
-      name: "nginx_request",
-      map(row: Row) {
-        const request = row["request"];
-        const parts = typeof request === "string" ? /^([A-Z]+) (\S+) (HTTP\/[\d.]+)$/.exec(request) : null;
-        row["method"] = parts?.[1] ?? null;
-        row["path"] = parts?.[2] ?? null;
-        row["http_version"] = parts?.[3] ?? null;
-        return row;
-      },
-    },
-  ],
-  enrich(row, ctx) {
-    const user = row["remote_user"];
-    const time = row["time_local"];
+  mappers: () => chain(createRegexMapper(COMBINED_PATTERN, { nullValue: "-", types: { status: "int", body_bytes_sent: "int" } }), splitRequest),
+  enrich(row: NginxAccessRow, ctx) {
+    const user = row.remote_user;
+    const time = row.time_local;
     const timestamp = typeof time === "string" ? parseTimeLocal(time) : undefined;
     if (timestamp === undefined) throw new Error(`time_local ${JSON.stringify(time)} is not a valid time (dd/Mon/yyyy:hh:mm:ss ±hhmm, on a day the month has)`);
     return {
       tp_timestamp: timestamp,
       tp_index: ctx.artifact.properties["host"] ?? "default",
-      tp_source_ip: row["remote_addr"] as string,
-      tp_ips: [row["remote_addr"] as string],
+      tp_source_ip: row.remote_addr,
+      tp_ips: [row.remote_addr],
       tp_usernames: typeof user === "string" ? [user] : [],
     };
   },
-};
+});

@@ -1,4 +1,4 @@
-import type { PluginDefinition } from "../../../src/plugin/types.js";
+import type { PluginDefinition } from "tailkit";
 import { nginxAccessLogTable } from "./access-log.js";
 
 /** The nginx plugin: access logs. */

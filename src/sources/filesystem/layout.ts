@@ -130,8 +130,9 @@ function compileSegment(tokens: Token[], index: number, names: string[]): Layout
   if (tokens.some((t, i) => t.kind === "star" && tokens[i + 1]?.kind === "star")) {
     throw invalidArgument(FIELD, `${where}: "**" must be a whole path segment`);
   }
-  if (tokens.length === 1 && tokens[0]!.kind === "literal" && (tokens[0].text === "." || tokens[0].text === "..")) {
-    throw invalidArgument(FIELD, `${where}: "${tokens[0].text}" is not allowed; a layout stays inside its root`);
+  const only = tokens.length === 1 ? tokens[0] : undefined;
+  if (only?.kind === "literal" && (only.text === "." || only.text === "..")) {
+    throw invalidArgument(FIELD, `${where}: "${only.text}" is not allowed; a layout stays inside its root`);
   }
   let source = "^";
   for (const t of tokens) {

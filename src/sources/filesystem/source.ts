@@ -4,7 +4,7 @@ import zlib from "node:zlib";
 import { Code, TailkitError, invalidArgument, type ErrorDetails } from "../../errors/index.js";
 import { isGzip } from "../../loaders/compression.js";
 import type { JSONSchema } from "../../schema/index.js";
-import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../types.js";
+import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../../contract/source.js";
 import { compileFileLayout, mayIntersect, type FileLayout, type LayoutState } from "./layout.js";
 
 /** Config of the "file" source, as validated by its configSchema. */
@@ -73,9 +73,7 @@ export const fileSystemSourceConfigSchema: JSONSchema = {
 };
 
 /** The "file" source type: artifacts are files below local root directories. */
-export function createFileSystemSourceFactory(
-  options: FileSystemSourceOptions = {},
-): ArtifactSourceFactory<FileSystemSourceConfig> {
+export function createFileSystemSourceFactory(options: FileSystemSourceOptions = {}): ArtifactSourceFactory<FileSystemSourceConfig> {
   return {
     type: "file",
     description: "Files on local disk, found by walking root directories along a file layout.",
@@ -116,9 +114,12 @@ class FileSystemSource implements ArtifactSource {
   }
 
   async *discover(ctx: SourceContext): AsyncIterable<ArtifactInfo> {
-    const report = ctx.report?.bind(ctx) ?? this.onError ?? ((err: TailkitError) => {
-      throw err;
-    });
+    const report =
+      ctx.report?.bind(ctx) ??
+      this.onError ??
+      ((err: TailkitError) => {
+        throw err;
+      });
     for (const root of this.roots) {
       checkAborted(ctx.signal);
       if (root.kind === "file") {
@@ -147,7 +148,12 @@ class FileSystemSource implements ArtifactSource {
       return undefined;
     }
     if (!stat.isFile()) {
-      report(new TailkitError(Code.FailedPrecondition, `${root.field}: ${root.resolved} is no longer a regular file; skipped`, { artifact: name, operation: "discover" }));
+      report(
+        new TailkitError(Code.FailedPrecondition, `${root.field}: ${root.resolved} is no longer a regular file; skipped`, {
+          artifact: name,
+          operation: "discover",
+        }),
+      );
       return undefined;
     }
     const last = this.layout.segments.length - 1;
@@ -345,10 +351,7 @@ function validateRoots(paths: string[]): Root[] {
       // Two files of one folder have different names; any other pair of roots with one label might collide.
       const sameFolderFiles = a.kind === "file" && b.kind === "file" && path.dirname(a.resolved) === path.dirname(b.resolved);
       if (a.label === b.label && !sameFolderFiles) {
-        throw invalidArgument(
-          b.field,
-          `${b.given} ends in the same folder name "${b.label}" as ${a.field} (${a.given}); artifact names would collide`,
-        );
+        throw invalidArgument(b.field, `${b.given} ends in the same folder name "${b.label}" as ${a.field} (${a.given}); artifact names would collide`);
       }
     }
   }
@@ -387,13 +390,7 @@ class Walk {
    * Yields the matching files below `dir`, in sorted name order. `realDir` is its symlink-free path and `ancestors`
    * the real paths of the directories above, so a link back up the tree is not walked forever.
    */
-  async *directory(
-    dir: string,
-    realDir: string,
-    rel: string,
-    states: LayoutState[],
-    ancestors: Set<string>,
-  ): AsyncGenerator<ArtifactInfo> {
+  async *directory(dir: string, realDir: string, rel: string, states: LayoutState[], ancestors: Set<string>): AsyncGenerator<ArtifactInfo> {
     checkAborted(this.ctx.signal);
     const entries = await this.list(dir);
     if (entries === undefined) return;
@@ -410,9 +407,7 @@ class Walk {
         ({ real, isDir, isFile } = target);
       }
       if (isDir) {
-        const next = this.layout
-          .enterDirectory(states, entry.name)
-          .filter((s) => mayIntersect(s.captures, this.ctx.from, this.ctx.to));
+        const next = this.layout.enterDirectory(states, entry.name).filter((s) => mayIntersect(s.captures, this.ctx.from, this.ctx.to));
         if (next.length === 0) continue;
         if (ancestors.has(real)) {
           this.report(
@@ -437,14 +432,7 @@ class Walk {
     }
   }
 
-  private async file(
-    abs: string,
-    real: string,
-    relPath: string,
-    name: string,
-    states: LayoutState[],
-    viaLink: boolean,
-  ): Promise<ArtifactInfo | undefined> {
+  private async file(abs: string, real: string, relPath: string, name: string, states: LayoutState[], viaLink: boolean): Promise<ArtifactInfo | undefined> {
     const captures = this.layout.matchFile(states, name);
     if (captures === undefined || !mayIntersect(captures, this.ctx.from, this.ctx.to)) return undefined;
     if (this.extensions !== undefined) {
@@ -482,10 +470,7 @@ class Walk {
   }
 
   /** Resolves a symlink, refusing one that leads outside the root; undefined when skipped. */
-  private async followLink(
-    abs: string,
-    relPath: string,
-  ): Promise<{ real: string; isDir: boolean; isFile: boolean } | undefined> {
+  private async followLink(abs: string, relPath: string): Promise<{ real: string; isDir: boolean; isFile: boolean } | undefined> {
     let real: string;
     let stat: fs.Stats;
     try {
@@ -497,11 +482,10 @@ class Walk {
     }
     if (!isInside(this.realRoot, real)) {
       this.report(
-        new TailkitError(
-          Code.PermissionDenied,
-          `${abs}: symlink leads outside its root ${this.root.given} (to ${real}); refused`,
-          { artifact: this.name(relPath), operation: "discover" },
-        ),
+        new TailkitError(Code.PermissionDenied, `${abs}: symlink leads outside its root ${this.root.given} (to ${real}); refused`, {
+          artifact: this.name(relPath),
+          operation: "discover",
+        }),
       );
       return undefined;
     }
@@ -511,7 +495,6 @@ class Walk {
   private name(relPath: string): string {
     return `${this.root.label}/${relPath}`;
   }
-
 }
 
 function isInside(parent: string, child: string): boolean {

@@ -134,7 +134,7 @@ export function createMemoryBackend(created?: (backend: MemoryBackend) => void):
       return undefined;
     },
     create: (options, ctx) => {
-      const backend = new MemoryBackend(options as MemoryBackendOptions, ctx);
+      const backend = new MemoryBackend(options, ctx);
       created?.(backend);
       return backend;
     },

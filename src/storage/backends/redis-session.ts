@@ -1,7 +1,5 @@
 /** Outcome of one Redis call, as plain data so it can cross a worker boundary. */
-export type SessionReply =
-  | { ok: true; value: unknown }
-  | { ok: false; kind: "timeout" | "connection" | "auth" | "reply"; message: string };
+export type SessionReply = { ok: true; value: unknown } | { ok: false; kind: "timeout" | "connection" | "auth" | "reply"; message: string };
 
 /** Connection changes after open: "lost" when an established connection drops, "ready" when it is back. */
 export type SessionEvent = { type: "lost"; reason: string } | { type: "ready" };
@@ -90,7 +88,13 @@ export function createRedisSession(
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), o.connectTimeout);
       });
-      const outcome = await Promise.race([client.connect().then(() => "ready" as const, (err: unknown) => ({ err })), timedOut]);
+      const outcome = await Promise.race([
+        client.connect().then(
+          () => "ready" as const,
+          (err: unknown) => ({ err }),
+        ),
+        timedOut,
+      ]);
       clearTimeout(timer);
       if (outcome === "ready") {
         opened = true;

@@ -41,7 +41,8 @@ export function validateRedisOptions(options: Record<string, unknown>): string |
     if (o[name] !== undefined && typeof o[name] !== "string") return `options.${name}: must be a string`;
   }
   for (const name of ["connectTimeout", "operationTimeout"]) {
-    if (o[name] !== undefined && !isInt(o[name], 1)) return `options.${name}: must be a positive integer number of milliseconds, got ${JSON.stringify(o[name])}`;
+    if (o[name] !== undefined && !isInt(o[name], 1))
+      return `options.${name}: must be a positive integer number of milliseconds, got ${JSON.stringify(o[name])}`;
   }
   return undefined;
 }
@@ -166,7 +167,7 @@ export class RedisBackend extends StorageBackendBase {
 export const redisBackend: BackendDefinition = {
   validateOptions: validateRedisOptions,
   optionNames: ["host", "port", "db", "username", "password", "keyPrefix", "connectTimeout", "operationTimeout"],
-  create: (options, ctx, mode) => new RedisBackend(options as RedisOptions, ctx, mode),
+  create: (options, ctx, mode) => new RedisBackend(options, ctx, mode),
 };
 
 // Compare-and-set and compare-and-delete run as Lua scripts, which Redis runs atomically. They answer 0 when no live

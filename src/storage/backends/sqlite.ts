@@ -26,7 +26,7 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Checks sqlite options; returns a message naming the bad option, or undefined. */
 export function validateSqliteOptions(options: Record<string, unknown>): string | undefined {
   const { path, table, busyTimeout } = options;
-  if (path === undefined) return "options.path: is required (a file path or \":memory:\")";
+  if (path === undefined) return 'options.path: is required (a file path or ":memory:")';
   if (typeof path !== "string" || path === "") return "options.path: must be a non-empty string";
   if (table !== undefined && (typeof table !== "string" || !TABLE_NAME.test(table))) {
     return `options.table: must match ${TABLE_NAME.source}, got ${JSON.stringify(table)}`;

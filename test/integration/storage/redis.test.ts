@@ -57,9 +57,7 @@ describe("redis backend", () => {
   for (const mode of ["async", "sync"] as const) {
     it(`expires with native PX: short gone, long kept, overwrite resets (${mode})`, async () => {
       const h =
-        mode === "async"
-          ? (await Async.open("redis", opts(), t.string(), t.string())).value!
-          : Sync.open("redis", opts(), t.string(), t.string()).value!;
+        mode === "async" ? (await Async.open("redis", opts(), t.string(), t.string())).value! : Sync.open("redis", opts(), t.string(), t.string()).value!;
       await h.put({ key: "short", value: "s", expireTime: 0.15 });
       await h.put({ key: "long", value: "l", expireTime: 60 });
       await h.put({ key: "reset", value: "1", expireTime: 0.15 });
@@ -122,7 +120,9 @@ describe("redis backend", () => {
         const missing = await open({});
         expect(missing.code).toBe(ReturnCode.CONNECTION_FAILED);
         expect(missing.error).toMatch(
-          new RegExp(`^redis backend failed to open: authentication failed at redis 127\\.0\\.0\\.1:${server.port}: the server requires a password and none was given \\(NOAUTH`),
+          new RegExp(
+            `^redis backend failed to open: authentication failed at redis 127\\.0\\.0\\.1:${server.port}: the server requires a password and none was given \\(NOAUTH`,
+          ),
         );
         const right = await open({ password: "right-secret" });
         expect(right.code).toBe(ReturnCode.SUCCESS);

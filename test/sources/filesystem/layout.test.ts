@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Code, TailkitError } from "../../../src/errors/index.js";
 import { compileFileLayout, mayIntersect, periodOf } from "../../../src/sources/filesystem/index.js";
 
-const CLOUDTRAIL =
-  "AWSLogs/{account:\\d{12}}/CloudTrail/{region}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
+const CLOUDTRAIL = "AWSLogs/{account:\\d{12}}/CloudTrail/{region}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
 
 /** Matches a relative path segment by segment, as the walk does. */
 function match(pattern: string, rel: string): Record<string, string> | undefined {

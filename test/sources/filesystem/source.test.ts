@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Code, TailkitError } from "../../../src/errors/index.js";
 import { validateConfig } from "../../../src/schema/index.js";
 import { createFileSystemSourceFactory, type FileSystemSourceConfig } from "../../../src/sources/filesystem/index.js";
-import type { ArtifactInfo, SourceContext } from "../../../src/sources/types.js";
+import type { ArtifactInfo, SourceContext } from "../../../src/contract/source.js";
 
 const LAYOUT = "AWSLogs/{account:\\d{12}}/CloudTrail/{region}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.json.gz";
 
@@ -33,14 +33,13 @@ function context(extra: Partial<SourceContext> = {}): SourceContext {
 }
 
 async function discover(config: FileSystemSourceConfig, ctx = context(), onError?: (err: TailkitError) => void) {
-  const source = createFileSystemSourceFactory({ onError }).create(config);
+  const source = createFileSystemSourceFactory(onError ? { onError } : {}).create(config);
   const found: ArtifactInfo[] = [];
   for await (const a of source.discover(ctx)) found.push(a);
   return found;
 }
 
-const trail = (month: string, day: string, file: string) =>
-  `AWSLogs/123456789012/CloudTrail/us-east-1/2024/${month}/${day}/${file}.json.gz`;
+const trail = (month: string, day: string, file: string) => `AWSLogs/123456789012/CloudTrail/us-east-1/2024/${month}/${day}/${file}.json.gz`;
 
 describe("file source", () => {
   it("publishes a config schema that requires paths", () => {
@@ -76,10 +75,7 @@ describe("file source", () => {
       opened.push(path.relative(root, String(p)));
       return real(p, o);
     });
-    const found = await discover(
-      { paths: [root], file_layout: LAYOUT },
-      context({ from: new Date(Date.UTC(2024, 2, 1)), to: new Date(Date.UTC(2024, 3, 1)) }),
-    );
+    const found = await discover({ paths: [root], file_layout: LAYOUT }, context({ from: new Date(Date.UTC(2024, 2, 1)), to: new Date(Date.UTC(2024, 3, 1)) }));
     expect(found.map((a) => a.properties["file"])).toEqual(["mar"]);
     const yearDir = "AWSLogs/123456789012/CloudTrail/us-east-1/2024";
     expect(opened).toContain(path.join(yearDir, "03"));
@@ -107,10 +103,7 @@ describe("file source", () => {
     await touch("x/y/b.LOG");
     await touch("x/c.txt");
     expect((await discover({ paths: [root] })).map((a) => a.name)).toEqual(["cloudtrail/a.log", "cloudtrail/x/c.txt", "cloudtrail/x/y/b.LOG"]);
-    expect((await discover({ paths: [root], extensions: [".log"] })).map((a) => a.name)).toEqual([
-      "cloudtrail/a.log",
-      "cloudtrail/x/y/b.LOG",
-    ]);
+    expect((await discover({ paths: [root], extensions: [".log"] })).map((a) => a.name)).toEqual(["cloudtrail/a.log", "cloudtrail/x/y/b.LOG"]);
   });
 
   it("keeps names of two roots apart, and refuses roots whose names would collide or that overlap", async () => {
@@ -140,11 +133,7 @@ describe("file source", () => {
     expect(errors.map((e) => e.code)).toEqual([Code.PermissionDenied, Code.PermissionDenied, Code.PermissionDenied]);
     expect(errors[0]!.message).toContain(path.join(root, "link-to-dir"));
     expect(errors[0]!.message).toContain("outside its root");
-    expect(errors.map((e) => e.details.artifact)).toEqual([
-      "cloudtrail/link-to-dir",
-      "cloudtrail/link-to-file.log",
-      "cloudtrail/relative-link.log",
-    ]);
+    expect(errors.map((e) => e.details.artifact)).toEqual(["cloudtrail/link-to-dir", "cloudtrail/link-to-file.log", "cloudtrail/relative-link.log"]);
   });
 
   it("without onError, fails discovery on a symlink leading outside the root", async () => {
@@ -206,7 +195,9 @@ describe("file source", () => {
 
     notices.length = 0;
     const from = new Date("2025-01-01T00:00:00Z");
-    expect(await discover({ paths: [tmp], file_layout: `cloudtrail/${LAYOUT.replace("AWSLogs/", "")}` }, context({ from, notice: (m) => notices.push(m) }))).toEqual([]);
+    expect(
+      await discover({ paths: [tmp], file_layout: `cloudtrail/${LAYOUT.replace("AWSLogs/", "")}` }, context({ from, notice: (m) => notices.push(m) })),
+    ).toEqual([]);
     expect(notices).toHaveLength(1);
     expect(notices[0]).toContain("in the time range 2025-01-01T00:00:00.000Z to now (2 match it outside that range)");
 

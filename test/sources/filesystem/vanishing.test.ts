@@ -2,7 +2,6 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  collectInProcess,
   createJsonLinesMapper,
   createLinesLoader,
   type ArtifactSourceFactory,
@@ -10,6 +9,7 @@ import {
   type PluginDefinition,
   type TableDefinition,
 } from "../../../src/index.js";
+import { collectInProcess } from "../../../src/testing/index.js";
 import { createFileSystemSourceFactory, type FileSystemSourceConfig } from "../../../src/sources/filesystem/index.js";
 import { tempDir } from "../../e2e/helpers.js";
 

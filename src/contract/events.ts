@@ -1,4 +1,4 @@
-import type { ArtifactInfo } from "../sources/types.js";
+import type { ArtifactInfo } from "./source.js";
 
 /** Counters of one execution, sent periodically in status events and once more in complete. */
 export interface StatusCounters {
@@ -93,14 +93,7 @@ export interface ErrorEvent extends EventBase {
 
 /** Everything a plugin reports about an execution. Rows are never events. */
 export type CollectionEvent =
-  | StartedEvent
-  | ArtifactDiscoveredEvent
-  | ArtifactDownloadedEvent
-  | ArtifactExtractedEvent
-  | StatusEvent
-  | ChunkWrittenEvent
-  | CompleteEvent
-  | ErrorEvent;
+  StartedEvent | ArtifactDiscoveredEvent | ArtifactDownloadedEvent | ArtifactExtractedEvent | StatusEvent | ChunkWrittenEvent | CompleteEvent | ErrorEvent;
 
 /** An all-zero counter set. */
 export function emptyStatus(): StatusCounters {

@@ -1,5 +1,5 @@
-import type { ArtifactSourceFactory } from "../sources/types.js";
-import type { TableDefinition } from "../tables/types.js";
+import type { SourceFactory } from "./source.js";
+import type { TableDefinition } from "./table.js";
 
 /** A plugin: its tables and the source types they can read. */
 export interface PluginDefinition {
@@ -9,13 +9,12 @@ export interface PluginDefinition {
    * URL of the module that exports this definition (pass `import.meta.url`). With it the SDK can load the tables in
    * worker threads and extract on every core; without it extraction runs on the main thread.
    */
-  readonly module?: string;
+  readonly module?: string | undefined;
   // Tables and sources are heterogeneous in their config types; the runtime validates configs against their schemas.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly tables: readonly TableDefinition<any>[];
-  /** Source types offered besides the built-in ones ("file"). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly sources?: readonly ArtifactSourceFactory<any>[];
+  readonly tables: readonly TableDefinition<any, any>[];
+  /** Source types offered besides the built-in ones ("file"): artifact sources and row sources. */
+  readonly sources?: readonly SourceFactory[];
 }
 
 /** One Collect call in domain form (the wire form is CollectRequest). */

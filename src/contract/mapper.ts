@@ -1,4 +1,4 @@
-import type { ArtifactInfo } from "../sources/types.js";
+import type { ArtifactInfo } from "./source.js";
 
 /** Where an item comes from, for mappers that need it and for error messages. */
 export interface MapContext {

@@ -1,4 +1,6 @@
-import type { LocalArtifact } from "../sources/types.js";
+import type { LocalArtifact } from "./source.js";
+
+declare const itemType: unique symbol;
 
 /** A record a loader could not produce (say, a line over the length limit); it counts as a row error, not a crash. */
 export class RowErrorItem {
@@ -33,8 +35,10 @@ export interface LoaderOptions {
  * A corrupt artifact (truncated gzip, unparseable document) makes the iterator throw a TailkitError that names the file;
  * items already yielded stay valid.
  */
-export interface Loader {
+export interface Loader<Item = unknown> {
   readonly name: string;
+  /** Type only, never set: what the loader's items are, for the first mapper (see chain()). */
+  readonly [itemType]?: Item;
   /**
    * How row errors of its artifacts are numbered for people, always from 1: "line" when each item is one line of the
    * file (the error's number is its line, counting every line, headers and skipped lines included); "record"

@@ -1,5 +1,5 @@
 import type { TailkitError } from "../errors/index.js";
-import type { JSONSchema } from "../schema/index.js";
+import type { JSONSchema } from "./schema.js";
 
 /** One artifact a source has found: a file, an object, a page of a log stream. */
 export interface ArtifactInfo {
@@ -40,9 +40,9 @@ export interface LocalArtifact {
 export interface SourceContext {
   signal: AbortSignal;
   /** Inclusive lower time bound: artifacts whose layout time is wholly before it are skipped. */
-  from?: Date;
+  from?: Date | undefined;
   /** Exclusive upper time bound. */
-  to?: Date;
+  to?: Date | undefined;
   /** A private folder for downloads, removed when the execution ends. */
   tempDir: string;
   /**
@@ -79,9 +79,84 @@ export interface ArtifactSource {
 
 /** A source type a plugin offers: its name, the JSON Schema of its config and a factory. */
 export interface ArtifactSourceFactory<Config = Record<string, unknown>> {
+  /** Optional; "artifacts" when given. */
+  readonly kind?: "artifacts";
   readonly type: string;
   readonly description: string;
   readonly configSchema: JSONSchema;
   /** Builds a source from a config that already passed configSchema; throws a TailkitError naming a bad field. */
   create(config: Config): ArtifactSource;
+}
+
+/** What a row source is given for one execution. */
+export interface RowSourceContext {
+  signal: AbortSignal;
+  /** Inclusive lower time bound of the items wanted, when the collection has one. */
+  from?: Date | undefined;
+  /** Exclusive upper time bound. */
+  to?: Date | undefined;
+  /** As SourceContext.report: a stream or item the source could not read, while it goes on. Optional. */
+  report?(problem: TailkitError): void;
+  /** As SourceContext.notice. Optional. */
+  notice?(message: string): void;
+}
+
+/**
+ * Items a row source read at once, from one stream (a log stream, a webhook's endpoint), and where reading goes on
+ * after them.
+ */
+export interface RowPage<Item = unknown> {
+  /**
+   * The stream the items come from: its name is what collection state counts the rows under (their positions, and so
+   * their tp_id), its location their tp_source_location.
+   */
+  stream: ArtifactInfo;
+  items: Item[];
+  /**
+   * Where reading goes on after this page (any JSON value): saved once the rows of this page and of every page before
+   * it are in durable chunks, and given back to read() by the next collection. Absent: the page moves no cursor (a
+   * pushed page, which is acknowledged instead).
+   */
+  cursor?: unknown;
+  /**
+   * Called once the page's rows are in durable chunks (a push source acknowledges the sender then, not before). Not
+   * called for a page whose rows are lost to a failure: its sender sends it again.
+   */
+  durable?(): void;
+}
+
+/**
+ * A source that makes items itself instead of handing over artifacts: an API paged with a saved cursor, or rows pushed
+ * to the plugin. The rows of its pages go through the table's mappers for this source type (no loader).
+ */
+export interface RowSource<Item = unknown> {
+  readonly type: string;
+  /**
+   * Yields pages of items from `cursor` on (undefined: the first collection; read from ctx.from, or from the start);
+   * ends when there is nothing more to read now. Must honour ctx.signal. Pages read again from the same cursor must
+   * hold the same items in the same order, up to the last page read before: a collection killed midway then resumes
+   * from the saved cursor and drops the rows it wrote already, by their position in the stream.
+   */
+  read(cursor: unknown, ctx: RowSourceContext): AsyncIterable<RowPage<Item>>;
+  /** Releases connections, servers and handles. */
+  close?(): Promise<void>;
+}
+
+/** A row source type a plugin offers: as ArtifactSourceFactory, with `kind: "rows"`. */
+export interface RowSourceFactory<Config = Record<string, unknown>> {
+  readonly kind: "rows";
+  readonly type: string;
+  readonly description: string;
+  readonly configSchema: JSONSchema;
+  /** Builds a source from a config that already passed configSchema; throws a TailkitError naming a bad field. */
+  create(config: Config): RowSource;
+}
+
+/** Any source type a plugin offers. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SourceFactory = ArtifactSourceFactory<any> | RowSourceFactory<any>;
+
+/** Whether a source type makes rows itself (RowSourceFactory) rather than handing over artifacts. */
+export function isRowSourceFactory(factory: SourceFactory): factory is RowSourceFactory<unknown> {
+  return (factory as { kind?: unknown }).kind === "rows";
 }

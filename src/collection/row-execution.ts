@@ -1,0 +1,258 @@
+import { emptyStatus, type CollectionEvent, type StatusCounters } from "../contract/events.js";
+import type { ArtifactInfo, RowPage, RowSource, RowSourceContext } from "../contract/source.js";
+import type { TableDefinition } from "../contract/table.js";
+import { Code, TailkitError } from "../errors/index.js";
+import { MapperChain } from "../mappers/chain.js";
+import { CollectionState, localHost, timeWindow, type StateLocation } from "../state/index.js";
+import { resolveTableSource } from "../tables/table-source.js";
+import { createChunkWriter, encodedLines } from "../writer/index.js";
+import type { ChunkRange } from "../writer/types.js";
+import { createEnricher, type Enricher } from "./enrich.js";
+import { problemReporters, rowErrorReporter } from "./reporting.js";
+
+/** Everything one execution of a row source needs; built by the plugin runtime from a validated Collect request. */
+export interface RowExecutionOptions {
+  executionId: string;
+  table: TableDefinition<unknown>;
+  tableConfig: unknown;
+  partition: string;
+  sourceType: string;
+  /** tp_source_name of every row, and the name the source's cursor is saved under. */
+  sourceName: string;
+  source: RowSource;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  outputDir: string;
+  rowsPerChunk?: number | undefined;
+  statusIntervalMs?: number | undefined;
+  maxRowErrorEvents?: number | undefined;
+  state: { location: StateLocation; plugin: string; recollect: boolean; leaseSeconds?: number | undefined };
+  signal: AbortSignal;
+  emit: (event: CollectionEvent) => void;
+}
+
+/**
+ * What state keeps of a row source between collections: the cursor to read from, and how many positions each stream
+ * had used when the source was there, so that pages read again from it get the positions (and tp_ids) they had.
+ */
+interface SavedCursor {
+  cursor: unknown;
+  positions: Record<string, number>;
+}
+
+/** A page whose rows are on their way to chunks: once every stream is committed up to its positions, it is durable. */
+interface PendingPage {
+  positions: Record<string, number>;
+  hasCursor: boolean;
+  cursor: unknown;
+  durable: (() => void) | undefined;
+}
+
+function savedCursor(value: unknown): SavedCursor | undefined {
+  const v = value as Partial<SavedCursor> | null | undefined;
+  if (v === null || typeof v !== "object" || typeof v.positions !== "object" || v.positions === null) return undefined;
+  return { cursor: v.cursor, positions: { ...v.positions } };
+}
+
+/**
+ * Runs one execution of a row source to its end. Never rejects: a failure becomes the complete event's error.
+ *
+ * Exactly once: each stream's rows have positions, counted on across collections; chunks commit positions in state as
+ * artifact rows do. The source's cursor is saved only once every row read before it is committed, together with the
+ * positions each stream had reached there. A collection that stops midway (killed, or the source failed) leaves the
+ * last such cursor; the next one reads again from it and drops the rows whose positions are committed already.
+ */
+export async function runRowExecution(opts: RowExecutionOptions): Promise<void> {
+  const started = Date.now();
+  const status = emptyStatus();
+  status.discoveryDone = true;
+  const { executionId, emit } = opts;
+  const now = () => new Date();
+  const snapshot = (): StatusCounters => ({ ...status, rowErrors: { ...status.rowErrors }, elapsedMs: Date.now() - started });
+  const reportRowError = rowErrorReporter(opts, status);
+
+  emit({
+    type: "started",
+    executionId,
+    time: now(),
+    table: opts.table.name,
+    partition: opts.partition,
+    sourceType: opts.sourceType,
+    outputDir: opts.outputDir,
+  });
+  const timer = setInterval(() => emit({ type: "status", executionId, time: now(), status: snapshot() }), opts.statusIntervalMs ?? 1000);
+  timer.unref();
+
+  const claimName = `rows:${opts.sourceType}:${opts.sourceName}`;
+  const cursorName = `${opts.sourceType}:${opts.sourceName}`;
+  let state: CollectionState | undefined;
+  let claimed = false;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let fatal: TailkitError | undefined;
+  /** Per stream: the next position to give, and the positions state has committed. */
+  const next = new Map<string, number>();
+  const committed = new Map<string, number>();
+  /** Per stream: positions below this were written by an earlier collection, and are dropped when read again. */
+  const skipBelow = new Map<string, number>();
+  const enrichers = new Map<string, Enricher>();
+  const pending: PendingPage[] = [];
+
+  const writer = createChunkWriter({
+    dir: opts.outputDir,
+    executionId,
+    rowsPerChunk: opts.rowsPerChunk ?? 10_000,
+    beforeVisible: (chunk) => state!.intent(chunk.path, chunk.ranges),
+    onChunk: async (chunk) => {
+      await commit(chunk.ranges);
+      status.rowsWritten += chunk.rows;
+      status.chunksWritten++;
+      emit({ type: "chunk_written", executionId, time: now(), sequence: chunk.sequence, rows: chunk.rows, path: chunk.path });
+    },
+  });
+
+  const commit = async (ranges: readonly ChunkRange[]) => {
+    await state!.commit(ranges);
+    for (const r of ranges) committed.set(r.artifact, Math.max(committed.get(r.artifact) ?? 0, r.to));
+    // Pages are durable in the order they were read: the cursor never moves past a row that is not committed.
+    let last: PendingPage | undefined;
+    while (pending.length > 0 && Object.entries(pending[0]!.positions).every(([s, p]) => (committed.get(s) ?? 0) >= p)) {
+      const page = pending.shift()!;
+      page.durable?.();
+      if (page.hasCursor) last = page;
+    }
+    if (last !== undefined) await state!.saveCursor(cursorName, { cursor: last.cursor, positions: last.positions } satisfies SavedCursor);
+  };
+
+  try {
+    const mappers = resolveTableSource(opts.table, opts.sourceType, opts.tableConfig).mappers;
+    state = await CollectionState.open({
+      location: opts.state.location,
+      plugin: opts.state.plugin,
+      table: opts.table.name,
+      partition: opts.partition,
+      owner: executionId,
+      window: timeWindow(opts.from, opts.to),
+      ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
+    });
+    const st = state;
+    // One collector reads a row source at a time: two would each write the rows after the same cursor.
+    if (!(await st.claim(claimName))) {
+      const holder = await st.claimHolder(claimName);
+      throw new TailkitError(
+        Code.FailedPrecondition,
+        `source ${opts.sourceName}: another collector is reading it${holder ? ` (execution ${holder.execution}, pid ${holder.pid}${holder.host === localHost() ? "" : ` on ${holder.host}`})` : ""}; try again once it is done`,
+        { field: "source", operation: "claim" },
+      );
+    }
+    claimed = true;
+    renewTimer = setInterval(() => void st.renew(claimName).catch(() => undefined), Math.max(200, (st.leaseSeconds * 1000) / 3));
+    renewTimer.unref();
+
+    const saved = opts.state.recollect ? undefined : savedCursor(await st.cursor(cursorName));
+    const startAt = saved?.positions ?? {};
+    const ctx: RowSourceContext = { signal: opts.signal, from: opts.from, to: opts.to, ...problemReporters(opts, status, "read") };
+
+    /** The first page of a stream in this collection: where its positions go on, and which of them are written. */
+    const open = async (stream: ArtifactInfo): Promise<Enricher> => {
+      const prev = await st.artifact(stream.name);
+      st.begin(stream);
+      const done = opts.state.recollect ? 0 : (prev?.committed ?? 0);
+      // Positions go on from those the saved cursor was saved with; read from the start (no cursor yet, or --recollect),
+      // they start at 0, so that each row gets the position, and the tp_id, it had the first time.
+      next.set(stream.name, startAt[stream.name] ?? 0);
+      committed.set(stream.name, done);
+      skipBelow.set(stream.name, opts.state.recollect ? 0 : done);
+      status.artifactsDiscovered++;
+      emit({ type: "artifact_discovered", executionId, time: now(), artifact: stream });
+      const enrich = createEnricher({
+        table: opts.table,
+        partition: opts.partition,
+        sourceType: opts.sourceType,
+        sourceName: opts.sourceName,
+        artifact: stream,
+        from: opts.from,
+        to: opts.to,
+      });
+      enrichers.set(stream.name, enrich);
+      return enrich;
+    };
+
+    const take = async (page: RowPage) => {
+      const name = page.stream.name;
+      const enrich = enrichers.get(name) ?? (await open(page.stream));
+      const base = next.get(name)!;
+      const mapped = new MapperChain(mappers, page.stream).map(page.items);
+      const skip = skipBelow.get(name)!;
+      const from = Math.max(base, skip);
+      const to = Math.max(base + mapped.to, from);
+      next.set(name, base + mapped.to);
+      const rows: unknown[] = [];
+      const positions: number[] = [];
+      for (let i = 0; i < mapped.rows.length; i++) {
+        const position = base + mapped.positions[i]!;
+        if (position >= skip) {
+          rows.push(mapped.rows[i]);
+          positions.push(position);
+        }
+      }
+      status.rowsReceived += rows.length;
+      for (const e of mapped.errors)
+        if (base + e.position >= skip) reportRowError(name, e.operation, `record ${base + e.position + 1}: ${e.message}`, base + e.position + 1);
+      const enriched = enrich(rows, positions);
+      for (const f of enriched.failures) reportRowError(name, f.operation, `record ${f.position + 1}: ${f.message}`, f.position + 1);
+      status.rowsEnriched += enriched.count;
+      pending.push({ positions: Object.fromEntries(next), hasCursor: "cursor" in page, cursor: page.cursor, durable: page.durable?.bind(page) });
+      if (to > from) {
+        try {
+          await writer.write({ artifact: name, from, to, lines: encodedLines(enriched.bytes, enriched.count), indexes: enriched.indexes });
+        } catch (err) {
+          throw new TailkitError(Code.Internal, `writing a chunk in ${opts.outputDir}: ${err instanceof Error ? err.message : String(err)}`, {
+            operation: "write",
+          });
+        }
+      } else if (pending.length === 1) {
+        // Nothing of it to write (an empty page, or rows all written before): durable as soon as what came before is.
+        await commit([]);
+      }
+    };
+
+    try {
+      for await (const page of opts.source.read(saved?.cursor, ctx)) {
+        if (opts.signal.aborted) break;
+        await take(page);
+      }
+    } catch (err) {
+      if (!opts.signal.aborted) throw TailkitError.from(err, Code.Unavailable, { operation: "read" });
+    }
+    if (opts.signal.aborted) throw new TailkitError(Code.Canceled, "collection was cancelled");
+    const summary = await writer.close();
+    await commit(summary.trailingRanges);
+    for (const [name, end] of next) {
+      await st.complete(name, end, 0);
+      status.artifactsExtracted++;
+    }
+  } catch (err) {
+    // Rows in visible chunks stay committed, with the cursor of the last page that was wholly durable.
+    fatal = TailkitError.from(err);
+    await writer.abort().catch(() => undefined);
+  } finally {
+    clearInterval(timer);
+    clearInterval(renewTimer);
+    if (claimed) await state?.release(claimName).catch(() => undefined);
+    await opts.source.close?.().catch(() => undefined);
+    await state?.close().catch(() => undefined);
+  }
+  const final = snapshot();
+  emit({ type: "status", executionId, time: now(), status: final });
+  if (fatal)
+    emit({ type: "error", executionId, time: now(), message: fatal.message, ...(fatal.details.operation ? { operation: fatal.details.operation } : {}) });
+  emit({
+    type: "complete",
+    executionId,
+    time: now(),
+    rows: final.rowsWritten,
+    chunks: final.chunksWritten,
+    ...(fatal ? { error: fatal.message } : {}),
+    status: final,
+  });
+}
