@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../../src/plugin/handshake.js";
 import { ROOT, childOf, runCli, tempDir } from "./helpers.js";
 
-const SDK = pathToFileURL(join(ROOT, "dist", "src", "index.js")).href;
+const SDK = pathToFileURL(join(ROOT, "dist", "src", "plugin", "index.js")).href;
 const NGINX_TABLE = pathToFileURL(join(ROOT, "dist", "plugins", "nginx", "src", "access-log.js")).href;
 
 const cleanups: (() => void)[] = [];

@@ -113,7 +113,7 @@ describe("collection state", () => {
     expect(recollect.rows).toBe(total);
   });
 
-  it("ends with every row exactly once after the plugin is SIGKILLed at 22 random points", async () => {
+  it("ends with every row exactly once after the plugin is SIGKILLed at random points (22 runs or more, 6 killed midway)", async () => {
     const out = scratch();
     // Seeded, so a failing kill schedule can be replayed.
     const random = mulberry32(20261125);
@@ -128,7 +128,9 @@ describe("collection state", () => {
     await timing.close();
 
     let killed = 0;
-    for (let i = 0; i < 22; i++) {
+    // A run that comes after the rows are all collected ends before any kill; on a loaded machine the collection's pace
+    // varies from the probe's, and fewer kills land. Runs go on (seeded still) until six have died midway.
+    for (let i = 0; i < 22 || (killed <= 5 && i < 60); i++) {
       const client = await launchPlugin(AWS_PLUGIN);
       const id = await client.collect({ table: "aws_cloudtrail_log", source: { type: "file", config: { paths: [data] } }, outputDir: out, rowsPerChunk: 700 });
       // Mostly within the collection's span, so most runs die midway; the rest exercise the kill after completion.
