@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createExtractor, prewarmExtractor, type ExtractedBatch, type Extractor, type ExtractSpec } from "../../dist/src/collection/extract.js";
 import { pooledBuffers, takeBuffer } from "../../dist/src/collection/batch-buffers.js";
 import { Code, TailkitError } from "../../dist/src/errors/index.js";
-import type { LocalArtifact } from "../../dist/src/sources/types.js";
+import type { LocalArtifact } from "../../dist/src/contract/source.js";
 import { isEncodedLines } from "../../dist/src/writer/index.js";
 import { awsPlugin } from "../../dist/plugins/aws/src/index.js";
 

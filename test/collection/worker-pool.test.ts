@@ -7,7 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPluginModule, createExtractor, type ExtractedBatch, type Extractor } from "../../dist/src/collection/extract.js";
-import type { LocalArtifact } from "../../dist/src/sources/types.js";
+import type { LocalArtifact } from "../../dist/src/contract/source.js";
 import { nginxAccessLogTable } from "../../dist/plugins/nginx/src/access-log.js";
 import { nginxPlugin } from "../../dist/plugins/nginx/src/index.js";
 
