@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { extractArtifact } from "../dist/src/collection/extract.js";
+import { extractArtifact } from "../dist/src/collection/extract-artifact.js";
 import { awsPlugin } from "../dist/plugins/aws/src/index.js";
 
 const [tableName, dir] = process.argv.slice(2);

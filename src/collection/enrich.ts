@@ -11,7 +11,6 @@ import { around, ENRICH_SLOTS, fill, sdkFieldsTemplate, setTpFields, Slot, type 
 import type { ArtifactEnrichContext, LineSink } from "./types.js";
 
 // Where execution.ts finds them since they moved to a leaf module (no import cycles).
-export { artifactIdPrefix, artifactIdSeed } from "./artifact-id.js";
 
 /** A row that enrichment rejected. */
 export interface EnrichFailure {

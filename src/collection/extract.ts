@@ -4,10 +4,6 @@ import { extractArtifact } from "./extract-artifact.js";
 import type { Extractor, ExtractSpec } from "./types.js";
 import { checkModuleInWorker, createWorkerExtractor, prewarmWorkers } from "./worker-pool.js";
 
-// Where execution.ts and bench/extract-inline.mjs find them since they moved to leaf modules (no import cycles).
-export { extractArtifact } from "./extract-artifact.js";
-export type { ExtractedBatch, Extractor, ExtractSpec } from "./types.js";
-
 /** Options for createExtractor. Defaults are written beside each field. */
 export interface ExtractorOptions {
   /** URL of the module exporting the plugin definition (PluginDefinition.module), for extractors that run elsewhere. */

@@ -1,6 +1,6 @@
 import type { ArtifactInfo, ArtifactSource, SourceContext } from "../contract/source.js";
 import { HEAD_PRINT_BYTES, headPrint, replaced as wasReplaced, type ArtifactState, type BeginOptions, type HeadIndex } from "../state/index.js";
-import { artifactIdPrefix, artifactIdSeed } from "./enrich.js";
+import { artifactIdPrefix, artifactIdSeed } from "./artifact-id.js";
 
 /** Where an artifact's collection starts (CollectionState.begin's options), and the tp_id prefix of its rows. */
 export type StartingPoint = BeginOptions & { idSeed: string };
