@@ -27,6 +27,13 @@ describe("the package's entry points", () => {
     expect(packagesLoadedBy("tailkit/plugin")).toContain("@grpc/grpc-js");
   });
 
+  it("import tailkit loads no AWS SDK: the S3 source loads its client when it first lists a bucket", () => {
+    const loaded = packagesLoadedBy("tailkit");
+    expect(loaded.filter((p) => p.startsWith("@aws-sdk/") || p.startsWith("@smithy/"))).toEqual([]);
+    // The check sees the SDK when it is loaded.
+    expect(packagesLoadedBy("@aws-sdk/client-s3")).toContain("@aws-sdk/client-s3");
+  });
+
   it("a bundled plugin importing a path inside the source tree, or a deep path of the package, fails the lint", async () => {
     const eslint = new ESLint({
       cwd: root,

@@ -34,7 +34,10 @@ export const cloudTrailRecords = jsonArrayRows<CloudTrailRecord>({
 export const cloudTrailTable = defineTable({
   name: "aws_cloudtrail_log",
   description: "AWS CloudTrail events: API calls and account activity, from the log files CloudTrail delivers.",
-  sources: { file: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords } },
+  sources: {
+    file: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords },
+    aws_s3_bucket: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords },
+  },
   rowSchema: {
     type: "object",
     required: ["eventTime", "eventSource", "eventName", "tp_id", "tp_timestamp"],

@@ -1,13 +1,14 @@
-import type { PluginDefinition } from "tailkit";
+import { createS3SourceFactory, type PluginDefinition } from "tailkit";
 import { cloudTrailTable } from "./cloudtrail.js";
 import { vpcFlowLogTable } from "./vpc-flow-log.js";
 
-/** The AWS plugin: CloudTrail and VPC flow logs. */
+/** The AWS plugin: CloudTrail and VPC flow logs, from local copies or from their S3 buckets. */
 export const awsPlugin: PluginDefinition = {
   name: "aws",
   version: "0.1.0",
   module: import.meta.url,
   tables: [cloudTrailTable, vpcFlowLogTable],
+  sources: [createS3SourceFactory()],
 };
 
 export { cloudTrailTable, cloudTrailRecords, CLOUDTRAIL_FILE_LAYOUT, type CloudTrailRecord } from "./cloudtrail.js";

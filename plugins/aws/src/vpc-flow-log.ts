@@ -41,7 +41,7 @@ const VPC_NUMBER_FIELDS = [
 export const vpcFlowLogTable: TableDefinition = defineDelimitedTable({
   name: "aws_vpc_flow_log",
   description: "AWS VPC flow logs: IP traffic to and from network interfaces, from the files delivered to S3.",
-  sources: { file: { defaults: { file_layout: VPC_FLOW_LOG_FILE_LAYOUT } } },
+  sources: { file: { defaults: { file_layout: VPC_FLOW_LOG_FILE_LAYOUT } }, aws_s3_bucket: { defaults: { file_layout: VPC_FLOW_LOG_FILE_LAYOUT } } },
   rowSchema: {
     type: "object",
     required: ["tp_id", "tp_timestamp"],

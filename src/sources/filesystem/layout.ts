@@ -7,7 +7,7 @@ const FIELD = "file_layout";
 export const ANY_FILE_LAYOUT = "**/*";
 
 /** One path segment of a layout: a regex for one name, or `**` (any number of directories). */
-export type LayoutSegment = { kind: "match"; regex: RegExp; source: string } | { kind: "globstar" };
+export type LayoutSegment = { kind: "match"; regex: RegExp; source: string; literal?: string } | { kind: "globstar" };
 
 /** Where a walk stands in a layout: the next segment to match and what was captured on the way. */
 export interface LayoutState {
@@ -152,8 +152,10 @@ function compileSegment(tokens: Token[], index: number, names: string[]): Layout
     }
   }
   source += "$";
+  // A segment of plain text names one folder: a listing walk can go straight into it instead of listing its parent.
+  const literal = tokens.every((t) => t.kind === "literal") ? tokens.map((t) => (t as { text: string }).text).join("") : undefined;
   try {
-    return { kind: "match", regex: new RegExp(source), source };
+    return { kind: "match", regex: new RegExp(source), source, ...(literal === undefined ? {} : { literal }) };
   } catch (err) {
     throw invalidArgument(FIELD, `${where} does not compile: ${(err as Error).message}`);
   }
