@@ -60,12 +60,15 @@ export function startsWith(print: HeadPrint, head: Uint8Array): boolean {
 }
 
 /**
- * Whether the artifact under a name is no longer the one collected under it: it is smaller than it was, or (with
+ * Whether the artifact under a name is no longer the one collected under it: it is smaller than it was, has another
+ * ETag (an object store's object rewritten), or (with
  * its first bytes at hand) does not start as it did. A log that was rotated, truncated or replaced; its content is
  * then collected from its start rather than from where the old one ended.
  */
-export function replaced(state: Pick<ArtifactState, "size" | "head">, info: ArtifactInfo, head: Uint8Array | undefined): boolean {
+export function replaced(state: Pick<ArtifactState, "size" | "head" | "etag">, info: ArtifactInfo, head: Uint8Array | undefined): boolean {
   if (state.size !== undefined && info.size !== undefined && info.size < state.size) return true;
+  // An object store's objects are written whole: another ETag is another object, whatever its size.
+  if (state.etag !== undefined && info.etag !== undefined && info.etag !== state.etag) return true;
   return head !== undefined && state.head !== undefined && !startsWith(state.head, head);
 }
 

@@ -169,9 +169,9 @@ describe("aws_s3_bucket source", () => {
     expect(again.rows.length).toBe(0);
     expect(since(mark).filter(isObjectGet)).toEqual([]);
 
-    // The object is replaced with one of 2 other records: both are collected, with new ids.
+    // The object is replaced with a bigger one of 6 other records: all are collected from its start, with new ids.
     const key = inDay[0]!;
-    const records = [0, 1].map((i) => ({
+    const records = [0, 1, 2, 3, 4, 5].map((i) => ({
       eventVersion: "1.08",
       eventTime: "2026-01-01T00:00:00Z",
       eventSource: "s3.amazonaws.com",
@@ -183,7 +183,7 @@ describe("aws_s3_bucket source", () => {
     mark = proxy.requests.length;
     const changed = await collect(out, { config });
     expect(changed.complete.error).toBeUndefined();
-    expect(changed.rows.map((r) => r["eventID"]).sort()).toEqual(["replaced-0", "replaced-1"]);
+    expect(changed.rows.map((r) => r["eventID"]).sort()).toEqual(["replaced-0", "replaced-1", "replaced-2", "replaced-3", "replaced-4", "replaced-5"]);
     expect(
       since(mark)
         .filter(isObjectGet)
