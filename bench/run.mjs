@@ -10,6 +10,8 @@
 //   BENCH_RUNS         rounds; each runs every contender once, in turn, and the run with the median wall time is
 //                      reported (default 1)
 //   BENCH_TIMEOUT_S    a contender still running after this is killed and reported (default max(60, 600 × scale))
+//   BENCH_S3           0 skips the S3 group (CloudTrail collected from s3rver on loopback vs the same files on disk, at
+//                      200 objects and at 2,000; s3rver runs in this process, outside the measured tree)
 //   BENCH_CONVERSION   0 skips the conversion group (CloudTrail: tailkit convert vs DuckDB's COPY of the same chunks,
 //                      tailkit collect + conversion vs DuckDB's read_json → Parquet of the raw files)
 //
@@ -41,6 +43,7 @@ const SCALING = process.env.BENCH_SCALING !== "0";
 const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? 1)));
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? Math.max(60, 600 * SCALE));
 const CONVERSION = process.env.BENCH_CONVERSION !== "0";
+const S3 = process.env.BENCH_S3 !== "0";
 
 if (!(SCALE > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${process.env.BENCH_SCALE}`);
 
@@ -656,6 +659,79 @@ async function conversionGroup(spec, dataDir, manifest) {
   }
 }
 
+/**
+ * tailkit collecting a dataset from s3rver on loopback (the aws_s3_bucket source: listing, downloads to temp files)
+ * against the same files on disk, round robin. s3rver runs in this process: its CPU is not charged to tailkit, but it
+ * shares the machine's cores with it, as a loopback server must.
+ * @param {DatasetSpec} spec
+ * @param {string} dataDir
+ * @param {{ records: number, rawBytes: number, files: number }} manifest
+ */
+async function s3Group(spec, dataDir, manifest) {
+  const { S3_CREDENTIALS, s3rverClient, startS3rver, uploadDir } = await import("./s3rver.mjs");
+  // Loopback only: the client never looks for instance credentials.
+  process.env.AWS_EC2_METADATA_DISABLED = "true";
+  const server = await startS3rver(["bench"]);
+  const client = s3rverClient(server.endpoint);
+  try {
+    console.log(`\n== S3 (${spec.name}): ${manifest.files} objects, ${fmtInt(manifest.records)} records, from s3rver on loopback vs the same files on disk`);
+    const t0 = performance.now();
+    await uploadDir(client, "bench", dataDir);
+    console.log(`  uploaded in ${fmt((performance.now() - t0) / 1000)} s`);
+    const file = /** @type {Contender} */ (contendersFor(spec).find((c) => c.role === "tailkit"));
+    const config = { bucket: "bench", endpoint: server.endpoint, force_path_style: true, region: "us-east-1", ...S3_CREDENTIALS };
+    /** @type {Contender} */
+    const s3 = {
+      name: "tailkit s3",
+      role: "tailkit",
+      unavailable: file.unavailable,
+      command: (_dataDir, work) => ({
+        cmd: process.execPath,
+        args: [
+          TAILKIT_BIN,
+          "collect",
+          "--no-convert",
+          "aws",
+          "--table",
+          spec.table,
+          "--source",
+          "aws_s3_bucket",
+          "--config",
+          JSON.stringify(config),
+          "--out",
+          join(work, "tailkit"),
+          "--output",
+          "json",
+        ],
+        out: { dir: join(work, "tailkit") },
+      }),
+    };
+    const contenders = [{ ...file, name: "tailkit file" }, s3];
+    const runsOf = new Map(contenders.map((c) => [c.name, /** @type {any[]} */ ([])]));
+    for (let round = 1; round <= RUNS; round++) {
+      process.stdout.write(`  round ${round}/${RUNS}:`);
+      for (const c of contenders) {
+        const r = await runContenderOnce(c, dataDir, manifest, 1);
+        /** @type {any[]} */ (runsOf.get(c.name)).push(r);
+        process.stdout.write(` ${c.name} ${fmt(r.wallS)} s${r.ok ? "" : ` (exit ${r.exitCode})`}`);
+      }
+      console.log("");
+    }
+    const results = contenders.map((c) => medianRun(/** @type {any[]} */ (runsOf.get(c.name))));
+    console.log("");
+    printResults(results);
+    const [f, o] = results;
+    const ratio = f?.ok && o?.ok && f.rowsPerS && o.rowsPerS ? o.rowsPerS / f.rowsPerS : null;
+    console.log(
+      `tailkit s3 rows/s relative to tailkit file: ${ratio === null ? "-" : `${ratio.toFixed(2)}x`} (target >= 0.7x); s3 peak RSS ${fmt(o?.peakRssMb ?? NaN, 0)} MB`,
+    );
+    return { dataset: spec.name, objects: manifest.files, records: manifest.records, results, s3VsFileRowsPerS: ratio };
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+}
+
 async function main() {
   const started = new Date();
   console.log(
@@ -740,6 +816,17 @@ async function main() {
       };
       console.log(`tailkit 4x vs 1x: time ${scaling.timeRatio.toFixed(2)}x (linear = 4.00), peak RSS ${scaling.peakRssRatio.toFixed(2)}x (streaming = ~1.00)`);
       report.scaling.push(scaling);
+    }
+  }
+
+  if (S3 && existsSync(TAILKIT_BIN) && existsSync(join(ROOT, "node_modules", "s3rver"))) {
+    const spec = /** @type {DatasetSpec} */ (DATASETS.find((d) => d.kind === "cloudtrail"));
+    report.s3 = [];
+    // The same 400,000 records in 200 objects and in 2,000: per-object costs (requests, temp files) show in the second.
+    for (const shape of [spec, { ...spec, name: "cloudtrail-2k", files: 2000, recordsPerFile: 200 }]) {
+      const { dir, manifest } = await ensureData(shape, 1);
+      await warm(dir);
+      report.s3.push(await s3Group(shape, dir, manifest));
     }
   }
 

@@ -1,21 +1,14 @@
 // A real S3-compatible server (s3rver) on loopback for the S3 source's tests, and a proxy of the tests' own in front of
 // it that answers 503 SlowDown, cuts a body midway or resets a connection on command, and counts the requests.
-import fs from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { S3Client, PutObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { createRequire } from "node:module";
-import S3rver from "s3rver";
+import { PutObjectCommand, DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { S3_CREDENTIALS, s3rverClient, startS3rver, uploadDir } from "../../../bench/s3rver.mjs";
 
-const require = createRequire(import.meta.url);
+export { S3_CREDENTIALS };
 
 // No test may reach past this machine: no instance-metadata lookups, and every client gets a loopback endpoint.
 process.env["AWS_EC2_METADATA_DISABLED"] = "true";
-
-/** s3rver's fixed credentials. */
-export const S3_CREDENTIALS = { access_key: "S3RVER", secret_key: "S3RVER" };
 
 /** A running s3rver with one or more buckets. */
 export interface S3Server {
@@ -30,17 +23,9 @@ export interface S3Server {
 
 /** Starts s3rver on 127.0.0.1 with the given buckets, its store in a fresh temp folder. */
 export async function startS3(buckets: string[]): Promise<S3Server> {
-  const directory = fs.mkdtempSync(path.join(tmpdir(), "s3rver-"));
-  const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
-  fixListing(server, directory);
-  const address = (await server.run()) as AddressInfo;
-  const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = new S3Client({
-    region: "us-east-1",
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: S3_CREDENTIALS.access_key, secretAccessKey: S3_CREDENTIALS.secret_key },
-  });
+  const server = await startS3rver(buckets);
+  const endpoint = server.endpoint;
+  const client = s3rverClient(endpoint);
   const put = async (bucket: string, key: string, body: string | Uint8Array) => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   };
@@ -51,77 +36,11 @@ export async function startS3(buckets: string[]): Promise<S3Server> {
     remove: async (bucket, key) => {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
-    uploadDir: async (bucket, dir, prefix = "") => {
-      const keys = fs
-        .readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((e) => e.isFile())
-        .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-        .sort();
-      // A few at a time: s3rver writes each object to its folder.
-      for (let i = 0; i < keys.length; i += 16) {
-        await Promise.all(keys.slice(i, i + 16).map((k) => put(bucket, prefix + k, fs.readFileSync(path.join(dir, k)))));
-      }
-      return keys.map((k) => prefix + k);
-    },
+    uploadDir: (bucket, dir, prefix = "") => uploadDir(client, bucket, dir, prefix),
     close: async () => {
       client.destroy();
       await server.close();
-      fs.rmSync(directory, { recursive: true, force: true });
     },
-  };
-}
-
-/** The object files of s3rver's store end so; its other files hold metadata. */
-const OBJECT_SUFFIX = "._S3rver_object";
-
-interface ListOptions {
-  delimiter?: string;
-  startAfter?: string;
-  prefix?: string;
-  maxKeys?: number;
-}
-
-/**
- * s3rver 3.7.1 walks its folders only one level below the prefix when a delimiter is given, so a folder that holds
- * folders but no object of its own is missing from CommonPrefixes (listing "AWSLogs/" gives nothing when every object is
- * deeper). Real S3 lists every common prefix. Its store's listing is replaced by one that walks every folder below the
- * prefix, as S3 answers: keys in order, common prefixes rolled up, objects up to maxKeys. Nothing else of s3rver changes.
- */
-function fixListing(server: S3rver, directory: string): void {
-  const store = (server as unknown as { store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>>; listObjects: unknown } }).store;
-  const S3Object = require("s3rver/lib/models/object.js") as new (bucket: string, key: string, content: null, metadata: Record<string, string>) => unknown;
-  store.listObjects = async (bucket: string, options: ListOptions) => {
-    const { delimiter = "", startAfter = "", prefix = "", maxKeys = Infinity } = options;
-    const root = path.join(directory, bucket);
-    const keys = fs
-      .readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith(OBJECT_SUFFIX))
-      .map((e) => path.relative(root, path.join(e.parentPath, e.name)).slice(0, -OBJECT_SUFFIX.length))
-      .filter((k) => k.startsWith(prefix) && k > startAfter)
-      .sort();
-    const objects: string[] = [];
-    const commonPrefixes = new Set<string>();
-    let isTruncated = false;
-    for (const key of keys) {
-      const at = delimiter === "" ? -1 : key.indexOf(delimiter, prefix.length);
-      if (at !== -1) {
-        commonPrefixes.add(key.slice(0, at + delimiter.length));
-        continue;
-      }
-      if (objects.length >= maxKeys) {
-        isTruncated = true;
-        break;
-      }
-      objects.push(key);
-    }
-    // The next page starts after the last object; the prefixes of this page are not listed again there.
-    const last = objects.at(-1);
-    const prefixes = [...commonPrefixes].filter((p) => !isTruncated || last === undefined || p < last).sort();
-    return {
-      objects: await Promise.all(objects.map(async (k) => new S3Object(bucket, k, null, await store.getMetadata(bucket, k)))),
-      commonPrefixes: prefixes,
-      isTruncated,
-    };
   };
 }
 
