@@ -322,6 +322,21 @@ function onPath(cmd) {
  * @property {(dataDir: string, work: string) => { cmd: string, args: string[], out: { file?: string, dir?: string } | null }} command
  */
 
+/**
+ * The tailkit CLI collecting a dataset's table from the given source into `work`: the chunks as the plugin writes them
+ * (conversion to Parquet is measured on its own, in conversionGroup).
+ * @param {DatasetSpec} spec
+ * @param {string} work
+ * @param {string[]} sourceArgs
+ */
+function tailkitCollect(spec, work, sourceArgs) {
+  return {
+    cmd: process.execPath,
+    args: [TAILKIT_BIN, "collect", "--no-convert", "aws", "--table", spec.table, ...sourceArgs, "--out", join(work, "tailkit"), "--output", "json"],
+    out: { dir: join(work, "tailkit") },
+  };
+}
+
 /** @param {DatasetSpec} spec @returns {Contender[]} */
 function contendersFor(spec) {
   const node = process.execPath;
@@ -332,27 +347,7 @@ function contendersFor(spec) {
       name: "tailkit",
       role: "tailkit",
       unavailable: tailkitMissing,
-      command: (dataDir, work) => ({
-        cmd: node,
-        // The chunks as the plugin writes them: conversion to Parquet is measured on its own (conversionGroup).
-        args: [
-          TAILKIT_BIN,
-          "collect",
-          "--no-convert",
-          "aws",
-          "--table",
-          spec.table,
-          "--source",
-          "file",
-          "--path",
-          dataDir,
-          "--out",
-          join(work, "tailkit"),
-          "--output",
-          "json",
-        ],
-        out: { dir: join(work, "tailkit") },
-      }),
+      command: (dataDir, work) => tailkitCollect(spec, work, ["--source", "file", "--path", dataDir]),
     },
     {
       name: "node",
@@ -685,26 +680,7 @@ async function s3Group(spec, dataDir, manifest) {
       name: "tailkit s3",
       role: "tailkit",
       unavailable: file.unavailable,
-      command: (_dataDir, work) => ({
-        cmd: process.execPath,
-        args: [
-          TAILKIT_BIN,
-          "collect",
-          "--no-convert",
-          "aws",
-          "--table",
-          spec.table,
-          "--source",
-          "aws_s3_bucket",
-          "--config",
-          JSON.stringify(config),
-          "--out",
-          join(work, "tailkit"),
-          "--output",
-          "json",
-        ],
-        out: { dir: join(work, "tailkit") },
-      }),
+      command: (_dataDir, work) => tailkitCollect(spec, work, ["--source", "aws_s3_bucket", "--config", JSON.stringify(config)]),
     };
     const contenders = [{ ...file, name: "tailkit file" }, s3];
     const runsOf = new Map(contenders.map((c) => [c.name, /** @type {any[]} */ ([])]));
