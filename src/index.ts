@@ -7,6 +7,14 @@ export { validateConfig } from "./schema/index.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
 export { jsonArrayRows, type JsonArrayRowsOptions } from "./tables/json-array.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
+export {
+  createCloudWatchLogsSourceFactory,
+  CLOUDWATCH_LOG_GROUP,
+  type CloudWatchLogEvent,
+  type CloudWatchLogsSourceConfig,
+  type CloudWatchLogsSourceOptions,
+} from "./sources/cloudwatch/index.js";
+export { ApiRowSourceBase, type ApiStream, type RetryOptions, type StreamPage } from "./sources/api/index.js";
 export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
 export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
 export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";
