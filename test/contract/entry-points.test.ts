@@ -27,6 +27,10 @@ describe("the package's entry points", () => {
     expect(packagesLoadedBy("tailkit/plugin")).toContain("@grpc/grpc-js");
   });
 
+  it("import tailkit loads no module of the AWS SDK: the CloudWatch Logs source imports it when it first reads", () => {
+    expect(packagesLoadedBy("tailkit").filter((p) => p.startsWith("@aws-sdk/") || p.startsWith("@smithy/"))).toEqual([]);
+  });
+
   it("a bundled plugin importing a path inside the source tree, or a deep path of the package, fails the lint", async () => {
     const eslint = new ESLint({
       cwd: root,

@@ -1,4 +1,4 @@
-import type { PluginDefinition } from "tailkit";
+import { createCloudWatchLogsSourceFactory, type PluginDefinition } from "tailkit";
 import { cloudTrailTable } from "./cloudtrail.js";
 import { vpcFlowLogTable } from "./vpc-flow-log.js";
 
@@ -8,7 +8,8 @@ export const awsPlugin: PluginDefinition = {
   version: "0.1.0",
   module: import.meta.url,
   tables: [cloudTrailTable, vpcFlowLogTable],
+  sources: [createCloudWatchLogsSourceFactory()],
 };
 
-export { cloudTrailTable, cloudTrailRecords, CLOUDTRAIL_FILE_LAYOUT, type CloudTrailRecord } from "./cloudtrail.js";
+export { cloudTrailTable, cloudTrailRecords, cloudTrailLogEvents, CLOUDTRAIL_FILE_LAYOUT, type CloudTrailRecord } from "./cloudtrail.js";
 export { vpcFlowLogTable, VPC_FLOW_LOG_FILE_LAYOUT, VPC_DEFAULT_FIELDS } from "./vpc-flow-log.js";
