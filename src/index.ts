@@ -8,6 +8,14 @@ export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichS
 export { jsonArrayRows, type JsonArrayRowsOptions } from "./tables/json-array.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
 export { createS3SourceFactory, type S3SourceConfig } from "./sources/s3/index.js";
+export {
+  createCloudWatchLogsSourceFactory,
+  CLOUDWATCH_LOG_GROUP,
+  type CloudWatchLogEvent,
+  type CloudWatchLogsSourceConfig,
+  type CloudWatchLogsSourceOptions,
+} from "./sources/cloudwatch/index.js";
+export { ApiRowSourceBase, type ApiStream, type RetryOptions, type StreamPage } from "./sources/api/index.js";
 export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
 export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
 export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";

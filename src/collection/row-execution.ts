@@ -83,8 +83,9 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
   const timer = setInterval(() => emit({ type: "status", executionId, time: now(), status: snapshot() }), opts.statusIntervalMs ?? 1000);
   timer.unref();
 
-  const claimName = `rows:${opts.sourceType}:${opts.sourceName}`;
-  const cursorName = `${opts.sourceType}:${opts.sourceName}`;
+  const key = opts.source.cursorKey === undefined ? "" : `:${opts.source.cursorKey}`;
+  const claimName = `rows:${opts.sourceType}:${opts.sourceName}${key}`;
+  const cursorName = `${opts.sourceType}:${opts.sourceName}${key}`;
   let state: CollectionState | undefined;
   let claimed = false;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -96,6 +97,8 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
   const skipBelow = new Map<string, number>();
   const enrichers = new Map<string, Enricher>();
   const pending: PendingPage[] = [];
+  /** Positions the saved cursor had: kept for streams this collection reads nothing of. */
+  let startAt: Record<string, number> = {};
 
   const writer = createChunkWriter({
     dir: opts.outputDir,
@@ -120,7 +123,8 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
       page.durable?.();
       if (page.hasCursor) last = page;
     }
-    if (last !== undefined) await state!.saveCursor(cursorName, { cursor: last.cursor, positions: last.positions } satisfies SavedCursor);
+    // A stream with nothing new gives no page; its positions must survive, or its next rows would reuse them.
+    if (last !== undefined) await state!.saveCursor(cursorName, { cursor: last.cursor, positions: { ...startAt, ...last.positions } } satisfies SavedCursor);
   };
 
   try {
@@ -149,7 +153,7 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
     renewTimer.unref();
 
     const saved = opts.state.recollect ? undefined : savedCursor(await st.cursor(cursorName));
-    const startAt = saved?.positions ?? {};
+    startAt = saved?.positions ?? {};
     const ctx: RowSourceContext = { signal: opts.signal, from: opts.from, to: opts.to, ...problemReporters(opts, status, "read") };
 
     /** The first page of a stream in this collection: where its positions go on, and which of them are written. */

@@ -132,6 +132,12 @@ export interface RowPage<Item = unknown> {
 export interface RowSource<Item = unknown> {
   readonly type: string;
   /**
+   * Optional: what the source reads within its source name (a log group). Its cursor and its claim are kept under the
+   * source name and this key, so that two configs of one source name that read different places (two log groups in
+   * one partition) keep their own cursors. Absent: one cursor per source name.
+   */
+  readonly cursorKey?: string;
+  /**
    * Yields pages of items from `cursor` on (undefined: the first collection; read from ctx.from, or from the start);
    * ends when there is nothing more to read now. Must honour ctx.signal. Pages read again from the same cursor must
    * hold the same items in the same order, up to the last page read before: a collection killed midway then resumes

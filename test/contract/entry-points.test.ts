@@ -27,7 +27,7 @@ describe("the package's entry points", () => {
     expect(packagesLoadedBy("tailkit/plugin")).toContain("@grpc/grpc-js");
   });
 
-  it("import tailkit loads no AWS SDK: the S3 source loads its client when it first lists a bucket", () => {
+  it("import tailkit loads no module of the AWS SDK: the S3 and CloudWatch Logs sources import it when they first read", () => {
     const loaded = packagesLoadedBy("tailkit");
     expect(loaded.filter((p) => p.startsWith("@aws-sdk/") || p.startsWith("@smithy/"))).toEqual([]);
     // The check sees the SDK when it is loaded.

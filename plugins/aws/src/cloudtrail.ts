@@ -1,4 +1,4 @@
-import { defineTable, jsonArrayRows } from "tailkit";
+import { chain, defineTable, jsonArrayRows, type CloudWatchLogEvent, type Mapper } from "tailkit";
 import { isIp, uniqueStrings } from "./util.js";
 
 /** AWS's delivery layout for CloudTrail log files, relative to the bucket (or a copy of it). */
@@ -30,6 +30,25 @@ export const cloudTrailRecords = jsonArrayRows<CloudTrailRecord>({
   missingMessage: "document has no Records array; is this a CloudTrail log file?",
 });
 
+/**
+ * CloudTrail delivering to a CloudWatch Logs group writes each record as one event's message. A message that is not a
+ * JSON object is a row error naming its event; the other events go on.
+ */
+export const cloudTrailLogEvents: Mapper<CloudWatchLogEvent, CloudTrailRecord> = {
+  name: "cloudtrail_log_event",
+  map(event) {
+    let record: unknown;
+    try {
+      record = JSON.parse(event.message);
+    } catch (err) {
+      throw new Error(`event ${event.eventId}: message is not JSON (${(err as Error).message}); expected one CloudTrail record`);
+    }
+    if (record === null || typeof record !== "object" || Array.isArray(record))
+      throw new Error(`event ${event.eventId}: message is not a JSON object; expected one CloudTrail record`);
+    return record as CloudTrailRecord;
+  },
+};
+
 /** The aws_cloudtrail_log table. */
 export const cloudTrailTable = defineTable({
   name: "aws_cloudtrail_log",
@@ -37,6 +56,7 @@ export const cloudTrailTable = defineTable({
   sources: {
     file: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords },
     aws_s3_bucket: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords },
+    aws_cloudwatch_log_group: { mappers: () => chain(cloudTrailLogEvents) },
   },
   rowSchema: {
     type: "object",
