@@ -112,11 +112,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
             if (sent >= half) return;
             const part = chunk.subarray(0, half - sent);
             sent += part.length;
-            // Dropped once the half is on the wire: destroying at once would discard what is still buffered.
+            // Dropped once the half is on the wire and the client has had a moment to take it in: a socket destroyed
+            // at once can take buffered bytes with it, and the cut would fall before the body began.
             res.write(part, () => {
               if (sent < half) return;
               upRes.destroy();
-              res.socket?.destroy();
+              setTimeout(() => res.socket?.destroy(), 150);
             });
           });
           return;
