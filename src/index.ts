@@ -7,6 +7,7 @@ export { validateConfig } from "./schema/index.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
 export { jsonArrayRows, type JsonArrayRowsOptions } from "./tables/json-array.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
+export { createWebhookSourceFactory, webhookSourceConfigSchema, type WebhookSourceConfig, type WebhookSourceOptions } from "./sources/webhook/index.js";
 export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
 export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
 export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";
