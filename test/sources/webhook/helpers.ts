@@ -76,25 +76,28 @@ export interface RunningWebhook {
   done(): Promise<CompleteEvent>;
 }
 
-/** Starts collecting events from a webhook listening on 127.0.0.1 (port 0 unless config says), token "secret". */
+/**
+ * Starts collecting the events table (or opts.table of opts.plugin) from a webhook listening on 127.0.0.1 (port 0 unless
+ * config says), token "secret".
+ */
 export async function startWebhook(
   out: string,
   config: Record<string, unknown> = {},
-  opts: { rowsPerChunk?: number; to?: Date; segmentBytes?: number; executionId?: string } = {},
+  opts: { rowsPerChunk?: number; to?: Date; segmentBytes?: number; executionId?: string; plugin?: PluginDefinition; table?: string } = {},
 ): Promise<RunningWebhook> {
   let listening!: (url: string) => void;
   const url = new Promise<string>((r) => (listening = r));
+  // The plugin's tables, with a webhook source that says where it listens.
   const plugin: PluginDefinition = {
-    name: "test",
-    version: "1.0.0",
-    tables: [eventsTable],
+    ...(opts.plugin ?? { name: "test", version: "1.0.0", tables: [eventsTable] }),
+    module: undefined,
     sources: [createWebhookSourceFactory({ onListening: (u) => listening(u), ...(opts.segmentBytes ? { segmentBytes: opts.segmentBytes } : {}) })],
   };
   const runtime = new PluginRuntime(plugin);
   const events: CollectionEvent[] = [];
   runtime.observe().subscribe((e) => events.push(e));
   runtime.collect({
-    table: "events",
+    table: opts.table ?? "events",
     source: { type: "webhook", config: { listen: "127.0.0.1:0", token: "secret", ...config } },
     outputDir: out,
     rowsPerChunk: opts.rowsPerChunk ?? 10_000,
