@@ -11,6 +11,7 @@ import { createChunkWriter, encodedLines } from "../writer/index.js";
 import type { ChunkRange } from "../writer/types.js";
 import { createEnricher, type Enricher } from "./enrich.js";
 import { problemReporters, rowErrorReporter } from "./reporting.js";
+import { processAlive, removeStaleTempFiles } from "./temp-files.js";
 
 /** Everything one execution of a row source needs; built by the plugin runtime from a validated Collect request. */
 export interface RowExecutionOptions {
@@ -152,8 +153,11 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
       owner: executionId,
       window: timeWindow(opts.from, opts.to),
       ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
+      // As for artifacts: a collector killed on this host cannot release its claim; the next one takes it at once.
+      holderGone: (holder) => holder.host === localHost() && !processAlive(holder.pid),
     });
     const st = state;
+    await removeStaleTempFiles(opts.outputDir);
     // One collector reads a row source at a time: two would each write the rows after the same cursor.
     if (!(await st.claim(claimName))) {
       const holder = await st.claimHolder(claimName);
