@@ -88,10 +88,14 @@ class WebhookSource implements RowSource {
     let untilTo: NodeJS.Timeout | undefined;
     try {
       stream = await this.listen();
-      if (ctx.to !== undefined) {
-        untilTo = setTimeout(stop, Math.max(0, ctx.to.getTime() - Date.now()));
+      const to = ctx.to?.getTime();
+      // Timers hold at most 2^31-1 ms (24.8 days); a later --to is waited for in steps.
+      const armTo = () => {
+        const left = to! - Date.now();
+        untilTo = left <= 0 ? setTimeout(stop, 0) : setTimeout(armTo, Math.min(left, 2 ** 31 - 1));
         untilTo.unref();
-      }
+      };
+      if (to !== undefined) armTo();
       if (ctx.stop?.aborted) stop();
       let at = spool.start;
       for (;;) {
