@@ -16,6 +16,7 @@ export {
   type CloudWatchLogsSourceOptions,
 } from "./sources/cloudwatch/index.js";
 export { ApiRowSourceBase, type ApiStream, type RetryOptions, type StreamPage } from "./sources/api/index.js";
+export { createWebhookSourceFactory, webhookSourceConfigSchema, type WebhookSourceConfig, type WebhookSourceOptions } from "./sources/webhook/index.js";
 export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
 export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
 export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";

@@ -154,7 +154,8 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
   const conversion = flags.convert ? createCollectConversion(outputDir, { quiet: json }) : undefined;
 
   // SIGTERM (a service manager, kill) is an interruption like Ctrl-C: the plugin is asked to stop, keeps the chunks it
-  // finished, removes its temp files, and the run ends with exit 130. A second signal does not wait any more.
+  // finished, removes its temp files, and the run ends with exit 130. A second signal does not wait any more. A push
+  // source (a webhook) runs until this stop: its collection then completes without error, and the run ends as it does.
   let client: PluginClient | undefined;
   let signals = 0;
   const onSignal = () => {
@@ -207,6 +208,8 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
     progress?.stop();
   }
   const converted = conversion ? await conversion.finish(complete) : undefined;
+  // Stopped, not cancelled: a collection that completed without error after the signal (a push source drained) is done.
+  if (interrupted && complete.error === undefined) interrupted = false;
   const code = report(complete, { json, errors, chunks, outputDir, interrupted, ...(converted ? { extra: conversionJson(converted) } : {}) });
   return converted ? reportConversion(converted, code, json) : code;
 }

@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { emptyStatus, type CollectionEvent, type StatusCounters } from "../contract/events.js";
 import type { ArtifactInfo, RowPage, RowSource, RowSourceContext } from "../contract/source.js";
 import type { TableDefinition } from "../contract/table.js";
@@ -9,6 +11,7 @@ import { createChunkWriter, encodedLines } from "../writer/index.js";
 import type { ChunkRange } from "../writer/types.js";
 import { createEnricher, type Enricher } from "./enrich.js";
 import { problemReporters, rowErrorReporter } from "./reporting.js";
+import { processAlive, removeStaleTempFiles } from "./temp-files.js";
 
 /** Everything one execution of a row source needs; built by the plugin runtime from a validated Collect request. */
 export interface RowExecutionOptions {
@@ -28,6 +31,10 @@ export interface RowExecutionOptions {
   maxRowErrorEvents?: number | undefined;
   state: { location: StateLocation; plugin: string; recollect: boolean; leaseSeconds?: number | undefined };
   signal: AbortSignal;
+  /** Aborted to ask a push source to stop (it then ends its read() and the collection completes); see RowSource.push. */
+  stop?: AbortSignal | undefined;
+  /** A push source's rows wait at most this long for a chunk, in ms, while it waits for more. Default 1,000. */
+  pushFlushMs?: number | undefined;
   emit: (event: CollectionEvent) => void;
 }
 
@@ -46,6 +53,16 @@ interface PendingPage {
   hasCursor: boolean;
   cursor: unknown;
   durable: (() => void) | undefined;
+}
+
+/** A name as one path segment: what is not a letter, a digit, "_" or "-" (so "." and "/" too) is escaped as %XX. */
+function pathSegment(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`) || "%";
+}
+
+/** The folder of a row source's own that outlives collections (RowSourceContext.stateDir). */
+export function rowSourceStateDir(outputDir: string, sourceType: string, sourceName: string): string {
+  return join(outputDir, ".tailkit", "sources", pathSegment(sourceType), pathSegment(sourceName));
 }
 
 function savedCursor(value: unknown): SavedCursor | undefined {
@@ -118,13 +135,16 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
     for (const r of ranges) committed.set(r.artifact, Math.max(committed.get(r.artifact) ?? 0, r.to));
     // Pages are durable in the order they were read: the cursor never moves past a row that is not committed.
     let last: PendingPage | undefined;
+    const done: PendingPage[] = [];
     while (pending.length > 0 && Object.entries(pending[0]!.positions).every(([s, p]) => (committed.get(s) ?? 0) >= p)) {
       const page = pending.shift()!;
-      page.durable?.();
+      done.push(page);
       if (page.hasCursor) last = page;
     }
     // A stream with nothing new gives no page; its positions must survive, or its next rows would reuse them.
     if (last !== undefined) await state!.saveCursor(cursorName, { cursor: last.cursor, positions: { ...startAt, ...last.positions } } satisfies SavedCursor);
+    // After the save: a source may then let go of what it kept of these pages (a spool), never needed again.
+    for (const page of done) page.durable?.();
   };
 
   try {
@@ -137,8 +157,11 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
       owner: executionId,
       window: timeWindow(opts.from, opts.to),
       ...(opts.state.leaseSeconds ? { leaseSeconds: opts.state.leaseSeconds } : {}),
+      // As for artifacts: a collector killed on this host cannot release its claim; the next one takes it at once.
+      holderGone: (holder) => holder.host === localHost() && !processAlive(holder.pid),
     });
     const st = state;
+    await removeStaleTempFiles(opts.outputDir);
     // One collector reads a row source at a time: two would each write the rows after the same cursor.
     if (!(await st.claim(claimName))) {
       const holder = await st.claimHolder(claimName);
@@ -154,7 +177,16 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
 
     const saved = opts.state.recollect ? undefined : savedCursor(await st.cursor(cursorName));
     startAt = saved?.positions ?? {};
-    const ctx: RowSourceContext = { signal: opts.signal, from: opts.from, to: opts.to, ...problemReporters(opts, status, "read") };
+    const stateDir = rowSourceStateDir(opts.outputDir, opts.sourceType, opts.sourceName);
+    mkdirSync(stateDir, { recursive: true });
+    const ctx: RowSourceContext = {
+      signal: opts.signal,
+      from: opts.from,
+      to: opts.to,
+      stateDir,
+      stop: opts.stop,
+      ...problemReporters(opts, status, "read"),
+    };
 
     /** The first page of a stream in this collection: where its positions go on, and which of them are written. */
     const open = async (stream: ArtifactInfo): Promise<Enricher> => {
@@ -221,10 +253,13 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
     };
 
     try {
-      for await (const page of opts.source.read(saved?.cursor, ctx)) {
-        if (opts.signal.aborted) break;
-        await take(page);
-      }
+      const pages = opts.source.read(saved?.cursor, ctx);
+      if (opts.source.push) await readPushed(pages, take, () => writer.flush(), opts.signal, opts.pushFlushMs ?? 1000);
+      else
+        for await (const page of pages) {
+          if (opts.signal.aborted) break;
+          await take(page);
+        }
     } catch (err) {
       if (!opts.signal.aborted) throw TailkitError.from(err, Code.Unavailable, { operation: "read" });
     }
@@ -259,4 +294,45 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
     ...(fatal ? { error: fatal.message } : {}),
     status: final,
   });
+}
+
+/**
+ * Takes the pages of a push source as they come and, while it waits for more, writes what it took to a chunk: the
+ * rows given since the last chunk wait at most `flushMs` (a chunk that fills sooner is written sooner). The rows are
+ * safe in the source meanwhile (a webhook's spool); this only bounds how long they take to appear.
+ */
+async function readPushed(
+  pages: AsyncIterable<RowPage>,
+  take: (page: RowPage) => Promise<void>,
+  flush: () => Promise<void>,
+  signal: AbortSignal,
+  flushMs: number,
+): Promise<void> {
+  const it = pages[Symbol.asyncIterator]();
+  let unflushedSince: number | undefined;
+  try {
+    for (;;) {
+      const next = it.next();
+      let result: IteratorResult<RowPage> | undefined;
+      if (unflushedSince !== undefined) {
+        const wait = unflushedSince + flushMs - Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, wait))));
+        // Settled either way: a rejection of next is awaited below, not left unhandled while the chunk is written.
+        next.catch(() => undefined);
+        result = await Promise.race([next, timeout]);
+        clearTimeout(timer);
+        if (result === undefined) {
+          await flush();
+          unflushedSince = undefined;
+        }
+      }
+      result ??= await next;
+      if (result.done || signal.aborted) return;
+      if (result.value.items.length > 0) unflushedSince ??= Date.now();
+      await take(result.value);
+    }
+  } finally {
+    await it.return?.();
+  }
 }

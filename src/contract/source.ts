@@ -99,6 +99,17 @@ export interface RowSourceContext {
   report?(problem: TailkitError): void;
   /** As SourceContext.notice. Optional. */
   notice?(message: string): void;
+  /**
+   * A folder of this source's own (by source type and name) that outlives the collection, made before read() is
+   * called: `<output dir>/.tailkit/sources/<type>/<name>`. A push source keeps there what it acknowledged and has not
+   * yet seen in chunks. Set by the collection; absent when a test calls read() itself.
+   */
+  stateDir?: string | undefined;
+  /**
+   * Aborted when the collection is asked to stop (SIGINT/SIGTERM, the host's Shutdown) rather than cancelled, for a
+   * source with `push`: it then stops taking items, yields those it has taken, and ends.
+   */
+  stop?: AbortSignal | undefined;
 }
 
 /**
@@ -119,8 +130,9 @@ export interface RowPage<Item = unknown> {
    */
   cursor?: unknown;
   /**
-   * Called once the page's rows are in durable chunks (a push source acknowledges the sender then, not before). Not
-   * called for a page whose rows are lost to a failure: its sender sends it again.
+   * Called once the page's rows are in durable chunks and the cursor of the page (or a later one) is saved: a push
+   * source acknowledges the sender then, or lets go of what it kept of the page. Not called for a page whose rows are
+   * lost to a failure: its sender sends it again.
    */
   durable?(): void;
 }
@@ -137,6 +149,12 @@ export interface RowSource<Item = unknown> {
    * one partition) keep their own cursors. Absent: one cursor per source name.
    */
   readonly cursorKey?: string;
+  /**
+   * True for a source that runs until it is asked to stop (a webhook): a stop request ends its read() through
+   * ctx.stop, and the collection completes as usual with what it took, instead of being cancelled. While it waits for
+   * more, the rows it gave are written to a chunk within about a second, not only once a chunk is full.
+   */
+  readonly push?: boolean;
   /**
    * Yields pages of items from `cursor` on (undefined: the first collection; read from ctx.from, or from the start);
    * ends when there is nothing more to read now. Must honour ctx.signal. Pages read again from the same cursor must

@@ -42,6 +42,8 @@ interface ExecutionRecord {
   lastStatus?: StatusEvent;
   complete?: CompleteEvent;
   abort: AbortController;
+  /** A push source's execution: asked to stop through this (it drains and completes), cancelled through abort. */
+  stop?: AbortController;
   done: Promise<void>;
 }
 
@@ -240,8 +242,9 @@ export class PluginRuntime {
       signal: abort.signal,
       emit: (e: CollectionEvent) => this.publish(rec, e),
     };
+    if (isRowSourceFactory(factory) && (source as RowSource).push) rec.stop = new AbortController();
     rec.done = isRowSourceFactory(factory)
-      ? runRowExecution({ ...common, source: source as RowSource })
+      ? runRowExecution({ ...common, source: source as RowSource, stop: rec.stop?.signal })
       : runExecution({
           ...common,
           source: source as ArtifactSource,
@@ -252,10 +255,16 @@ export class PluginRuntime {
     return executionId;
   }
 
-  /** Cancels running executions and waits for their complete events. */
+  /**
+   * Cancels running executions and waits for their complete events. A push source's execution (a webhook) is asked to
+   * stop instead: it stops taking rows, writes those it took and completes as usual; a second shutdown cancels it.
+   */
   async shutdown(): Promise<void> {
     const running = [...this.executions.values()].filter((r) => !r.complete);
-    for (const r of running) r.abort.abort();
+    for (const r of running) {
+      if (r.stop !== undefined && !r.stop.signal.aborted) r.stop.abort();
+      else r.abort.abort();
+    }
     await Promise.all(running.map((r) => r.done));
     this.subject.complete();
   }

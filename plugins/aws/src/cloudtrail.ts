@@ -49,6 +49,41 @@ export const cloudTrailLogEvents: Mapper<CloudWatchLogEvent, CloudTrailRecord> =
   },
 };
 
+/** The detail-types EventBridge gives CloudTrail events, whose `detail` is the CloudTrail record. */
+const CLOUDTRAIL_DETAIL_TYPES = new Set([
+  "AWS API Call via CloudTrail",
+  "AWS Console Sign In via CloudTrail",
+  "AWS Console Action via CloudTrail",
+  "AWS Service Event via CloudTrail",
+]);
+
+/**
+ * A CloudTrail event posted to the webhook: as EventBridge delivers it (an event whose `detail` is the record, with a
+ * CloudTrail detail-type), or the bare record. Anything else is a row error saying what it is.
+ */
+export const cloudTrailEventMapper: Mapper<unknown, CloudTrailRecord> = {
+  name: "cloudtrail_event",
+  map(item) {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) throw new Error(`not a CloudTrail event: ${JSON.stringify(item)?.slice(0, 80)}`);
+    const event = item as Record<string, unknown>;
+    if ("detail-type" in event || "detail" in event) {
+      const type = event["detail-type"];
+      const detail = event["detail"];
+      if (typeof type !== "string" || !CLOUDTRAIL_DETAIL_TYPES.has(type)) {
+        throw new Error(`EventBridge event ${JSON.stringify(event["id"] ?? null)} has detail-type ${JSON.stringify(type ?? null)}, not a CloudTrail one`);
+      }
+      if (detail === null || typeof detail !== "object" || Array.isArray(detail))
+        throw new Error(`EventBridge event ${JSON.stringify(event["id"] ?? null)} has no detail object`);
+      return detail as CloudTrailRecord;
+    }
+    if (typeof event["eventVersion"] !== "string" || typeof event["eventTime"] !== "string") {
+      const keys = Object.keys(event).slice(0, 5).join(", ");
+      throw new Error(`neither a CloudTrail record (no eventVersion and eventTime) nor an EventBridge CloudTrail event; keys: ${keys || "none"}`);
+    }
+    return event;
+  },
+};
+
 /** The aws_cloudtrail_log table. */
 export const cloudTrailTable = defineTable({
   name: "aws_cloudtrail_log",
@@ -57,6 +92,7 @@ export const cloudTrailTable = defineTable({
     file: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords },
     aws_s3_bucket: { defaults: { file_layout: CLOUDTRAIL_FILE_LAYOUT }, ...cloudTrailRecords },
     aws_cloudwatch_log_group: { mappers: () => chain(cloudTrailLogEvents) },
+    webhook: { mappers: () => chain(cloudTrailEventMapper) },
   },
   rowSchema: {
     type: "object",
