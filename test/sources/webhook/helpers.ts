@@ -91,7 +91,10 @@ export async function startWebhook(
   const plugin: PluginDefinition = {
     ...(opts.plugin ?? { name: "test", version: "1.0.0", tables: [eventsTable] }),
     module: undefined,
-    sources: [createWebhookSourceFactory({ onListening: (u) => listening(u), ...(opts.segmentBytes ? { segmentBytes: opts.segmentBytes } : {}) })],
+    sources: [
+      ...(opts.plugin?.sources ?? []).filter((s) => s.type !== "webhook"),
+      createWebhookSourceFactory({ onListening: (u) => listening(u), ...(opts.segmentBytes ? { segmentBytes: opts.segmentBytes } : {}) }),
+    ],
   };
   const runtime = new PluginRuntime(plugin);
   const events: CollectionEvent[] = [];
