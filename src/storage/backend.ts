@@ -317,12 +317,12 @@ export abstract class StorageBackendBase implements StorageBackend {
       (found): OperationResult<Array<Entry<unknown, unknown>>> => {
         if (found.code !== ReturnCode.SUCCESS) return fail(found.code, found.error ?? found.code);
         const raw = found.value!;
+        for (const e of raw) this.#metrics.bytesIn += byteLength(e.key) + byteLength(e.value);
         if (raw.length > limit) {
           return fail(ReturnCode.RESULT_TOO_LARGE, `getAll: more than ${limit} live entries; give a higher limit (getAll({ limit }) or getAllLimit)`);
         }
         const entries: Array<Entry<unknown, unknown>> = [];
         for (const e of raw) {
-          this.#metrics.bytesIn += byteLength(e.key) + byteLength(e.value);
           const key = this.#decode(e.key, "key");
           if (key.code !== ReturnCode.SUCCESS) return fail(key.code, `getAll: key ${JSON.stringify(e.key.slice(0, 80))}: ${key.error ?? key.code}`);
           const value = this.#decode(e.value, "value");

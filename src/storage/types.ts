@@ -64,7 +64,7 @@ export interface StorageMetrics {
   operations: Partial<Record<StorageOperation, Record<string, number>>>;
   /** UTF-8 bytes of serialized keys and values handed to the store (put, erase and get keys, put values). */
   bytesOut: number;
-  /** UTF-8 bytes of serialized data the store returned (get values, getAll keys and values). */
+  /** UTF-8 bytes of serialized data the store returned (get values, getAll keys and values, also of a getAll past its limit). */
   bytesIn: number;
   /** Time per call, by operation. */
   latency: Partial<Record<StorageOperation, LatencyStats>>;
