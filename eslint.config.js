@@ -35,6 +35,16 @@ export default tseslint.config(
   },
   pluginBoundary,
   {
+    // The PostgreSQL backend is written as a backend from another package would be: of tailkit, it uses only tailkit/storage.
+    files: ["src/storage-postgres/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^(\\.\\./|tailkit$|tailkit/(?!storage$))", message: "src/storage-postgres imports tailkit only through tailkit/storage" }] },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.js", "**/*.d.mts"],
     ...tseslint.configs.disableTypeChecked,
   },

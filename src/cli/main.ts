@@ -298,7 +298,10 @@ export function createCli(): Command {
     .requiredOption("--out <dir>", "folder for the chunk files")
     .option("--rows-per-chunk <n>", "rows per chunk file (default 10000)", parsePositiveInt)
     .option("--execution-id <id>", "execution id (default: a new one)")
-    .option("--state <location>", "collection state: an SQLite file path, or redis://host:port/prefix to share it (default: <out>/.tailkit/state.sqlite)")
+    .option(
+      "--state <location>",
+      "collection state: an SQLite file path, or redis://host:port/prefix or postgres://host:port/database to share it (default: <out>/.tailkit/state.sqlite)",
+    )
     .option("--recollect", "collect every artifact again, even those already collected")
     .option("--no-convert", "keep the JSONL chunk files; by default they are converted into Parquet under --out and deleted")
     .addOption(new Option("--output <format>", "text (progress on stderr) or json (one summary object on stdout)").choices(["text", "json"]).default("text"))

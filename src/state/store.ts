@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import { openAsync, ReturnCode, t, type Handle, type OperationResult } from "../storage/index.js";
+import { registerPostgresBackend } from "../storage-postgres/index.js";
 import { createOutputDirectory } from "../writer/output-dir.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { StateLocation } from "./location.js";
@@ -19,7 +20,7 @@ export class StateStore {
 
   /**
    * Opens the store at `location` for the state of `namespace` ("plugin/table/partition"), with `clock` judging
-   * when SQLite entries expire (default: the machine's; Redis expires entries by its own time). Throws UNAVAILABLE (or INVALID_ARGUMENT) saying which backend
+   * when SQLite entries expire (default: the machine's; Redis and PostgreSQL expire entries by their own time). Throws UNAVAILABLE (or INVALID_ARGUMENT) saying which backend
    * failed and why.
    */
   static async open(location: StateLocation, namespace: string, clock: Clock = systemClock): Promise<StateStore> {
@@ -32,6 +33,10 @@ export class StateStore {
         throw new TailkitError(Code.InvalidArgument, `state: cannot create folder for ${location.path}: ${(err as Error).message}`, { field: "state" });
       }
       res = await openAsync("sqlite", { path: location.path, table: "tailkit_collection_state", ...expiry }, t.string(), t.json());
+    } else if (location.backend === "postgres") {
+      // PostgreSQL, like Redis, judges expiry by the server's clock: the collectors sharing it may disagree on the time.
+      registerPostgresBackend();
+      res = await openAsync("postgres", { url: location.url, table: location.table }, t.string(), t.json());
     } else {
       const { host, port, db, keyPrefix } = location;
       res = await openAsync("redis", { host, port, db, keyPrefix, ...expiry }, t.string(), t.json());

@@ -6,8 +6,9 @@ import { of } from "rxjs/internal/observable/of";
 import { Subject } from "rxjs/internal/Subject";
 import { ReturnCode, fail, messageOf, ok, type OperationResult } from "./codes.js";
 import { isPromiseLike, pipe, type MaybePromise } from "./maybe-promise.js";
+import { MetricsRecorder, byteLength } from "./metrics.js";
 import type { TypeDescriptor } from "./type-descriptors.js";
-import type { Clock, PutArgs, Serializer, StorageEvent } from "./types.js";
+import type { Clock, Entry, GetAllOptions, PutArgs, Serializer, StorageEvent, StorageMetrics, StorageOperation } from "./types.js";
 
 /** A put as a backend sees it: serialized key and value, and the expiry in both forms backends need. */
 export interface RawPut {
@@ -22,6 +23,12 @@ export interface RawPut {
   ifValue?: string;
 }
 
+/** A stored entry as a backend lists it: serialized key and value. */
+export interface RawEntry {
+  key: string;
+  value: string;
+}
+
 /** What open() hands a backend besides its own options. */
 export interface BackendContext {
   /** Registry name, used in messages and events. */
@@ -32,6 +39,8 @@ export interface BackendContext {
   clock: Clock;
   /** Milliseconds between sweeps; 0 = no sweeper. */
   expireIntervalMs: number;
+  /** Default most entries of one getAll (StorageOptions.getAllLimit). */
+  getAllLimit: number;
 }
 
 /** Counters of the expiry sweeper, so skipped or failed sweeps are visible rather than silent. */
@@ -59,11 +68,19 @@ export interface StorageBackend {
   readonly events: Observable<StorageEvent>;
   /** Sweeper counters. */
   readonly sweepStats: Readonly<SweepStats>;
+  /** True between a successful open and close (a lost connection does not change it: see events). */
+  readonly isOpen: boolean;
+  /** A snapshot of the calls made so far: by operation and code, bytes, latency. */
+  readonly metrics: StorageMetrics;
   open(): MaybePromise<OperationResult>;
   put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult>;
   get(key: unknown): MaybePromise<OperationResult<unknown>>;
   /** Removes the key; with `ifValue`, only when a live entry with that value holds it (else KEY_NOT_FOUND or KEY_EXISTS). */
   erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult>;
+  /** Every live entry, or RESULT_TOO_LARGE when there are more than the limit (none past it is read). */
+  getAll(options?: GetAllOptions): MaybePromise<OperationResult<Array<Entry<unknown, unknown>>>>;
+  /** How many live (unexpired) entries the store holds. */
+  size(): MaybePromise<OperationResult<number>>;
   /** Deletes expired entries now; IN_PROGRESS if a sweep is already running. Value: entries deleted. */
   sweep(): MaybePromise<OperationResult<number>>;
   close(): MaybePromise<OperationResult>;
@@ -96,6 +113,7 @@ export abstract class StorageBackendBase implements StorageBackend {
   #sweeping = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #stats: SweepStats = { sweeps: 0, expiredEntries: 0, skipped: 0, failed: 0 };
+  readonly #metrics = new MetricsRecorder();
 
   constructor(ctx: BackendContext) {
     this.#ctx = ctx;
@@ -120,6 +138,18 @@ export abstract class StorageBackendBase implements StorageBackend {
   protected readonly comparesValues: boolean = false;
   /** Releases the store; DISCONNECTION_FAILED if that fails. */
   protected abstract doClose(): MaybePromise<OperationResult>;
+  /**
+   * Live entries, at most `max` of them (the base asks for one more than the limit, to tell "exactly the limit" from
+   * "more"): a backend must stop reading there, never load the whole store. The default answers that this backend
+   * cannot list its entries.
+   */
+  protected doGetAll(_max: number): MaybePromise<OperationResult<RawEntry[]>> {
+    return fail(ReturnCode.OPERATION_FAILED, `getAll: the ${this.name} backend cannot list its entries`);
+  }
+  /** How many live entries the store holds. The default answers that this backend cannot count them. */
+  protected doSize(): MaybePromise<OperationResult<number>> {
+    return fail(ReturnCode.OPERATION_FAILED, `size: the ${this.name} backend cannot count its entries`);
+  }
   /** Deletes entries with 0 < expireAt <= now; value: how many. Backends with native expiry keep the default. */
   protected doExpire(_now: number): MaybePromise<OperationResult<number>> {
     return ok(0);
@@ -130,8 +160,12 @@ export abstract class StorageBackendBase implements StorageBackend {
   }
 
   /** True between a successful open and close. */
-  protected get isOpen(): boolean {
+  get isOpen(): boolean {
     return this.#state === "open";
+  }
+
+  get metrics(): StorageMetrics {
+    return this.#metrics.snapshot();
   }
 
   /** Reports that the store went away while open (not via close); backends dedupe repeated reports themselves. */
@@ -141,6 +175,46 @@ export abstract class StorageBackendBase implements StorageBackend {
   }
 
   open(): MaybePromise<OperationResult> {
+    return this.#measure("open", () => this.#open());
+  }
+
+  put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult> {
+    return this.#measure("put", () => this.#put(args));
+  }
+
+  get(key: unknown): MaybePromise<OperationResult<unknown>> {
+    return this.#measure("get", () => this.#get(key));
+  }
+
+  erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult> {
+    return this.#measure("erase", () => this.#erase(key, ifValue));
+  }
+
+  getAll(options?: GetAllOptions): MaybePromise<OperationResult<Array<Entry<unknown, unknown>>>> {
+    return this.#measure("getAll", () => this.#getAll(options));
+  }
+
+  size(): MaybePromise<OperationResult<number>> {
+    return this.#measure("size", () => (this.#state === "open" ? this.#guard("size", () => this.doSize()) : this.#notConnected("size")));
+  }
+
+  sweep(): MaybePromise<OperationResult<number>> {
+    return this.#measure("sweep", () => this.#sweep());
+  }
+
+  close(): MaybePromise<OperationResult> {
+    return this.#measure("close", () => this.#close());
+  }
+
+  #measure<T>(op: StorageOperation, fn: () => MaybePromise<OperationResult<T>>): MaybePromise<OperationResult<T>> {
+    const started = performance.now();
+    return pipe(fn(), (result) => {
+      this.#metrics.record(op, result.code, performance.now() - started);
+      return result;
+    });
+  }
+
+  #open(): MaybePromise<OperationResult> {
     if (this.#state !== "new") return fail(ReturnCode.IN_PROGRESS, `${this.name} backend: open() was already called`);
     this.#state = "opening";
     return pipe(
@@ -158,7 +232,7 @@ export abstract class StorageBackendBase implements StorageBackend {
     );
   }
 
-  put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult> {
+  #put(args: PutArgs<unknown, unknown>): MaybePromise<OperationResult> {
     if (this.#state !== "open") return this.#notConnected("put");
     if (typeof args !== "object" || args === null) return fail(ReturnCode.OPERATION_FAILED, "put: expected { key, value, overwrite?, expireTime? }");
     const { key, value, overwrite = true, expireTime = 0, ifValue } = args;
@@ -181,6 +255,7 @@ export abstract class StorageBackendBase implements StorageBackend {
     const expireAt = ttlMs > 0 ? this.clock() + ttlMs : 0;
     const raw: RawPut = { key: k.value!, value: v.value!, overwrite, expireAt, ttlMs };
     if (expected !== undefined) raw.ifValue = expected;
+    this.#metrics.bytesOut += byteLength(raw.key) + byteLength(raw.value) + (expected === undefined ? 0 : byteLength(expected));
     return this.#guard("put", () => this.doPut(raw));
   }
 
@@ -194,36 +269,73 @@ export abstract class StorageBackendBase implements StorageBackend {
     return v.value!;
   }
 
-  get(key: unknown): MaybePromise<OperationResult<unknown>> {
+  #get(key: unknown): MaybePromise<OperationResult<unknown>> {
     if (this.#state !== "open") return this.#notConnected("get");
     const k = this.#serializeKey(key);
     if (typeof k !== "string") return k;
+    this.#metrics.bytesOut += byteLength(k);
     return pipe(
       this.#guard("get", () => this.doGet(k)),
       (found): OperationResult<unknown> => {
         if (found.code !== ReturnCode.SUCCESS) return fail(found.code, found.error ?? found.code);
-        const decoded = this.#ctx.serializer.unserialize(found.value!);
-        if (decoded.code !== ReturnCode.SUCCESS) return decoded;
-        const mismatch = this.#ctx.valueType.check(decoded.value);
-        if (mismatch !== undefined) {
-          return fail(ReturnCode.UNSERIALIZATION_FAILED, `stored value is not ${this.#ctx.valueType.name}: ${mismatch}`);
-        }
-        return decoded;
+        this.#metrics.bytesIn += byteLength(found.value!);
+        return this.#decode(found.value!, "value");
       },
     );
   }
 
-  erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult> {
+  /** A stored key or value decoded and checked against its descriptor, or UNSERIALIZATION_FAILED. */
+  #decode(data: string, what: "key" | "value"): OperationResult<unknown> {
+    const decoded = this.#ctx.serializer.unserialize(data);
+    if (decoded.code !== ReturnCode.SUCCESS) return decoded;
+    const type = what === "key" ? this.#ctx.keyType : this.#ctx.valueType;
+    const mismatch = type.check(decoded.value);
+    if (mismatch !== undefined) return fail(ReturnCode.UNSERIALIZATION_FAILED, `stored ${what} is not ${type.name}: ${mismatch}`);
+    return decoded;
+  }
+
+  #erase(key: unknown, ifValue?: unknown): MaybePromise<OperationResult> {
     if (this.#state !== "open") return this.#notConnected("erase");
     const k = this.#serializeKey(key);
     if (typeof k !== "string") return k;
+    this.#metrics.bytesOut += byteLength(k);
     if (ifValue === undefined) return this.#guard("erase", () => this.doErase(k));
     const expected = this.#serializeCompared("erase", ifValue);
     if (typeof expected !== "string") return expected;
+    this.#metrics.bytesOut += byteLength(expected);
     return this.#guard("erase", () => this.doErase(k, expected));
   }
 
-  sweep(): MaybePromise<OperationResult<number>> {
+  #getAll(options: GetAllOptions | undefined): MaybePromise<OperationResult<Array<Entry<unknown, unknown>>>> {
+    if (this.#state !== "open") return this.#notConnected("getAll");
+    const limit = options?.limit ?? this.#ctx.getAllLimit;
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      return fail(ReturnCode.OPERATION_FAILED, `getAll: limit must be an integer >= 0, got ${String(limit)}`);
+    }
+    return pipe(
+      this.#guard("getAll", () => this.doGetAll(limit + 1)),
+      (found): OperationResult<Array<Entry<unknown, unknown>>> => {
+        if (found.code !== ReturnCode.SUCCESS) return fail(found.code, found.error ?? found.code);
+        const raw = found.value!;
+        for (const e of raw) this.#metrics.bytesIn += byteLength(e.key) + byteLength(e.value);
+        if (raw.length > limit) {
+          return fail(ReturnCode.RESULT_TOO_LARGE, `getAll: more than ${limit} live entries; give a higher limit (getAll({ limit }) or getAllLimit)`);
+        }
+        const entries: Array<Entry<unknown, unknown>> = [];
+        for (const e of raw) {
+          const key = this.#decode(e.key, "key");
+          if (key.code !== ReturnCode.SUCCESS) return fail(key.code, `getAll: key ${JSON.stringify(e.key.slice(0, 80))}: ${key.error ?? key.code}`);
+          const value = this.#decode(e.value, "value");
+          if (value.code !== ReturnCode.SUCCESS)
+            return fail(value.code, `getAll: value under ${JSON.stringify(e.key.slice(0, 80))}: ${value.error ?? value.code}`);
+          entries.push({ key: key.value, value: value.value });
+        }
+        return ok(entries);
+      },
+    );
+  }
+
+  #sweep(): MaybePromise<OperationResult<number>> {
     if (this.#state !== "open") return this.#notConnected("sweep");
     if (this.#sweeping) {
       this.#stats.skipped++;
@@ -246,7 +358,7 @@ export abstract class StorageBackendBase implements StorageBackend {
     );
   }
 
-  close(): MaybePromise<OperationResult> {
+  #close(): MaybePromise<OperationResult> {
     if (this.#state === "closing") return fail(ReturnCode.IN_PROGRESS, `${this.name} backend is already closing`);
     if (this.#state !== "open") return this.#notConnected("close");
     this.#state = "closing";

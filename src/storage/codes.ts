@@ -20,6 +20,8 @@ export const ReturnCode = {
   UNSERIALIZATION_FAILED: "UNSERIALIZATION_FAILED",
   /** The sync module was asked for a backend that only has an asynchronous implementation. */
   ASYNC_ONLY: "ASYNC_ONLY",
+  /** getAll found more live entries than its limit; nothing past the limit was read. */
+  RESULT_TOO_LARGE: "RESULT_TOO_LARGE",
 } as const;
 
 /** A standard return code, or one a third-party backend adds (kept open so backends can extend the set). */
@@ -30,7 +32,7 @@ export interface OperationResult<T = void> {
   code: ReturnCode;
   /** Human-readable reason; set whenever code is not SUCCESS. */
   error?: string;
-  /** Set only when code is SUCCESS and the operation yields something (get, open). */
+  /** Set only when code is SUCCESS and the operation yields something (get, getAll, size, sweep, open). */
   value?: T;
 }
 

@@ -2,7 +2,7 @@ import type { Observable } from "rxjs";
 import type { StorageBackend, SweepStats } from "./backend.js";
 import { ReturnCode, fail, type OperationResult } from "./codes.js";
 import { isPromiseLike, type MaybePromise } from "./maybe-promise.js";
-import type { PutArgs, StorageEvent } from "./types.js";
+import type { Entry, GetAllOptions, PutArgs, StorageEvent, StorageMetrics } from "./types.js";
 
 /** What both handles expose besides their operations: the backend's name, events and sweeper counters. */
 abstract class HandleBase {
@@ -26,6 +26,16 @@ abstract class HandleBase {
   get sweepStats(): Readonly<SweepStats> {
     return this.backend.sweepStats;
   }
+
+  /** True from a successful open until close(); a lost connection leaves it true (events say so, calls give CONNECTION_LOST). */
+  get isOpen(): boolean {
+    return this.backend.isOpen;
+  }
+
+  /** What this handle's calls did so far (by operation and code, bytes, latency); a copy, not a live view. */
+  get metrics(): StorageMetrics {
+    return this.backend.metrics;
+  }
 }
 
 /** An open store from the async module; every method resolves to a result and never rejects. */
@@ -48,6 +58,16 @@ export class Handle<K, V> extends HandleBase {
   /** Removes `key`; SUCCESS whether or not it was there. With `ifValue`, only while it holds that value (see PutArgs). */
   async erase(key: K, ifValue?: V): Promise<OperationResult> {
     return this.backend.erase(key, ifValue);
+  }
+
+  /** Every live entry (in no promised order), or RESULT_TOO_LARGE past the limit (default: the getAllLimit option). */
+  async getAll(options?: GetAllOptions): Promise<OperationResult<Array<Entry<K, V>>>> {
+    return (await this.backend.getAll(options)) as OperationResult<Array<Entry<K, V>>>;
+  }
+
+  /** How many live (unexpired) entries the store holds. */
+  async size(): Promise<OperationResult<number>> {
+    return this.backend.size();
   }
 
   /** Deletes expired entries now; value: how many. */
@@ -88,6 +108,16 @@ export class SyncHandle<K, V> extends HandleBase {
   /** Removes `key`; SUCCESS whether or not it was there. With `ifValue`, only while it holds that value (see PutArgs). */
   erase(key: K, ifValue?: V): OperationResult {
     return now(this.backend.erase(key, ifValue), "erase");
+  }
+
+  /** Every live entry (in no promised order), or RESULT_TOO_LARGE past the limit (default: the getAllLimit option). */
+  getAll(options?: GetAllOptions): OperationResult<Array<Entry<K, V>>> {
+    return now(this.backend.getAll(options), "getAll") as OperationResult<Array<Entry<K, V>>>;
+  }
+
+  /** How many live (unexpired) entries the store holds. */
+  size(): OperationResult<number> {
+    return now(this.backend.size(), "size");
   }
 
   /** Deletes expired entries now; value: how many. */

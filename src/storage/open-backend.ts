@@ -10,8 +10,11 @@ import type { Serializer, StorageOptions } from "./types.js";
 /** Default seconds between expiry sweeps. */
 export const DEFAULT_EXPIRE_INTERVAL = 15;
 
+/** Default most entries one getAll() returns. */
+export const DEFAULT_GET_ALL_LIMIT = 10_000;
+
 /** Names of the options every backend takes (StorageOptions). */
-export const COMMON_OPTION_NAMES: readonly string[] = ["serializer", "clock", "expireInterval"];
+export const COMMON_OPTION_NAMES: readonly string[] = ["serializer", "clock", "expireInterval", "getAllLimit"];
 
 // An option set to undefined counts as not given, as it does for the known ones (the default applies).
 function findUnknownOption(options: Record<string, unknown>, own: readonly string[]): string | undefined {
@@ -24,7 +27,7 @@ function findUnknownOption(options: Record<string, unknown>, own: readonly strin
 }
 
 function validateCommon(options: StorageOptions): string | undefined {
-  const { serializer, clock, expireInterval } = options;
+  const { serializer, clock, expireInterval, getAllLimit } = options;
   if (serializer !== undefined) {
     const s = serializer as Partial<Serializer> | null;
     if (typeof s !== "object" || s === null || typeof s.serialize !== "function" || typeof s.unserialize !== "function") {
@@ -34,6 +37,9 @@ function validateCommon(options: StorageOptions): string | undefined {
   if (clock !== undefined && typeof clock !== "function") return "options.clock: must be a function returning milliseconds";
   if (expireInterval !== undefined && (typeof expireInterval !== "number" || !Number.isFinite(expireInterval) || expireInterval < 0)) {
     return `options.expireInterval: must be a number of seconds >= 0, got ${JSON.stringify(expireInterval)}`;
+  }
+  if (getAllLimit !== undefined && (typeof getAllLimit !== "number" || !Number.isSafeInteger(getAllLimit) || getAllLimit < 0)) {
+    return `options.getAllLimit: must be an integer >= 0, got ${JSON.stringify(getAllLimit)}`;
   }
   return undefined;
 }
@@ -71,6 +77,7 @@ export function openBackend(
       serializer: opts.serializer ?? jsonSerializer,
       clock: opts.clock ?? Date.now,
       expireIntervalMs: (opts.expireInterval ?? DEFAULT_EXPIRE_INTERVAL) * 1000,
+      getAllLimit: opts.getAllLimit ?? DEFAULT_GET_ALL_LIMIT,
     },
     mode,
   );

@@ -27,6 +27,47 @@ export interface StorageOptions {
    * 0 disables the sweeper (expired entries are still never returned). Default: 15.
    */
   expireInterval?: number;
+  /**
+   * Most entries one getAll() returns; past it getAll gives RESULT_TOO_LARGE rather than loading an unbounded set.
+   * A call's own `limit` replaces it. Default: 10000.
+   */
+  getAllLimit?: number;
+}
+
+/** Arguments of getAll. */
+export interface GetAllOptions {
+  /** Most entries to return; more live entries than this give RESULT_TOO_LARGE. Default: the handle's getAllLimit. */
+  limit?: number;
+}
+
+/** One live entry, as getAll returns it. */
+export interface Entry<K, V> {
+  key: K;
+  value: V;
+}
+
+/** Storage operations, as metrics name them. */
+export type StorageOperation = "open" | "put" | "get" | "erase" | "getAll" | "size" | "sweep" | "close";
+
+/** Latency of one kind of operation, in milliseconds. */
+export interface LatencyStats {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** Calls by duration: buckets[i] counts those over LATENCY_BOUNDS_MS[i - 1] and up to LATENCY_BOUNDS_MS[i]; the last, those over every bound. */
+  buckets: number[];
+}
+
+/** What one handle's backend did since open, for monitoring (every call counts, also those refused before the store). */
+export interface StorageMetrics {
+  /** Calls by operation, then by result code: `operations.put.SUCCESS`. */
+  operations: Partial<Record<StorageOperation, Record<string, number>>>;
+  /** UTF-8 bytes of serialized keys and values handed to the store (put, erase and get keys, put values). */
+  bytesOut: number;
+  /** UTF-8 bytes of serialized data the store returned (get values, getAll keys and values, also of a getAll past its limit). */
+  bytesIn: number;
+  /** Time per call, by operation. */
+  latency: Partial<Record<StorageOperation, LatencyStats>>;
 }
 
 /** Options of the "sqlite" backend. */

@@ -28,11 +28,30 @@ describe("parseStateLocation", () => {
   });
 
   it("refuses any other scheme instead of making an SQLite file named after the URL", () => {
-    for (const location of ["http://example.com/state", "postgres://db/x", "s3://bucket/key"]) {
+    for (const location of ["http://example.com/state", "mysql://db/x", "s3://bucket/key"]) {
       const err = refusal(location);
       expect(err.code).toBe(Code.InvalidArgument);
       expect(err.details.field).toBe("state");
       expect(err.message).toContain(location.slice(0, location.indexOf("://") + 3));
+    }
+  });
+
+  it("takes postgres:// and postgresql:// URLs, keeping table and lease for itself and the rest for the driver", () => {
+    expect(parseStateLocation("postgres://collector:pw@db.example:5433/state?table=team_state&lease=12&sslmode=require", "/out")).toEqual({
+      backend: "postgres",
+      url: "postgres://collector:pw@db.example:5433/state?sslmode=require",
+      table: "team_state",
+      leaseSeconds: 12,
+    });
+    expect(parseStateLocation("POSTGRESQL://h/db", "/out")).toEqual({ backend: "postgres", url: "postgresql://h/db", table: "tailkit_collection_state" });
+  });
+
+  it("refuses a bad postgres table or lease, naming field state and never the password", () => {
+    for (const location of ["postgres://u:pw@h/db?table=x;drop", "postgres://u:pw@h/db?lease=0"]) {
+      const err = refusal(location);
+      expect(err.code).toBe(Code.InvalidArgument);
+      expect(err.details.field).toBe("state");
+      expect(err.message).not.toContain("pw");
     }
   });
 

@@ -86,7 +86,7 @@ describe("StorageBackendBase", () => {
     const a = await Async.open("memory", { sweepdelay: 5 } as never, t.string(), t.string());
     expect(s).toEqual({
       code: ReturnCode.INITIALIZATION_FAILED,
-      error: "memory backend failed to open: options.asynch: unknown option (known: serializer, clock, expireInterval, async, sweepDelay)",
+      error: "memory backend failed to open: options.asynch: unknown option (known: serializer, clock, expireInterval, getAllLimit, async, sweepDelay)",
     });
     expect(a.code).toBe(ReturnCode.INITIALIZATION_FAILED);
     expect(a.error).toContain("options.sweepdelay: unknown option");
@@ -102,7 +102,7 @@ describe("StorageBackendBase", () => {
     expect(await h.sweep()).toMatchObject({ code: expect.stringMatching(/^(IN_PROGRESS|SUCCESS)$/) });
     await expect.poll(() => h.sweepStats.sweeps, { timeout: 3_000, interval: 10 }).toBeGreaterThan(1);
     expect(backend.calls.maxConcurrentSweeps).toBe(1);
-    expect(backend.size).toBe(0);
+    expect(backend.held).toBe(0);
     await h.close();
   });
 });

@@ -1,14 +1,82 @@
-import { ReturnCode, t, type PutArgs, type TypeDescriptor } from "../../src/storage/index.js";
+import {
+  ReturnCode,
+  jsonSerializer,
+  t,
+  type Entry,
+  type GetAllOptions,
+  type Handle,
+  type OperationResult,
+  type PutArgs,
+  type StorageMetrics,
+  type SyncHandle,
+  type TypeDescriptor,
+} from "../../src/storage/index.js";
 
-type Step = ["put", PutArgs<unknown, unknown>] | ["get", unknown] | ["erase", unknown, unknown?] | ["close"];
+type Step =
+  | ["put", PutArgs<unknown, unknown>]
+  | ["get", unknown]
+  | ["erase", unknown, unknown?]
+  | ["getAll", GetAllOptions?]
+  | ["size"]
+  | ["isOpen"]
+  | ["metrics"]
+  | ["wait", number]
+  | ["close"];
 
 /** One scenario run through every backend and both modules; all must give `expect`. */
 export interface StorageCase {
   name: string;
   keyType: TypeDescriptor<unknown>;
   valueType: TypeDescriptor<unknown>;
+  /** Options added to each backend's own at open. */
+  options?: Record<string, unknown>;
   steps: Step[];
   expect: Array<{ code: string; value?: unknown }>;
+}
+
+/** The calls a case makes, on an async handle or (wrapped) a sync one. */
+export interface CaseOps {
+  put(a: PutArgs<unknown, unknown>): Promise<OperationResult>;
+  get(k: unknown): Promise<OperationResult<unknown>>;
+  erase(k: unknown, ifValue?: unknown): Promise<OperationResult>;
+  getAll(options?: GetAllOptions): Promise<OperationResult<Array<Entry<unknown, unknown>>>>;
+  size(): Promise<OperationResult<number>>;
+  close(): Promise<OperationResult>;
+  isOpen(): boolean;
+  metrics(): StorageMetrics;
+}
+
+/** The calls of an async handle. */
+export function asyncOps(h: Handle<unknown, unknown>): CaseOps {
+  return {
+    put: (a) => h.put(a),
+    get: (k) => h.get(k),
+    erase: (k, v) => (v === undefined ? h.erase(k) : h.erase(k, v)),
+    getAll: (o) => h.getAll(o),
+    size: () => h.size(),
+    close: () => h.close(),
+    isOpen: () => h.isOpen,
+    metrics: () => h.metrics,
+  };
+}
+
+/** The calls of a sync handle, each answered before its Promise is made. */
+export function syncOps(h: SyncHandle<unknown, unknown>): CaseOps {
+  return {
+    put: async (a) => h.put(a),
+    get: async (k) => h.get(k),
+    erase: async (k, v) => (v === undefined ? h.erase(k) : h.erase(k, v)),
+    getAll: async (o) => h.getAll(o),
+    size: async () => h.size(),
+    close: async () => h.close(),
+    isOpen: () => h.isOpen,
+    metrics: () => h.metrics,
+  };
+}
+
+/** UTF-8 length of `x` serialized as the default serializer does (keys and values encode alike for these). */
+function bytes(x: unknown): number {
+  return Buffer.byteLength(jsonSerializer.serialize(x, "value").value!, "utf8");
 }
 
 const event = t.object({
@@ -321,28 +389,232 @@ export const cases: StorageCase[] = [
       { code: ReturnCode.NOT_CONNECTED },
     ],
   },
+  {
+    name: "isOpen is true until close; getAll and size after close give NOT_CONNECTED",
+    keyType: t.string(),
+    valueType: t.string(),
+    steps: [["isOpen"], ["close"], ["isOpen"], ["getAll"], ["size"]],
+    expect: [{ code: S, value: true }, { code: S }, { code: S, value: false }, { code: ReturnCode.NOT_CONNECTED }, { code: ReturnCode.NOT_CONNECTED }],
+  },
+  {
+    name: "getAll and size of an empty store",
+    keyType: t.string(),
+    valueType: t.string(),
+    steps: [["getAll"], ["size"]],
+    expect: [
+      { code: S, value: [] },
+      { code: S, value: 0 },
+    ],
+  },
+  {
+    name: "getAll lists live entries only, and size counts them, expired and erased ones left out",
+    keyType: t.string(),
+    valueType: t.string(),
+    steps: [
+      ["put", { key: "a", value: "1" }],
+      ["put", { key: "b", value: "2" }],
+      ["put", { key: "c", value: "3", expireTime: 0.1 }],
+      ["put", { key: "d", value: "4", expireTime: 60 }],
+      ["erase", "b"],
+      ["size"],
+      ["wait", 250],
+      ["size"],
+      ["getAll"],
+    ],
+    expect: [
+      { code: S },
+      { code: S },
+      { code: S },
+      { code: S },
+      { code: S },
+      { code: S, value: 3 },
+      { code: S },
+      { code: S, value: 2 },
+      {
+        code: S,
+        value: [
+          { key: "a", value: "1" },
+          { key: "d", value: "4" },
+        ],
+      },
+    ],
+  },
+  {
+    name: "getAll decodes compound keys and values",
+    keyType: t.tuple(t.string(), t.integer()),
+    valueType: event,
+    steps: [["put", { key: ["host", 1], value: compound }], ["put", { key: ["host", 2], value: { id: 8, tags: [] } }], ["getAll"]],
+    expect: [
+      { code: S },
+      { code: S },
+      {
+        code: S,
+        value: [
+          { key: ["host", 1], value: compound },
+          { key: ["host", 2], value: { id: 8, tags: [] } },
+        ],
+      },
+    ],
+  },
+  {
+    name: "getAll past its limit gives RESULT_TOO_LARGE; at the limit it gives every entry",
+    keyType: t.integer(),
+    valueType: t.integer(),
+    steps: [
+      ["put", { key: 1, value: 10 }],
+      ["put", { key: 2, value: 20 }],
+      ["put", { key: 3, value: 30 }],
+      ["getAll", { limit: 3 }],
+      ["getAll", { limit: 2 }],
+      ["getAll", { limit: 0 }],
+      ["getAll", { limit: -1 }],
+      ["getAll", { limit: 1.5 }],
+    ],
+    expect: [
+      { code: S },
+      { code: S },
+      { code: S },
+      {
+        code: S,
+        value: [
+          { key: 1, value: 10 },
+          { key: 2, value: 20 },
+          { key: 3, value: 30 },
+        ],
+      },
+      { code: ReturnCode.RESULT_TOO_LARGE },
+      { code: ReturnCode.RESULT_TOO_LARGE },
+      { code: ReturnCode.OPERATION_FAILED },
+      { code: ReturnCode.OPERATION_FAILED },
+    ],
+  },
+  {
+    name: "the getAllLimit option bounds getAll; a call's own limit replaces it",
+    keyType: t.string(),
+    valueType: t.string(),
+    options: { getAllLimit: 2 },
+    steps: [
+      ["put", { key: "a", value: "1" }],
+      ["put", { key: "b", value: "2" }],
+      ["getAll"],
+      ["put", { key: "c", value: "3" }],
+      ["getAll"],
+      ["getAll", { limit: 3 }],
+    ],
+    expect: [
+      { code: S },
+      { code: S },
+      {
+        code: S,
+        value: [
+          { key: "a", value: "1" },
+          { key: "b", value: "2" },
+        ],
+      },
+      { code: S },
+      { code: ReturnCode.RESULT_TOO_LARGE },
+      {
+        code: S,
+        value: [
+          { key: "a", value: "1" },
+          { key: "b", value: "2" },
+          { key: "c", value: "3" },
+        ],
+      },
+    ],
+  },
+  {
+    name: "metrics count calls by operation and code, and the bytes to and from the store",
+    keyType: t.string(),
+    valueType: t.string(),
+    steps: [
+      ["put", { key: "k", value: "v" }],
+      ["put", { key: "k", value: "w", overwrite: false }],
+      ["put", { key: 1, value: "v" }],
+      ["get", "k"],
+      ["get", "missing"],
+      ["getAll"],
+      ["size"],
+      ["erase", "k", "v"],
+      ["metrics"],
+    ],
+    expect: [
+      { code: S },
+      { code: ReturnCode.KEY_EXISTS },
+      { code: ReturnCode.KEY_TYPE_MISMATCH },
+      { code: S, value: "v" },
+      { code: ReturnCode.KEY_NOT_FOUND },
+      { code: S, value: [{ key: "k", value: "v" }] },
+      { code: S, value: 1 },
+      { code: S },
+      {
+        code: S,
+        value: {
+          operations: {
+            open: { SUCCESS: 1 },
+            put: { SUCCESS: 1, KEY_EXISTS: 1, KEY_TYPE_MISMATCH: 1 },
+            get: { SUCCESS: 1, KEY_NOT_FOUND: 1 },
+            getAll: { SUCCESS: 1 },
+            size: { SUCCESS: 1 },
+            erase: { SUCCESS: 1 },
+          },
+          // Out: two puts' keys and values, two gets' keys, the compared erase's key and value. In: one get's value, getAll's entry.
+          bytesOut: 2 * bytes("k") + bytes("v") + bytes("w") + bytes("k") + bytes("missing") + bytes("k") + bytes("v"),
+          bytesIn: bytes("v") + bytes("k") + bytes("v"),
+          latencyAgrees: true,
+        },
+      },
+    ],
+  },
 ];
 
+/** What a metrics step compares: counts and bytes (the same on every backend), not durations. */
+function comparable(m: StorageMetrics): unknown {
+  const { sweep: _sweep, ...operations } = m.operations;
+  const latencyAgrees = Object.entries(m.latency).every(([op, l]) => {
+    const calls = Object.values(m.operations[op as keyof StorageMetrics["operations"]] ?? {}).reduce((a, b) => a + b, 0);
+    return l.count === calls && l.buckets.reduce((a, b) => a + b, 0) === l.count && l.maxMs >= 0 && l.totalMs >= l.maxMs;
+  });
+  return { operations, bytesOut: m.bytesOut, bytesIn: m.bytesIn, latencyAgrees };
+}
+
+/** getAll promises no order: sort by key so backends compare. */
+function sorted(entries: Array<Entry<unknown, unknown>>): Array<Entry<unknown, unknown>> {
+  const order = (e: Entry<unknown, unknown>) => jsonSerializer.serialize(e.key, "key").value!;
+  return [...entries].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
+async function runStep(step: Step, ops: CaseOps): Promise<OperationResult<unknown>> {
+  switch (step[0]) {
+    case "put":
+      return ops.put(step[1]);
+    case "get":
+      return ops.get(step[1]);
+    case "erase":
+      return step.length > 2 ? ops.erase(step[1], step[2]) : ops.erase(step[1]);
+    case "getAll": {
+      const r = await (step[1] === undefined ? ops.getAll() : ops.getAll(step[1]));
+      return r.value === undefined ? r : { ...r, value: sorted(r.value) };
+    }
+    case "size":
+      return ops.size();
+    case "isOpen":
+      return { code: ReturnCode.SUCCESS, value: ops.isOpen() };
+    case "metrics":
+      return { code: ReturnCode.SUCCESS, value: comparable(ops.metrics()) };
+    case "wait":
+      await new Promise((r) => setTimeout(r, step[1]));
+      return { code: ReturnCode.SUCCESS };
+    case "close":
+      return ops.close();
+  }
+}
+
 /** Runs one case's steps in order on `ops`; returns what each step gave. */
-export async function runCase(
-  c: StorageCase,
-  ops: {
-    put(a: PutArgs<unknown, unknown>): Promise<{ code: string; value?: unknown }>;
-    get(k: unknown): Promise<{ code: string; value?: unknown }>;
-    erase(k: unknown, ifValue?: unknown): Promise<{ code: string; value?: unknown }>;
-    close(): Promise<{ code: string; value?: unknown }>;
-  },
-): Promise<Array<{ code: string; value?: unknown }>> {
+export async function runCase(c: StorageCase, ops: CaseOps): Promise<Array<{ code: string; value?: unknown }>> {
   const out: Array<{ code: string; value?: unknown }> = [];
   for (const step of c.steps) {
-    const r =
-      step[0] === "put"
-        ? await ops.put(step[1])
-        : step[0] === "get"
-          ? await ops.get(step[1])
-          : step[0] === "erase"
-            ? await (step.length > 2 ? ops.erase(step[1], step[2]) : ops.erase(step[1]))
-            : await ops.close();
+    const r = await runStep(step, ops);
     out.push(r.value === undefined ? { code: r.code } : { code: r.code, value: r.value });
   }
   return out;

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as Async from "../../src/storage/async.js";
 import * as Sync from "../../src/storage/sync.js";
 import { ReturnCode, storageEvents, t, type StorageEvent } from "../../src/storage/index.js";
-import { cases, runCase } from "./cases.js";
+import { asyncOps, cases, runCase, syncOps } from "./cases.js";
 import { tempDir } from "./helpers.js";
 
 let dir: string;
@@ -16,19 +16,14 @@ describe("sqlite: shared cases give the same results sync and async", () => {
   for (const c of cases) {
     it(c.name, async () => {
       const path = join(dir, "cases.db");
-      const a = await Async.open("sqlite", { path, table: "async_t" }, c.keyType, c.valueType);
-      const s = Sync.open("sqlite", { path, table: "sync_t" }, c.keyType, c.valueType);
+      const a = await Async.open("sqlite", { path, table: "async_t", ...c.options }, c.keyType, c.valueType);
+      const s = Sync.open("sqlite", { path, table: "sync_t", ...c.options }, c.keyType, c.valueType);
       expect(a.code).toBe(ReturnCode.SUCCESS);
       expect(s.code).toBe(ReturnCode.SUCCESS);
       const ah = a.value!;
       const sh = s.value!;
-      const asyncOut = await runCase(c, ah);
-      const syncOut = await runCase(c, {
-        put: async (x) => sh.put(x),
-        get: async (k) => sh.get(k),
-        erase: async (k, v) => (v === undefined ? sh.erase(k) : sh.erase(k, v)),
-        close: async () => sh.close(),
-      });
+      const asyncOut = await runCase(c, asyncOps(ah));
+      const syncOut = await runCase(c, syncOps(sh));
       expect(asyncOut).toStrictEqual(c.expect);
       expect(syncOut).toStrictEqual(asyncOut);
       await ah.close();
@@ -168,7 +163,7 @@ describe("open: options and failures", () => {
     for (const r of [s, a]) {
       expect(r).toEqual({
         code: ReturnCode.INITIALIZATION_FAILED,
-        error: `sqlite backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, path, table, busyTimeout)`,
+        error: `sqlite backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, getAllLimit, path, table, busyTimeout)`,
       });
     }
   });

@@ -1,5 +1,5 @@
 import { ReturnCode, fail, ok, type OperationResult } from "../codes.js";
-import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
+import { StorageBackendBase, type BackendContext, type RawEntry, type RawPut } from "../backend.js";
 import type { MaybePromise } from "../maybe-promise.js";
 import type { BackendDefinition } from "../registry-types.js";
 
@@ -76,6 +76,22 @@ export class MemoryBackend extends StorageBackendBase {
     return entry.value === value ? undefined : fail(ReturnCode.KEY_EXISTS, "key holds another value");
   }
 
+  protected override doGetAll(max: number): MaybePromise<OperationResult<RawEntry[]>> {
+    const out: RawEntry[] = [];
+    for (const key of this.entries.keys()) {
+      if (out.length >= max) break;
+      const entry = this.live(key);
+      if (entry) out.push({ key, value: entry.value });
+    }
+    return this.answer(ok(out));
+  }
+
+  protected override doSize(): MaybePromise<OperationResult<number>> {
+    let n = 0;
+    for (const key of this.entries.keys()) if (this.live(key)) n++;
+    return this.answer(ok(n));
+  }
+
   protected override doExpire(now: number): MaybePromise<OperationResult<number>> {
     this.calls.expire++;
     this.sweepsRunning++;
@@ -104,8 +120,8 @@ export class MemoryBackend extends StorageBackendBase {
     return this.answer(ok());
   }
 
-  /** Entries held, expired-but-unswept ones included. */
-  get size(): number {
+  /** Entries held, expired-but-unswept ones included (size() counts only live ones). */
+  get held(): number {
     return this.entries.size;
   }
 

@@ -10,8 +10,8 @@ function loadRedis(): typeof RedisClient {
   return redisClass;
 }
 import { ReturnCode, fail, ok, type OperationResult } from "../codes.js";
-import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
-import { pipe, type MaybePromise } from "../maybe-promise.js";
+import { StorageBackendBase, type BackendContext, type RawEntry, type RawPut } from "../backend.js";
+import { loop, pipe, type MaybePromise } from "../maybe-promise.js";
 import type { BackendDefinition, BackendMode } from "../registry-types.js";
 import type { RedisOptions } from "../types.js";
 import { createRedisSession, type RedisClientLike, type SessionEvent, type SessionOptions, type SessionReply } from "./redis-session.js";
@@ -124,6 +124,62 @@ export class RedisBackend extends StorageBackendBase {
     return this.call(["DEL", this.keyPrefix + key], () => ok());
   }
 
+  // SCAN walks the whole database (MATCH filters afterwards), a page of SCAN_COUNT keys per call, and may give a key
+  // twice; its pages are bounded, so getAll never holds more than `max` entries plus one page.
+  protected override doGetAll(max: number): MaybePromise<OperationResult<RawEntry[]>> {
+    const found = new Map<string, string>();
+    return pipe(
+      this.scan(
+        () => found.size >= max,
+        (keys) =>
+          keys.length === 0
+            ? ok()
+            : this.call(["MGET", ...keys], (values) => {
+                // A key that expired or was erased since the SCAN comes back null: it is no longer live.
+                (values as Array<string | null>).forEach((v, i) => typeof v === "string" && found.set(keys[i]!.slice(this.keyPrefix.length), v));
+                return ok();
+              }),
+      ),
+      (r) =>
+        r.code === ReturnCode.SUCCESS ? ok([...found].slice(0, max).map(([key, value]) => ({ key, value }))) : fail<RawEntry[]>(r.code, r.error ?? r.code),
+    );
+  }
+
+  // Counts distinct names, as SCAN may repeat one: memory grows with the number of keys under the prefix.
+  protected override doSize(): MaybePromise<OperationResult<number>> {
+    const seen = new Set<string>();
+    return pipe(
+      this.scan(
+        () => false,
+        (keys) => {
+          for (const k of keys) seen.add(k);
+          return ok();
+        },
+      ),
+      (r) => (r.code === ReturnCode.SUCCESS ? ok(seen.size) : fail<number>(r.code, r.error ?? r.code)),
+    );
+  }
+
+  /** Pages through the keys under keyPrefix, handing each page to `page`, until the cursor is back at 0 or `enough`. */
+  private scan(enough: () => boolean, page: (keys: string[]) => MaybePromise<OperationResult>): MaybePromise<OperationResult> {
+    const pattern = this.keyPrefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
+    type Walk = { cursor: string; result: OperationResult; started: boolean };
+    const walk = loop<Walk>(
+      { cursor: "0", result: ok(), started: false },
+      (w) => w.result.code !== ReturnCode.SUCCESS || (w.started && w.cursor === "0") || enough(),
+      (w) =>
+        pipe(
+          this.call(["SCAN", w.cursor, "MATCH", pattern, "COUNT", String(SCAN_COUNT)], (reply) => ok(reply as [string, string[]])),
+          (r): MaybePromise<Walk> => {
+            if (r.code !== ReturnCode.SUCCESS) return { ...w, result: fail(r.code, r.error ?? r.code) };
+            const [cursor, keys] = r.value!;
+            return pipe(page(keys), (result) => ({ cursor, result, started: true }));
+          },
+        ),
+    );
+    return pipe(walk, (w) => w.result);
+  }
+
   protected doClose(): MaybePromise<OperationResult> {
     const link = this.link;
     this.link = undefined;
@@ -169,6 +225,9 @@ export const redisBackend: BackendDefinition = {
   optionNames: ["host", "port", "db", "username", "password", "keyPrefix", "connectTimeout", "operationTimeout"],
   create: (options, ctx, mode) => new RedisBackend(options, ctx, mode),
 };
+
+/** Keys SCAN looks at per call: large enough to page quickly, small enough not to stall the server. */
+const SCAN_COUNT = 1000;
 
 // Compare-and-set and compare-and-delete run as Lua scripts, which Redis runs atomically. They answer 0 when no live
 // entry holds the key, 1 when one with another value does, 2 when they wrote.

@@ -14,7 +14,7 @@ export function loadSqliteDriver(): void {
   loadDatabase();
 }
 import { ReturnCode, fail, messageOf, ok, type OperationResult } from "../codes.js";
-import { StorageBackendBase, type BackendContext, type RawPut } from "../backend.js";
+import { StorageBackendBase, type BackendContext, type RawEntry, type RawPut } from "../backend.js";
 import type { BackendDefinition } from "../registry-types.js";
 import type { SqliteOptions } from "../types.js";
 
@@ -45,6 +45,8 @@ interface Statements {
   updateIfValue: BetterSqlite3.Statement;
   eraseIfValue: BetterSqlite3.Statement;
   expire: BetterSqlite3.Statement;
+  all: BetterSqlite3.Statement;
+  count: BetterSqlite3.Statement;
 }
 
 function isBusy(err: unknown): boolean {
@@ -100,6 +102,8 @@ export class SqliteBackend extends StorageBackendBase {
         updateIfValue: db.prepare(`UPDATE ${t} SET value = ?, expire_at = ? WHERE key = ? AND value = ? AND (expire_at = 0 OR expire_at > ?)`),
         eraseIfValue: db.prepare(`DELETE FROM ${t} WHERE key = ? AND value = ? AND (expire_at = 0 OR expire_at > ?)`),
         expire: db.prepare(`DELETE FROM ${t} WHERE expire_at > 0 AND expire_at <= ?`),
+        all: db.prepare(`SELECT key, value FROM ${t} WHERE expire_at = 0 OR expire_at > ? ORDER BY key LIMIT ?`),
+        count: db.prepare(`SELECT count(*) FROM ${t} WHERE expire_at = 0 OR expire_at > ?`).pluck(),
       };
     } catch (err) {
       db.close();
@@ -150,6 +154,14 @@ export class SqliteBackend extends StorageBackendBase {
       const { changes } = this.stmts!.eraseIfValue.run(key, ifValue, now);
       return changes > 0 ? ok() : this.whyNot(key, now);
     });
+  }
+
+  protected override doGetAll(max: number): OperationResult<RawEntry[]> {
+    return this.run("getAll", () => ok(this.stmts!.all.all(this.clock(), max) as RawEntry[]));
+  }
+
+  protected override doSize(): OperationResult<number> {
+    return this.run("size", () => ok(this.stmts!.count.get(this.clock()) as number));
   }
 
   protected override doExpire(now: number): OperationResult<number> {

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as Async from "../../../src/storage/async.js";
 import * as Sync from "../../../src/storage/sync.js";
 import { ReturnCode, storageEvents, t, type StorageEvent } from "../../../src/storage/index.js";
-import { cases, runCase } from "../../storage/cases.js";
+import { asyncOps, cases, runCase, syncOps } from "../../storage/cases.js";
 import { REDIS, deletePrefix, freePort, keysUnder, requireRedis, startPrivateRedis, startSilentServer, uniquePrefix } from "./redis-helpers.js";
 
 let prefix: string;
@@ -19,18 +19,13 @@ const opts = (extra: Record<string, unknown> = {}) => ({ ...REDIS, keyPrefix: pr
 describe("redis: shared cases give the same results sync (worker) and async", () => {
   for (const c of cases) {
     it(c.name, async () => {
-      const a = await Async.open("redis", opts({ keyPrefix: `${prefix}a:` }), c.keyType, c.valueType);
-      const s = Sync.open("redis", opts({ keyPrefix: `${prefix}s:` }), c.keyType, c.valueType);
+      const a = await Async.open("redis", opts({ keyPrefix: `${prefix}a:`, ...c.options }), c.keyType, c.valueType);
+      const s = Sync.open("redis", opts({ keyPrefix: `${prefix}s:`, ...c.options }), c.keyType, c.valueType);
       expect(a.code).toBe(ReturnCode.SUCCESS);
       expect(s.code).toBe(ReturnCode.SUCCESS);
       const sh = s.value!;
-      const asyncOut = await runCase(c, a.value!);
-      const syncOut = await runCase(c, {
-        put: async (x) => sh.put(x),
-        get: async (k) => sh.get(k),
-        erase: async (k, v) => (v === undefined ? sh.erase(k) : sh.erase(k, v)),
-        close: async () => sh.close(),
-      });
+      const asyncOut = await runCase(c, asyncOps(a.value!));
+      const syncOut = await runCase(c, syncOps(sh));
       expect(asyncOut).toStrictEqual(c.expect);
       expect(syncOut).toStrictEqual(asyncOut);
       await a.value!.close();
@@ -71,6 +66,26 @@ describe("redis backend", () => {
       expect((await h.put({ key: "nx", value: "new", overwrite: false })).code).toBe(ReturnCode.SUCCESS);
       expect((await h.get("nx")).value).toBe("new");
       await h.close();
+    });
+  }
+
+  for (const mode of ["async", "sync"] as const) {
+    it(`pages getAll and size through SCAN, stops past the limit, and takes glob characters in the prefix literally (${mode})`, async () => {
+      const o = opts({ keyPrefix: `${prefix}[g]*:` });
+      const h = mode === "async" ? (await Async.open("redis", o, t.integer(), t.integer())).value! : Sync.open("redis", o, t.integer(), t.integer()).value!;
+      const other = (await Async.open("redis", opts({ keyPrefix: `${prefix}gx:` }), t.integer(), t.integer())).value!;
+      for (let i = 0; i < 2500; i++) await h.put({ key: i, value: i * 2 });
+      await other.put({ key: 1, value: 1 });
+      const all = await h.getAll({ limit: 2500 });
+      expect(all.code).toBe(ReturnCode.SUCCESS);
+      expect(all.value!.length).toBe(2500);
+      expect(new Set(all.value!.map((e) => e.key)).size).toBe(2500);
+      expect(all.value!.every((e) => e.value === e.key * 2)).toBe(true);
+      expect((await h.getAll({ limit: 1200 })).code).toBe(ReturnCode.RESULT_TOO_LARGE);
+      expect(await h.size()).toEqual({ code: ReturnCode.SUCCESS, value: 2500 });
+      expect(await other.size()).toEqual({ code: ReturnCode.SUCCESS, value: 1 });
+      await h.close();
+      await other.close();
     });
   }
 
@@ -142,7 +157,7 @@ describe("redis backend", () => {
     for (const r of [a, s]) {
       expect(r.code).toBe(ReturnCode.INITIALIZATION_FAILED);
       expect(r.error).toBe(
-        `redis backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, host, port, db, username, password, keyPrefix, connectTimeout, operationTimeout)`,
+        `redis backend failed to open: options.${name}: unknown option (known: serializer, clock, expireInterval, getAllLimit, host, port, db, username, password, keyPrefix, connectTimeout, operationTimeout)`,
       );
     }
   });
