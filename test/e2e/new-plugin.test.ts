@@ -1,7 +1,8 @@
 // `tailkit new plugin <name>` as a plugin author uses it, in a scratch folder: the plugin it writes installs offline
 // (its tailkit is this checkout, by a file: path), passes its own test (node --test: the conformance kit, its
-// executable launched through gRPC), and its fixture is collected through the CLI given the plugin's folder.
-import { cpSync, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+// executable launched through gRPC), and its fixture is collected through the CLI given the plugin's folder. The
+// TypeScript examples of docs/PLUGIN-GUIDE.md are compiled in that project, against the package as it installed it.
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, readChunks, runCli, runProcess, tempDir, type RunResult } from "./helpers.js";
@@ -14,6 +15,14 @@ let installed: RunResult;
 function ok(res: RunResult, what: string): RunResult {
   expect(res.code, `${what}:\n${res.stdout}\n${res.stderr}`).toBe(0);
   return res;
+}
+
+/** The guide's examples: each ```ts block after a `<!-- guide-example: PATH -->` line. */
+function guideExamples(): Record<string, string> {
+  const guide = readFileSync(join(ROOT, "docs", "PLUGIN-GUIDE.md"), "utf8");
+  const files: Record<string, string> = {};
+  for (const m of guide.matchAll(/<!-- guide-example: (\S+) -->\n+```ts\n([\s\S]*?)```/g)) files[m[1]!] = m[2]!;
+  return files;
 }
 
 beforeAll(async () => {
@@ -84,5 +93,23 @@ describe("tailkit new plugin", () => {
     expect(again.stderr).toContain(`${project} already exists`);
     // The plugin it made before is as it was.
     expect(readFileSync(join(project, "fixtures", "my-app.log"), "utf8").split("\n")).toHaveLength(4);
+  });
+});
+
+describe("docs/PLUGIN-GUIDE.md", () => {
+  it("has examples that compile against the installed package", async () => {
+    ok(installed, "npm install --offline");
+    const examples = guideExamples();
+    expect(Object.keys(examples).sort()).toEqual(["api-source.ts", "first/plugin.ts", "loader.ts", "mapper.ts", "source.ts", "storage.ts", "table.ts"]);
+    const guide = join(project, "guide");
+    for (const [name, text] of Object.entries(examples)) {
+      mkdirSync(join(guide, name, ".."), { recursive: true });
+      writeFileSync(join(guide, name), text);
+    }
+    // The scaffold's own compiler options (strict), over the guide's files.
+    writeFileSync(join(project, "tsconfig.guide.json"), JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { noEmit: true }, include: ["guide"] }));
+    const tsc = await runProcess(process.execPath, [join(project, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.guide.json"], {}, project);
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
+    expect(tsc.code).toBe(0);
   });
 });
