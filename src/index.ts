@@ -19,7 +19,22 @@ export { ApiRowSourceBase, type ApiStream, type RetryOptions, type StreamPage } 
 export { createWebhookSourceFactory, webhookSourceConfigSchema, type WebhookSourceConfig, type WebhookSourceOptions } from "./sources/webhook/index.js";
 export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
 export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
+export { createDelimitedLoader, type DelimitedLoaderOptions } from "./loaders/delimited.js";
 export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";
 export { createRegexMapper, type RegexMapperOptions } from "./mappers/regex.js";
 export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./mappers/json-lines.js";
+export {
+  compileGrok,
+  compileLogFormat,
+  createFormat,
+  createGrokMapper,
+  createLogFormatMapper,
+  formatSchema,
+  GROK_PATTERNS,
+  NGINX_COMBINED,
+  NGINX_MAIN,
+  type FormatDefinition,
+  type GrokOptions,
+  type ResolvedFormat,
+} from "./formats/index.js";
 export { SDK_VERSION } from "./version.js";
