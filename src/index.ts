@@ -6,6 +6,17 @@ export { Code, TailkitError, invalidArgument, type ErrorDetails } from "./errors
 export { validateConfig } from "./schema/index.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
 export { jsonArrayRows, type JsonArrayRowsOptions } from "./tables/json-array.js";
+export {
+  createCustomTables,
+  customTableConfigSchema,
+  defineCustomTable,
+  COLUMN_TYPES,
+  type ColumnDefinition,
+  type ColumnType,
+  type CustomTableDefinition,
+  type CustomTableOptions,
+  type TransformDefinition,
+} from "./tables/custom/index.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
 export { createS3SourceFactory, type S3SourceConfig } from "./sources/s3/index.js";
 export {

@@ -174,11 +174,8 @@ export class PluginRuntime {
   /** Validates the request and starts the execution; returns its id at once. Throws INVALID_ARGUMENT naming the bad field. */
   collect(req: CollectOptions): string {
     this.collectCalled = true;
-    const table = this.plugin.tables.find((t) => t.name === req.table) as TableDefinition<unknown> | undefined;
     if (!req.table) throw invalidArgument("table", "is required");
-    if (!table) {
-      throw invalidArgument("table", `unknown table ${JSON.stringify(req.table)}; this plugin has ${this.plugin.tables.map((t) => t.name).join(", ")}`);
-    }
+    const { table, tableConfig } = this.resolveTable(req);
     const sourceType = req.source?.type;
     if (!sourceType) throw invalidArgument("source.type", "is required");
     const support = table.sources[sourceType];
@@ -190,7 +187,6 @@ export class PluginRuntime {
       );
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
-    const tableConfig = validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config");
     if (!req.outputDir) throw invalidArgument("output_dir", "is required");
     const rowsPerChunk = req.rowsPerChunk || 10_000;
     if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {
@@ -253,6 +249,32 @@ export class PluginRuntime {
           tempRoot: this.options.tempRoot,
         });
     return executionId;
+  }
+
+  /**
+   * The table a Collect names, with its checked config: one of the plugin's tables, else, when the plugin has custom
+   * tables, the one its table config defines (checked here, so a bad definition fails the request naming its field).
+   */
+  private resolveTable(req: CollectOptions): { table: TableDefinition<unknown>; tableConfig: unknown } {
+    const table = this.plugin.tables.find((t) => t.name === req.table) as TableDefinition<unknown> | undefined;
+    if (table) return { table, tableConfig: validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config") };
+    const custom = this.plugin.customTables;
+    const known = this.plugin.tables.map((t) => t.name).join(", ") || "none";
+    if (!custom) throw invalidArgument("table", `unknown table ${JSON.stringify(req.table)}; this plugin has ${known}`);
+    if (req.tableConfig?.["definition"] === undefined) {
+      throw invalidArgument(
+        "table_config.definition",
+        `table ${JSON.stringify(req.table)} is not one of this plugin's (${known}), so its table config must define it (tailkit collect --table-def @file)`,
+      );
+    }
+    const tableConfig = validateConfig<Record<string, unknown>>(tableConfigSchema(custom.configSchema), req.tableConfig, "table_config");
+    const made = custom.create(req.table, tableConfig) as TableDefinition<unknown>;
+    for (const s of Object.keys(made.sources)) {
+      if (!this.sources.has(s)) throw new TailkitError(Code.Internal, `plugin ${this.plugin.name}: custom table ${made.name} names unknown source type ${s}`);
+    }
+    const problems = tableSourceProblems(made, (type) => !isRowSourceFactory(this.sources.get(type)!));
+    if (problems.length > 0) throw new TailkitError(Code.Internal, `plugin ${this.plugin.name}: ${problems.join("; ")}`);
+    return { table: made, tableConfig };
   }
 
   /**

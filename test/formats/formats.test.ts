@@ -1,11 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { TailkitError } from "../../src/errors/index.js";
 import { Code } from "../../src/errors/index.js";
 import { compileLogFormat, createFormat, createLogFormatMapper, logFormatString, NGINX_MAIN } from "../../src/formats/index.js";
 import type { MapContext } from "../../src/mappers/index.js";
-import { readFormat, tempDir } from "./helpers.js";
+import { readFormat, tempDir, thrown } from "./helpers.js";
 
 const dir = tempDir("formats");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -94,14 +93,7 @@ describe("regex", () => {
   });
 
   it("refuses a layout that does not compile, naming format.layout", () => {
-    const e = (() => {
-      try {
-        createFormat({ type: "regex", layout: "(?<a>[" });
-      } catch (err) {
-        return err as TailkitError;
-      }
-      throw new Error("no throw");
-    })();
+    const e = thrown(() => createFormat({ type: "regex", layout: "(?<a>[" }));
     expect(e.code).toBe(Code.InvalidArgument);
     expect(e.details.field).toBe("format.layout");
   });

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { TailkitError } from "../../src/errors/index.js";
 import { Code } from "../../src/errors/index.js";
 import { compileGrok, createGrokMapper, GROK_PATTERNS } from "../../src/formats/index.js";
 import type { MapContext } from "../../src/mappers/index.js";
+import { thrown } from "./helpers.js";
 
 const ctx: MapContext = { artifact: { name: "x.log", location: "/x.log", properties: {} }, itemIndex: 0 };
-
-function thrown(fn: () => unknown): TailkitError {
-  try {
-    fn();
-  } catch (err) {
-    return err as TailkitError;
-  }
-  throw new Error("expected a throw");
-}
 
 /** Whether `text` is, whole, what the named library pattern matches. */
 function whole(name: string, text: string): boolean {

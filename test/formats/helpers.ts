@@ -3,12 +3,23 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import type { LocalArtifact } from "../../src/contract/source.js";
+import type { TailkitError } from "../../src/errors/index.js";
 import { createFormat, type FormatDefinition } from "../../src/formats/index.js";
 import { MapperChain, type RowErrorRecord } from "../../src/mappers/index.js";
 
 /** A temp folder for one test file's fixtures; remove it in afterAll. */
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tailkit-${prefix}-`));
+}
+
+/** The error fn throws; fails the test when it throws none. */
+export function thrown(fn: () => unknown): TailkitError {
+  try {
+    fn();
+  } catch (err) {
+    return err as TailkitError;
+  }
+  throw new Error("expected a throw");
 }
 
 /** A local artifact of a file on disk. */
