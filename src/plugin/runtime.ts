@@ -19,7 +19,7 @@ import { SDK_VERSION } from "../version.js";
 import { createOutputDirectory } from "../writer/output-dir.js";
 import { convertedChunkOf } from "../query/conversion-log.js";
 import { withTpFields } from "./tp-fields.js";
-import { tableSourceProblems } from "../tables/table-source.js";
+import { resolveTableSource, tableSourceProblems } from "../tables/table-source.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "../contract/plugin.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
@@ -55,6 +55,22 @@ export interface RuntimeOptions {
   statusIntervalMs?: number;
   /** Folder for executions' temp folders (downloads). Default: the system's temp folder. */
   tempRoot?: string;
+}
+
+/**
+ * Builds the table's loader and mappers for the source once at Collect, so that a table config they refuse (a
+ * log_format that does not parse) fails the request naming table_config.<field>, not every artifact later.
+ */
+function checkTableSource(table: TableDefinition<unknown>, sourceType: string, tableConfig: unknown): void {
+  try {
+    resolveTableSource(table, sourceType, tableConfig);
+  } catch (err) {
+    const e = TailkitError.from(err, Code.InvalidArgument);
+    const field = e.details.field;
+    if (field === undefined || field.startsWith("table_config")) throw e;
+    const message = e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message;
+    throw new TailkitError(e.code, `table_config.${field}: ${message}`, { ...e.details, field: `table_config.${field}` }, { cause: err });
+  }
 }
 
 /** Makes a new execution id: sortable by time, unique enough to share one output folder. */
@@ -187,6 +203,7 @@ export class PluginRuntime {
       );
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
+    checkTableSource(table, sourceType, tableConfig);
     if (!req.outputDir) throw invalidArgument("output_dir", "is required");
     const rowsPerChunk = req.rowsPerChunk || 10_000;
     if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {
