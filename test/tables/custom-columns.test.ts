@@ -19,6 +19,7 @@ describe("custom table columns", () => {
     ["upper", ["upper"], "MiXed", "MIXED"],
     ["trim", ["trim"], "  padded\t", "padded"],
     ["split", [{ split: ";" }], "a;b;;c", ["a", "b", "", "c"]],
+    ["split of empty text", [{ split: "," }], "", []],
     ["split then trim", [{ split: "," }, "trim"], "a, b ,c", ["a", "b", "c"]],
     ["number", ["number"], " 42.5 ", 42.5],
     ["timestamp", ["timestamp"], "10/Oct/2000:13:55:36 -0700", "2000-10-10T20:55:36.000Z"],

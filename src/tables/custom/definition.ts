@@ -185,7 +185,8 @@ function compileTransform(t: unknown, path: string, errors: DefinitionErrors): (
   }
   if (t !== null && typeof t === "object" && !Array.isArray(t) && Object.keys(t).length === 1) {
     const [key, arg] = Object.entries(t as Record<string, unknown>)[0]!;
-    if (key === "split" && typeof arg === "string" && arg !== "") return (v) => (Array.isArray(v) ? (v as unknown[]) : text(v).split(arg));
+    // Empty text is an empty list, not a list of one empty item.
+    if (key === "split" && typeof arg === "string" && arg !== "") return (v) => (Array.isArray(v) ? (v as unknown[]) : v === "" ? [] : text(v).split(arg));
     if (key === "timestamp" && typeof arg === "string") {
       const parse = layoutParser(arg, `${path}.timestamp`, errors);
       return (v) => parse(v);
