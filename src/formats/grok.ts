@@ -1,5 +1,5 @@
 import { invalidArgument } from "../errors/index.js";
-import { convertText, noMatch } from "../mappers/regex.js";
+import { noMatch, textConverter } from "../mappers/regex.js";
 import type { Mapper } from "../contract/mapper.js";
 import { GROK_PATTERNS } from "./grok-patterns.js";
 
@@ -105,6 +105,7 @@ export function createGroupsMapper(
   what: string,
 ): Mapper<string, Record<string, unknown>> {
   const keys = fields.map((_, i) => `g${i}`);
+  const converters = fields.map((f) => textConverter(`field "${f.name}"`, f.type));
   return {
     name,
     map(line) {
@@ -120,7 +121,7 @@ export function createGroupsMapper(
           continue;
         }
         if (row[f.name] !== undefined && row[f.name] !== null) continue;
-        row[f.name] = v === nullValue ? null : convertText(`field "${f.name}"`, v, f.type);
+        row[f.name] = v === nullValue ? null : converters[i]!(v);
       }
       return row;
     },
