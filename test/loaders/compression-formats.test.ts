@@ -116,6 +116,30 @@ describe("compressed artifacts, by content", () => {
     expect(content(zip.rows)).toEqual(content(gz.rows));
   });
 
+  it("reads a zstd JSON document as a gzip one, and refuses a zip archive as a document, saying why", async () => {
+    const records = [1, 2, 3].map((i) => ({
+      eventVersion: "1.08",
+      eventTime: `2024-03-01T00:00:0${i}Z`,
+      eventSource: "s3.amazonaws.com",
+      eventName: `E${i}`,
+      recipientAccountId: "123456789012",
+    }));
+    const doc = Buffer.from(JSON.stringify({ Records: records }));
+    const run = (files: Record<string, Buffer>) =>
+      collectInProcess(awsPlugin, {
+        table: "aws_cloudtrail_log",
+        source: { type: "file", config: { paths: [folder(files)], file_layout: "{file}" } },
+        outputDir: path.join(root, `out${n++}`),
+      });
+    const gz = await run({ "trail.json.gz": zlib.gzipSync(doc) });
+    const zst = await run({ "trail.json.zst": zstdRawFrame(doc) });
+    expect(gz.rows.map((r) => r["eventName"])).toEqual(["E1", "E2", "E3"]);
+    expect(content(zst.rows)).toEqual(content(gz.rows));
+    const zip = await run({ "trail.zip": zipArchive([{ name: "trail.json", data: doc }]) });
+    const errors = zip.events.filter((e) => e.type === "error");
+    expect(errors.map((e) => e.type === "error" && e.message)).toEqual([expect.stringContaining("a zip archive is read by line loaders")]);
+  });
+
   it("gives state a zstd file's head print from its decompressed start, and a zip's from its own bytes", async () => {
     const dir = folder({ "a.zst": fixtureZst, "b.zip": zipArchive([{ name: "x", data: fixture }]) });
     expect(Buffer.from(await readHead(path.join(dir, "a.zst"), 64))).toEqual(fixture.subarray(0, 64));
