@@ -47,7 +47,7 @@ function findSpec(mod: Record<string, unknown>, s: WorkerSetup, wire: WireExtrac
   // A custom table is made again from the same config, as the runtime made it.
   const table =
     (def.tables.find((t) => t.name === wire.tableName) as TableDefinition<unknown> | undefined) ??
-    (def.customTables?.create(wire.tableName, wire.tableConfig as Record<string, unknown>));
+    def.customTables?.create(wire.tableName, wire.tableConfig as Record<string, unknown>);
   if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${wire.tableName}`);
   const { tableName: _, ...rest } = wire;
   return { ...rest, table };
