@@ -687,7 +687,11 @@ async function s3Group(spec, dataDir, manifest) {
     for (let round = 1; round <= RUNS; round++) {
       process.stdout.write(`  round ${round}/${RUNS}:`);
       for (const c of contenders) {
+        const cpu0 = process.cpuUsage();
         const r = await runContenderOnce(c, dataDir, manifest, 1);
+        // s3rver serves from this process: its CPU, on the same cores as tailkit, is part of what the S3 run costs here.
+        const cpu = process.cpuUsage(cpu0);
+        if (c === s3) r.serverCpuS = (cpu.user + cpu.system) / 1e6;
         /** @type {any[]} */ (runsOf.get(c.name)).push(r);
         process.stdout.write(` ${c.name} ${fmt(r.wallS)} s${r.ok ? "" : ` (exit ${r.exitCode})`}`);
       }
@@ -699,7 +703,8 @@ async function s3Group(spec, dataDir, manifest) {
     const [f, o] = results;
     const ratio = f?.ok && o?.ok && f.rowsPerS && o.rowsPerS ? o.rowsPerS / f.rowsPerS : null;
     console.log(
-      `tailkit s3 rows/s relative to tailkit file: ${ratio === null ? "-" : `${ratio.toFixed(2)}x`} (target >= 0.7x); s3 peak RSS ${fmt(o?.peakRssMb ?? NaN, 0)} MB`,
+      `tailkit s3 rows/s relative to tailkit file: ${ratio === null ? "-" : `${ratio.toFixed(2)}x`} (target >= 0.7x); s3 peak RSS ${fmt(o?.peakRssMb ?? NaN, 0)} MB; ` +
+        `s3rver's own CPU in that run ${fmt(o?.serverCpuS ?? NaN)} s, on the same ${cpus().length} cores`,
     );
     return { dataset: spec.name, objects: manifest.files, records: manifest.records, results, s3VsFileRowsPerS: ratio };
   } finally {

@@ -11,6 +11,7 @@ import { SDK_VERSION } from "../version.js";
 import { formatDescription } from "./describe-text.js";
 import { createProgressReporter, describeStatus } from "./progress.js";
 import { addQueryCommands, conversionJson, createCollectConversion, reportConversion } from "./query-commands.js";
+import { createPluginScaffold } from "./new-plugin.js";
 import { resolvePlugin } from "./resolve-plugin.js";
 import { tableDefConfig } from "./table-def.js";
 
@@ -280,7 +281,7 @@ export function createCli(): Command {
   program
     .command("describe")
     .description("list a plugin's tables, sources and config schemas")
-    .argument("<plugin>", "plugin name (bundled or tailkit-plugin-<name> on PATH) or path to a plugin executable")
+    .argument("<plugin>", "plugin name (bundled or tailkit-plugin-<name> on PATH), path to a plugin executable, or a plugin's folder")
     .addOption(new Option("--output <format>", "text or json").choices(["text", "json"]).default("text"))
     .addOption(handshakeTimeoutOption())
     .action(async (plugin: string, flags: PluginFlags & { output: "text" | "json" }) => {
@@ -289,7 +290,7 @@ export function createCli(): Command {
   program
     .command("collect")
     .description("collect one table of a plugin into JSONL chunk files")
-    .argument("<plugin>", "plugin name (bundled or tailkit-plugin-<name> on PATH) or path to a plugin executable")
+    .argument("<plugin>", "plugin name (bundled or tailkit-plugin-<name> on PATH), path to a plugin executable, or a plugin's folder")
     .requiredOption("--table <name>", "table to collect")
     .option("--source <type>", "source type", "file")
     .option("--path <path...>", "file source: folders (or files) to read")
@@ -316,6 +317,19 @@ export function createCli(): Command {
       process.exitCode = await runCollect(plugin, flags);
     });
   addQueryCommands(program);
+  program
+    .command("new")
+    .description("start something new from a template")
+    .command("plugin")
+    .description("write a working plugin into ./<name>: one table, a fixture, a test running the conformance kit, a README")
+    .argument("<name>", "the plugin's name: lowercase letters and digits joined by hyphens (the folder, and tailkit-plugin-<name>)")
+    .action((name: string) => {
+      const made = createPluginScaffold(name, process.cwd());
+      process.stdout.write(
+        `Created ${made.dir}: plugin ${name} with table ${made.table}.\nNext:\n  cd ${name} && npm install && npm test\n` +
+          `  npx tailkit collect . --table ${made.table} --path fixtures --out out/\n`,
+      );
+    });
   return program;
 }
 

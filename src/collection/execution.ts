@@ -34,7 +34,7 @@ export interface ExecutionOptions {
   outputDir: string;
   /** Default 10,000. */
   rowsPerChunk?: number | undefined;
-  /** Artifacts downloaded and extracted at once. Default 4. */
+  /** Artifacts downloaded and extracted at once. Default: the source's `concurrency`, else 4. */
   artifactConcurrency?: number | undefined;
   /** How often a status event is sent, in ms. Default 1,000. */
   statusIntervalMs?: number | undefined;
@@ -270,7 +270,7 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
       state: st,
       keeper: held,
       recollect,
-      concurrency: Math.max(1, opts.artifactConcurrency ?? 4),
+      concurrency: Math.max(1, opts.artifactConcurrency ?? opts.source.concurrency ?? 4),
       startingPoint: (info, current) => startingPoint(resume, info, current),
       collect: (info, plan, idSeed) => {
         status.artifactsDiscovered++;

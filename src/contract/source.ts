@@ -62,6 +62,11 @@ export interface SourceContext {
 /** Discovers and downloads artifacts. Implementations: filesystem, s3, cloudwatch. */
 export interface ArtifactSource {
   readonly type: string;
+  /**
+   * Optional: how many artifacts the collection downloads and extracts at once from this source. A source whose
+   * downloads wait on a network (an object store) asks for more than local files need. Default 4.
+   */
+  readonly concurrency?: number;
   /** Yields artifacts as they are found; must honour ctx.signal. */
   discover(ctx: SourceContext): AsyncIterable<ArtifactInfo>;
   /** Makes one artifact available locally. */

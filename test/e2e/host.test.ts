@@ -75,7 +75,7 @@ describe("host ↔ plugin over gRPC", () => {
     const res = JSON.parse(stdout) as { plugin: { name: string }; tables: { name: string; sourceTypes: string[]; configSchemaJson: string }[] };
     expect(res.plugin.name).toBe("aws");
     expect(res.tables.map((t) => t.name)).toEqual(["aws_cloudtrail_log", "aws_vpc_flow_log"]);
-    expect(res.tables[0]!.sourceTypes).toEqual(["file"]);
+    expect(res.tables[0]!.sourceTypes).toEqual(["file", "aws_s3_bucket", "aws_cloudwatch_log_group", "webhook"]);
   });
 
   it('serves grpc.health.v1 for service "plugin" and a socket only its owner can use', async () => {

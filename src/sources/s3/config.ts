@@ -25,12 +25,17 @@ export interface S3SourceConfig {
   session_token?: string;
   /** Attempts for one request or one object's download before it fails. Default 5. */
   max_attempts?: number;
+  /** Objects downloaded and extracted at once. Default 8. */
+  max_concurrency?: number;
   /** Name of this source in tp_source_name and in state. Default "aws_s3_bucket". */
   name?: string;
 }
 
 /** Default S3SourceConfig.max_attempts. */
 export const DEFAULT_S3_MAX_ATTEMPTS = 5;
+
+/** Default S3SourceConfig.max_concurrency: downloads wait on the network, so more are in flight than for local files. */
+export const DEFAULT_S3_CONCURRENCY = 8;
 
 /** JSON Schema of S3SourceConfig. */
 export const s3SourceConfigSchema: JSONSchema = {
@@ -79,6 +84,13 @@ export const s3SourceConfigSchema: JSONSchema = {
       maximum: 20,
       default: DEFAULT_S3_MAX_ATTEMPTS,
       description: "Attempts for one request, or one object's download, before it fails (503 SlowDown, 5xx, a dropped connection). Default 5.",
+    },
+    max_concurrency: {
+      type: "integer",
+      minimum: 1,
+      maximum: 64,
+      default: DEFAULT_S3_CONCURRENCY,
+      description: "Objects downloaded and extracted at once. Default 8.",
     },
     name: { type: "string", minLength: 1, description: "Name of this source in tp_source_name and in collection state. Default 'aws_s3_bucket'." },
   },

@@ -6,7 +6,15 @@ import type { S3Client, ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../../contract/source.js";
 import { Code, TailkitError } from "../../errors/index.js";
 import { compileFileLayout, mayIntersect, type FileLayout, type LayoutState } from "../filesystem/layout.js";
-import { DEFAULT_S3_MAX_ATTEMPTS, keyProblem, normalizePrefix, s3SourceConfigSchema, validateS3SourceConfig, type S3SourceConfig } from "./config.js";
+import {
+  DEFAULT_S3_CONCURRENCY,
+  DEFAULT_S3_MAX_ATTEMPTS,
+  keyProblem,
+  normalizePrefix,
+  s3SourceConfigSchema,
+  validateS3SourceConfig,
+  type S3SourceConfig,
+} from "./config.js";
 
 /** The "aws_s3_bucket" source type: objects of one bucket, listed along a file layout and downloaded to temp files. */
 export function createS3SourceFactory(): ArtifactSourceFactory<S3SourceConfig> {
@@ -28,6 +36,7 @@ const BASE_BACKOFF_MS = 100;
 
 class S3Source implements ArtifactSource {
   readonly type = "aws_s3_bucket";
+  readonly concurrency: number;
   private readonly layout: FileLayout;
   private readonly prefix: string;
   private readonly extensions: string[] | undefined;
@@ -40,6 +49,7 @@ class S3Source implements ArtifactSource {
     this.prefix = normalizePrefix(config.prefix);
     this.extensions = config.extensions?.map((e) => e.toLowerCase());
     this.maxAttempts = config.max_attempts ?? DEFAULT_S3_MAX_ATTEMPTS;
+    this.concurrency = config.max_concurrency ?? DEFAULT_S3_CONCURRENCY;
   }
 
   /** The client, made on first use: importing tailkit does not load the AWS SDK. */
