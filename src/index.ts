@@ -6,6 +6,17 @@ export { Code, TailkitError, invalidArgument, type ErrorDetails } from "./errors
 export { validateConfig } from "./schema/index.js";
 export { defineDelimitedTable, type DelimitedTableOptions, type DelimitedEnrichSpec } from "./tables/delimited.js";
 export { jsonArrayRows, type JsonArrayRowsOptions } from "./tables/json-array.js";
+export {
+  createCustomTables,
+  customTableConfigSchema,
+  defineCustomTable,
+  COLUMN_TYPES,
+  type ColumnDefinition,
+  type ColumnType,
+  type CustomTableDefinition,
+  type CustomTableOptions,
+  type TransformDefinition,
+} from "./tables/custom/index.js";
 export { createFileSystemSourceFactory } from "./sources/filesystem/index.js";
 export { createS3SourceFactory, type S3SourceConfig } from "./sources/s3/index.js";
 export {
@@ -19,7 +30,22 @@ export { ApiRowSourceBase, type ApiStream, type RetryOptions, type StreamPage } 
 export { createWebhookSourceFactory, webhookSourceConfigSchema, type WebhookSourceConfig, type WebhookSourceOptions } from "./sources/webhook/index.js";
 export { createLinesLoader, type LinesLoaderOptions } from "./loaders/lines.js";
 export { createJsonDocumentLoader, type JsonDocumentLoaderOptions } from "./loaders/json-document.js";
+export { createDelimitedLoader, type DelimitedLoaderOptions } from "./loaders/delimited.js";
 export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } from "./mappers/delimited.js";
 export { createRegexMapper, type RegexMapperOptions } from "./mappers/regex.js";
 export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./mappers/json-lines.js";
+export {
+  compileGrok,
+  compileLogFormat,
+  createFormat,
+  createGrokMapper,
+  createLogFormatMapper,
+  formatSchema,
+  GROK_PATTERNS,
+  NGINX_COMBINED,
+  NGINX_MAIN,
+  type FormatDefinition,
+  type GrokOptions,
+  type ResolvedFormat,
+} from "./formats/index.js";
 export { SDK_VERSION } from "./version.js";

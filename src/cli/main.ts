@@ -13,6 +13,7 @@ import { createProgressReporter, describeStatus } from "./progress.js";
 import { addQueryCommands, conversionJson, createCollectConversion, reportConversion } from "./query-commands.js";
 import { createPluginScaffold } from "./new-plugin.js";
 import { resolvePlugin } from "./resolve-plugin.js";
+import { tableDefConfig } from "./table-def.js";
 
 /** Exit codes of the tailkit command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
@@ -82,6 +83,8 @@ interface CollectFlags extends PluginFlags {
   fileLayout?: string;
   config?: Record<string, unknown>;
   tableConfig?: Record<string, unknown>;
+  /** A table definition, `@file` or inline YAML/JSON: the core plugin's custom tables. */
+  tableDef?: string;
   from?: Date;
   to?: Date;
   partition?: string;
@@ -134,11 +137,12 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
     sourceConfig["file_layout"] = flags.fileLayout;
   }
   const outputDir = resolve(flags.out);
+  const tableConfig = flags.tableDef !== undefined ? await tableDefConfig(flags.tableDef, flags.tableConfig) : flags.tableConfig;
   const req: CollectOptions = {
     table: flags.table,
     source: { type: flags.source, config: sourceConfig },
     outputDir,
-    ...(flags.tableConfig ? { tableConfig: flags.tableConfig } : {}),
+    ...(tableConfig ? { tableConfig } : {}),
     ...(flags.partition ? { partition: flags.partition } : {}),
     ...(flags.from ? { from: flags.from } : {}),
     ...(flags.to ? { to: flags.to } : {}),
@@ -293,6 +297,7 @@ export function createCli(): Command {
     .option("--file-layout <pattern>", "file source: layout pattern with {name} captures, relative to each path")
     .option("--config <json|@file>", "the source's full config as JSON, checked against its schema", (v) => parseJsonOption(v, "--config"))
     .option("--table-config <json|@file>", "the table's config as JSON", (v) => parseJsonOption(v, "--table-config"))
+    .option("--table-def <@file|yaml>", "a custom table's definition, YAML or JSON (format, columns; see docs/FORMATS.md), for the core plugin")
     .option("--from <time>", "collect only data at or after this time (ISO-8601)", (v) => parseTime(v, "--from"))
     .option("--to <time>", "collect only data before this time (ISO-8601)", (v) => parseTime(v, "--to"))
     .option("--partition <name>", "partition name", "default")

@@ -4,6 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Code, TailkitError } from "../errors/index.js";
 import { EXTRACTION_WORKER_GLOBAL, type ExtractionWorkerHook } from "../plugin/handshake.js";
 import type { LocalArtifact } from "../contract/source.js";
+import type { PluginDefinition } from "../contract/plugin.js";
 import type { TableDefinition } from "../contract/table.js";
 import { isEncodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
@@ -31,10 +32,10 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
 }
 
 /** The export of the plugin module that is a plugin definition of the given name, if any. */
-function findDefinition(mod: Record<string, unknown>, pluginName: string): { tables: TableDefinition<unknown>[] } | undefined {
+function findDefinition(mod: Record<string, unknown>, pluginName: string): Pick<PluginDefinition, "tables" | "customTables"> | undefined {
   for (const value of Object.values(mod)) {
     const def = value as { name?: unknown; tables?: unknown } | null;
-    if (def !== null && typeof def === "object" && def.name === pluginName && Array.isArray(def.tables)) return def as { tables: TableDefinition<unknown>[] };
+    if (def !== null && typeof def === "object" && def.name === pluginName && Array.isArray(def.tables)) return def as PluginDefinition;
   }
   return undefined;
 }
@@ -43,7 +44,10 @@ function findDefinition(mod: Record<string, unknown>, pluginName: string): { tab
 function findSpec(mod: Record<string, unknown>, s: WorkerSetup, wire: WireExtractSpec): ExtractSpec {
   const def = findDefinition(mod, s.pluginName);
   if (def === undefined) throw new Error(`${s.pluginModule} exports no plugin definition named ${s.pluginName}`);
-  const table = def.tables.find((t) => t.name === wire.tableName);
+  // A custom table is made again from the same config, as the runtime made it.
+  const table =
+    (def.tables.find((t) => t.name === wire.tableName) as TableDefinition<unknown> | undefined) ??
+    def.customTables?.create(wire.tableName, wire.tableConfig as Record<string, unknown>);
   if (!table) throw new Error(`plugin ${s.pluginName} in ${s.pluginModule} has no table ${wire.tableName}`);
   const { tableName: _, ...rest } = wire;
   return { ...rest, table };

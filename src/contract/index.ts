@@ -17,7 +17,7 @@ export {
   type SourceFactory,
 } from "./source.js";
 export type { JSONSchema } from "./schema.js";
-export type { PluginDefinition, CollectOptions, PluginDescription } from "./plugin.js";
+export type { PluginDefinition, CollectOptions, CustomTableFactory, PluginDescription } from "./plugin.js";
 export { emptyStatus } from "./events.js";
 export type {
   CollectionEvent,

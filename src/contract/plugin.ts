@@ -1,5 +1,20 @@
+import type { JSONSchema } from "./schema.js";
 import type { SourceFactory } from "./source.js";
 import type { TableDefinition } from "./table.js";
+
+/**
+ * Tables a plugin makes at Collect from a definition in the table config, under the name the request gives (the core
+ * plugin's custom tables). The runtime checks the table config against configSchema, then calls create; extraction
+ * workers call it again with the same name and config, so it must give the same table.
+ */
+export interface CustomTableFactory {
+  /** JSON Schema of the table config that defines a table. */
+  readonly configSchema: JSONSchema;
+  /** Source types every custom table accepts. */
+  readonly sourceTypes: readonly string[];
+  /** The table named `name` as `tableConfig` defines it; throws INVALID_ARGUMENT naming the field for a bad definition. */
+  create(name: string, tableConfig: Record<string, unknown>): TableDefinition;
+}
 
 /** A plugin: its tables and the source types they can read. */
 export interface PluginDefinition {
@@ -15,6 +30,8 @@ export interface PluginDefinition {
   readonly tables: readonly TableDefinition<any, any>[];
   /** Source types offered besides the built-in ones ("file"): artifact sources and row sources. */
   readonly sources?: readonly SourceFactory[];
+  /** Tables defined at Collect by their table config, for names that are not among `tables`. Default none. */
+  readonly customTables?: CustomTableFactory | undefined;
 }
 
 /** One Collect call in domain form (the wire form is CollectRequest). */

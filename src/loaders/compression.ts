@@ -3,9 +3,11 @@ import { pipeline, Readable } from "node:stream";
 import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../contract/source.js";
+import { createZstdStream, isZstd, ZSTD_NAME } from "./zstd.js";
+import { isZip, openZipMembers, ZIP_NAME } from "./zip.js";
 
-/** Compression formats a loader can open. */
-export type Compression = "none" | "gzip";
+/** Compression formats a loader can open: gzip and zstd streams, zip archives (members read one after another). */
+export type Compression = "none" | "gzip" | "zstd" | "zip";
 
 /** Largest output chunk gunzipWhole asks zlib for. */
 const WHOLE_CHUNK_MAX = 64 * 1024 * 1024;
@@ -30,9 +32,17 @@ export function gunzipWhole(raw: Buffer, maxOutputLength: number): ReturnType<ty
   return zlib.gunzipSync(raw, { maxOutputLength, chunkSize });
 }
 
+/** The compression a file's first bytes (4 are enough) say it has. */
+export function compressionOf(head: Uint8Array): Compression {
+  if (isGzip(head)) return "gzip";
+  if (isZstd(head)) return "zstd";
+  if (isZip(head)) return "zip";
+  return "none";
+}
+
 /** Detects the compression of a file from its first bytes; file names lie too often to be trusted. */
 export async function detectCompression(path: string): Promise<Compression> {
-  return isGzip(await readMagic(path)) ? "gzip" : "none";
+  return compressionOf(await readMagic(path));
 }
 
 /** Bytes of a file's start shown when it is not what its name says. */
@@ -49,13 +59,22 @@ async function readMagic(path: string): Promise<Buffer> {
   }
 }
 
+/** Names that say a compression, the format they say and its magic bytes, for checkNamedCompression. */
+const NAMED: readonly { ext: string; compression: Compression; label: string; magic: string }[] = [
+  { ext: ".gz", compression: "gzip", label: "gzip", magic: "1f 8b" },
+  { ext: ".zst", compression: "zstd", label: ZSTD_NAME, magic: "28 b5 2f fd" },
+  { ext: ".zip", compression: "zip", label: ZIP_NAME, magic: "50 4b 03 04" },
+];
+
 /**
- * Throws DATA_LOSS "not gzip" when an artifact named *.gz does not start with the gzip magic bytes: read as plain
- * text it would only fail later and worse ("malformed JSON", a row error per line of binary). A file with no bytes at
- * all is not refused: it holds nothing, compressed or not.
+ * Throws DATA_LOSS "not gzip" (or zstd, zip) when an artifact named *.gz (*.zst, *.zip) does not start with that
+ * format's magic bytes: read as plain text it would only fail later and worse ("malformed JSON", a row error per line
+ * of binary). A file with no bytes at all is not refused: it holds nothing, compressed or not.
  */
 export function checkNamedCompression(artifact: LocalArtifact, head: Uint8Array): void {
-  if (head.length === 0 || isGzip(head) || !/\.gz$/i.test(artifact.info.name)) return;
+  if (head.length === 0) return;
+  const named = NAMED.find((n) => artifact.info.name.toLowerCase().endsWith(n.ext));
+  if (named === undefined || compressionOf(head) === named.compression) return;
   const start = Buffer.from(head.subarray(0, MAGIC_BYTES));
   const hex = [...start].map((b) => b.toString(16).padStart(2, "0")).join(" ");
   // The start as text too, when it is printable: `{"Records` or `2 123456` says at once what the file really is.
@@ -63,7 +82,7 @@ export function checkNamedCompression(artifact: LocalArtifact, head: Uint8Array)
   const shown = /^[\x20-\x7e\t\r\n]+$/.test(text) ? ` (${JSON.stringify(text)})` : "";
   throw new TailkitError(
     Code.DataLoss,
-    `${artifact.info.name}: not gzip: the name ends in .gz but the file starts with ${hex}${shown}, not the gzip magic bytes 1f 8b`,
+    `${artifact.info.name}: not ${named.label}: the name ends in ${named.ext} but the file starts with ${hex}${shown}, not the ${named.label} magic bytes ${named.magic}`,
     { artifact: artifact.info.name, operation: "load" },
   );
 }
@@ -74,7 +93,9 @@ export interface OpenStreamOptions {
 }
 
 /**
- * Opens a local artifact as a stream of decompressed bytes (plain or gzip, by magic bytes).
+ * Opens a local artifact as a stream of decompressed bytes (plain, gzip, zstd or zip, by magic bytes). A zip archive
+ * gives its members' bytes one after another, in the order of its central directory, each ending in a newline; a
+ * member that cannot be read is passed over and the stream fails after the last member, naming it (see zip.ts).
  * Errors (truncated gzip, unreadable file) surface on the returned stream as raw Node errors; pass them to
  * toLoadError to name the file.
  */
@@ -86,15 +107,16 @@ export async function openArtifactStream(artifact: LocalArtifact, options: OpenS
     throw toLoadError(artifact, err);
   }
   checkNamedCompression(artifact, head);
-  const compression: Compression = isGzip(head) ? "gzip" : "none";
+  const compression = compressionOf(head);
+  if (compression === "zip") return { stream: openZipMembers(artifact, options.signal), compression };
   if (compression === "none" && artifact.readBytes === 0) return { stream: Readable.from([]), compression };
   // A plain file still being written to is read up to the end of its last complete line (LocalArtifact.readBytes).
   const end = compression === "none" && artifact.readBytes !== undefined ? { end: artifact.readBytes - 1 } : {};
   const file = fs.createReadStream(artifact.path, { highWaterMark: READ_CHUNK_BYTES, signal: options.signal, ...end });
   if (compression === "none") return { stream: file, compression };
-  const gunzip = zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES });
+  const inflate = compression === "gzip" ? zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }) : createZstdStream();
   // pipeline (not pipe) so a read error or an early break by the consumer tears down both streams.
-  const stream = pipeline(file, gunzip, () => {});
+  const stream = pipeline(file, inflate, () => {});
   return { stream, compression };
 }
 
@@ -106,6 +128,9 @@ export function toLoadError(artifact: LocalArtifact, err: unknown): TailkitError
   const e = err as NodeJS.ErrnoException | undefined;
   if (e instanceof Error && e.name === "AbortError") {
     return new TailkitError(Code.Canceled, `${name}: loading was canceled`, details, { cause: err });
+  }
+  if (e instanceof Error && e.name === "ZstdError") {
+    return new TailkitError(Code.DataLoss, `${name}: zstd stream is corrupt or truncated (${e.message})`, details, { cause: err });
   }
   switch (e?.code) {
     case "Z_BUF_ERROR":

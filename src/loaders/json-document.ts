@@ -5,6 +5,8 @@ import zlib from "node:zlib";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../contract/source.js";
 import { checkNamedCompression, detectCompression, gunzipWhole, isGzip, toLoadError } from "./compression.js";
+import { isZip } from "./zip.js";
+import { isZstd, unzstdWhole } from "./zstd.js";
 import { arraySpansFrom, findTopLevelArrayBytes } from "./json-slices.js";
 import type { Loader, LoaderOptions } from "../contract/loader.js";
 
@@ -223,9 +225,21 @@ async function readBytes(artifact: LocalArtifact, maxBytes: number, signal?: Abo
     }
     const raw = await fs.promises.readFile(artifact.path, { signal });
     checkNamedCompression(artifact, raw);
-    let bytes = raw;
+    let bytes: Buffer = raw;
     if (isGzip(raw)) {
       bytes = raw.length <= SYNC_GUNZIP_MAX_BYTES ? gunzipWhole(raw, maxBytes) : await gunzipAsync(raw, { maxOutputLength: maxBytes });
+    } else if (isZstd(raw)) {
+      bytes = unzstdWhole(raw, maxBytes);
+    } else if (isZip(raw)) {
+      // One document per artifact: an archive of several has no single document to give.
+      throw new TailkitError(
+        Code.InvalidArgument,
+        `${artifact.info.name}: a zip archive is read by line loaders (each member's lines), not as one JSON document`,
+        {
+          artifact: artifact.info.name,
+          operation: "load",
+        },
+      );
     }
     if (bytes.length > maxBytes) throw tooLarge(artifact, maxBytes);
     return bytes;

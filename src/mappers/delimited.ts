@@ -58,13 +58,7 @@ export function createDelimitedMapper(options: DelimitedMapperOptions): Mapper<s
 /** Checks and completes DelimitedMapperOptions; throws INVALID_ARGUMENT naming the bad option. */
 export function validateDelimitedMapperOptions(options: DelimitedMapperOptions): Required<Omit<DelimitedMapperOptions, "types">> {
   const fields = options.fields;
-  if (!Array.isArray(fields) || fields.length === 0) throw invalidArgument("fields", "must name at least one field");
-  const seen = new Set<string>();
-  for (const f of fields) {
-    if (typeof f !== "string" || f === "") throw invalidArgument("fields", "field names must be non-empty strings");
-    if (seen.has(f)) throw invalidArgument("fields", `field "${f}" is named twice`);
-    seen.add(f);
-  }
+  const seen = checkNames(fields, "fields", "field");
   const separator = options.separator ?? " ";
   if (separator === "") throw invalidArgument("separator", "must not be empty");
   const quote = options.quote === undefined ? '"' : options.quote;
@@ -79,6 +73,18 @@ export function validateDelimitedMapperOptions(options: DelimitedMapperOptions):
     if (t !== "string" && t !== "int" && t !== "float") throw invalidArgument(`types.${f}`, `must be "string", "int" or "float"`);
   }
   return { fields, separator, header, nullValue: options.nullValue === undefined ? "-" : options.nullValue, quote };
+}
+
+/** Checks a list of column names (at least one, non-empty, none twice); throws INVALID_ARGUMENT naming `option`. */
+export function checkNames(names: unknown, option: string, noun: string): Set<string> {
+  if (!Array.isArray(names) || names.length === 0) throw invalidArgument(option, `must name at least one ${noun}`);
+  const seen = new Set<string>();
+  for (const f of names as unknown[]) {
+    if (typeof f !== "string" || f === "") throw invalidArgument(option, `${noun} names must be non-empty strings`);
+    if (seen.has(f)) throw invalidArgument(option, `${noun} "${f}" is named twice`);
+    seen.add(f);
+  }
+  return seen;
 }
 
 function converterFor(field: string, type: FieldType): (v: string) => unknown {

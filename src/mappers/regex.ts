@@ -30,18 +30,17 @@ export function createRegexMapper<R extends object = Record<string, unknown>>(pa
     if (type !== "string" && type !== "int" && type !== "float") throw invalidArgument(`types.${name}`, `must be "string", "int" or "float"`);
   }
 
+  const converters: Record<string, (v: string) => unknown> = Object.fromEntries(names.map((n) => [n, textConverter(`group "${n}"`, types[n])]));
+
   const mapper: Mapper<string, Record<string, unknown>> = {
     name: "regex",
     map(line) {
       const groups = regex.exec(line)?.groups;
-      if (groups === undefined) {
-        const preview = line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS)}...` : line;
-        throw new Error(`line does not match ${regex}: ${JSON.stringify(preview)}`);
-      }
+      if (groups === undefined) throw noMatch(line, String(regex));
       const row: Record<string, unknown> = {};
       for (const name of names) {
         const v = groups[name];
-        row[name] = v === undefined || v === nullValue ? null : convert(name, v, types[name]);
+        row[name] = v === undefined || v === nullValue ? null : converters[name]!(v);
       }
       return row;
     },
@@ -66,17 +65,26 @@ function groupNames(regex: RegExp): string[] {
   return Object.keys(probe.exec("")?.groups ?? {});
 }
 
-function convert(name: string, v: string, type: FieldType | undefined): unknown {
+/** The error of a line a pattern does not match, quoting its start. */
+export function noMatch(line: string, what: string): Error {
+  const preview = line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS)}...` : line;
+  return new Error(`line does not match ${what}: ${JSON.stringify(preview)}`);
+}
+
+/** The conversion of a captured text to its type, made once per field; `label` names it in errors (`group "status"`). */
+export function textConverter(label: string, type: FieldType | undefined): (v: string) => unknown {
+  if (type === undefined || type === "string") return (v) => v;
+  return (v) => convertText(label, v, type);
+}
+
+function convertText(label: string, v: string, type: FieldType): unknown {
   if (type === "int") {
     // Beyond 2^53 a bigint, written with its digits: a double would round it.
     const n = exactInteger(v);
-    if (n === undefined) throw new Error(`group "${name}": expected an integer, found ${JSON.stringify(v)}`);
+    if (n === undefined) throw new Error(`${label}: expected an integer, found ${JSON.stringify(v)}`);
     return n;
   }
-  if (type === "float") {
-    const n = v.trim() === "" ? NaN : Number(v);
-    if (Number.isNaN(n)) throw new Error(`group "${name}": expected a number, found ${JSON.stringify(v)}`);
-    return exactNumber(v, n);
-  }
-  return v;
+  const n = v.trim() === "" ? NaN : Number(v);
+  if (Number.isNaN(n)) throw new Error(`${label}: expected a number, found ${JSON.stringify(v)}`);
+  return exactNumber(v, n);
 }

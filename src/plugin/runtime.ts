@@ -19,7 +19,7 @@ import { SDK_VERSION } from "../version.js";
 import { createOutputDirectory } from "../writer/output-dir.js";
 import { convertedChunkOf } from "../query/conversion-log.js";
 import { withTpFields } from "./tp-fields.js";
-import { tableSourceProblems } from "../tables/table-source.js";
+import { resolveTableSource, tableSourceProblems } from "../tables/table-source.js";
 import type { CollectOptions, PluginDefinition, PluginDescription } from "../contract/plugin.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
@@ -55,6 +55,22 @@ export interface RuntimeOptions {
   statusIntervalMs?: number;
   /** Folder for executions' temp folders (downloads). Default: the system's temp folder. */
   tempRoot?: string;
+}
+
+/**
+ * Builds the table's loader and mappers for the source once at Collect, so that a table config they refuse (a
+ * log_format that does not parse) fails the request naming table_config.<field>, not every artifact later.
+ */
+function checkTableSource(table: TableDefinition<unknown>, sourceType: string, tableConfig: unknown): void {
+  try {
+    resolveTableSource(table, sourceType, tableConfig);
+  } catch (err) {
+    const e = TailkitError.from(err, Code.InvalidArgument);
+    const field = e.details.field;
+    if (field === undefined || field.startsWith("table_config")) throw e;
+    const message = e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message;
+    throw new TailkitError(e.code, `table_config.${field}: ${message}`, { ...e.details, field: `table_config.${field}` }, { cause: err });
+  }
 }
 
 /** Makes a new execution id: sortable by time, unique enough to share one output folder. */
@@ -174,11 +190,8 @@ export class PluginRuntime {
   /** Validates the request and starts the execution; returns its id at once. Throws INVALID_ARGUMENT naming the bad field. */
   collect(req: CollectOptions): string {
     this.collectCalled = true;
-    const table = this.plugin.tables.find((t) => t.name === req.table) as TableDefinition<unknown> | undefined;
     if (!req.table) throw invalidArgument("table", "is required");
-    if (!table) {
-      throw invalidArgument("table", `unknown table ${JSON.stringify(req.table)}; this plugin has ${this.plugin.tables.map((t) => t.name).join(", ")}`);
-    }
+    const { table, tableConfig } = this.resolveTable(req);
     const sourceType = req.source?.type;
     if (!sourceType) throw invalidArgument("source.type", "is required");
     const support = table.sources[sourceType];
@@ -190,7 +203,7 @@ export class PluginRuntime {
       );
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
-    const tableConfig = validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config");
+    checkTableSource(table, sourceType, tableConfig);
     if (!req.outputDir) throw invalidArgument("output_dir", "is required");
     const rowsPerChunk = req.rowsPerChunk || 10_000;
     if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {
@@ -253,6 +266,32 @@ export class PluginRuntime {
           tempRoot: this.options.tempRoot,
         });
     return executionId;
+  }
+
+  /**
+   * The table a Collect names, with its checked config: one of the plugin's tables, else, when the plugin has custom
+   * tables, the one its table config defines (checked here, so a bad definition fails the request naming its field).
+   */
+  private resolveTable(req: CollectOptions): { table: TableDefinition<unknown>; tableConfig: unknown } {
+    const table = this.plugin.tables.find((t) => t.name === req.table) as TableDefinition<unknown> | undefined;
+    if (table) return { table, tableConfig: validateConfig<unknown>(this.tableConfigSchemas.get(table.name)!, req.tableConfig ?? {}, "table_config") };
+    const custom = this.plugin.customTables;
+    const known = this.plugin.tables.map((t) => t.name).join(", ") || "none";
+    if (!custom) throw invalidArgument("table", `unknown table ${JSON.stringify(req.table)}; this plugin has ${known}`);
+    if (req.tableConfig?.["definition"] === undefined) {
+      throw invalidArgument(
+        "table_config.definition",
+        `table ${JSON.stringify(req.table)} is not one of this plugin's (${known}), so its table config must define it (tailkit collect --table-def @file)`,
+      );
+    }
+    const tableConfig = validateConfig<Record<string, unknown>>(tableConfigSchema(custom.configSchema), req.tableConfig, "table_config");
+    const made = custom.create(req.table, tableConfig) as TableDefinition<unknown>;
+    for (const s of Object.keys(made.sources)) {
+      if (!this.sources.has(s)) throw new TailkitError(Code.Internal, `plugin ${this.plugin.name}: custom table ${made.name} names unknown source type ${s}`);
+    }
+    const problems = tableSourceProblems(made, (type) => !isRowSourceFactory(this.sources.get(type)!));
+    if (problems.length > 0) throw new TailkitError(Code.Internal, `plugin ${this.plugin.name}: ${problems.join("; ")}`);
+    return { table: made, tableConfig };
   }
 
   /**

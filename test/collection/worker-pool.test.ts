@@ -80,7 +80,7 @@ describe("worker pool and a module that serves when imported", () => {
     });
     expect(await checkPluginModule({ pluginModule: nginxPlugin.module!, pluginName: "nginx", workers: 1 })).toEqual({
       servedFrom: undefined,
-      tables: ["nginx_access_log"],
+      tables: ["nginx_access_log", "nginx_error_log"],
     });
     // Inline extraction imports nothing in a worker: nothing to check.
     expect(checkPluginModule({ pluginModule: nginxPlugin.module!, pluginName: "nginx", workers: 0 })).toBeUndefined();

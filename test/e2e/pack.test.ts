@@ -233,7 +233,7 @@ describe("the packed package, installed", () => {
       "importing the entry points",
     );
     expect(res.stdout.trim().split("\n")).toEqual(imports.map((m) => `${m} true`));
-    for (const bundled of ["aws", "nginx"]) {
+    for (const bundled of ["aws", "core", "nginx"]) {
       const described = ok(await tailkit(["describe", bundled, "--output", "json"]), `tailkit describe ${bundled}`);
       expect(JSON.parse(described.stdout)).toMatchObject({ plugin: { name: bundled } });
     }

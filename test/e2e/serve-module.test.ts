@@ -11,6 +11,8 @@ import { ROOT, childOf, runCli, tempDir } from "./helpers.js";
 
 const SDK = pathToFileURL(join(ROOT, "dist", "src", "plugin", "index.js")).href;
 const NGINX_TABLE = pathToFileURL(join(ROOT, "dist", "plugins", "nginx", "src", "access-log.js")).href;
+// The table reads S3 too: a plugin offering it offers that source.
+const S3_SOURCE = `import { createS3SourceFactory } from ${JSON.stringify(pathToFileURL(join(ROOT, "dist", "src", "index.js")).href)};`;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -30,8 +32,9 @@ function servingModule(): string {
     {
       "main.mjs": [
         `import { serve } from ${JSON.stringify(SDK)};`,
-        `import { nginxAccessLogTable } from ${JSON.stringify(NGINX_TABLE)};`,
-        `export const plugin = { name: "example", version: "0.1.0", module: import.meta.url, tables: [nginxAccessLogTable] };`,
+        // On the import's line, so that serve() stays on line 5.
+        `import { nginxAccessLogTable } from ${JSON.stringify(NGINX_TABLE)}; ${S3_SOURCE}`,
+        `export const plugin = { name: "example", version: "0.1.0", module: import.meta.url, tables: [nginxAccessLogTable], sources: [createS3SourceFactory()] };`,
         `await serve(plugin);`,
       ].join("\n"),
     },
@@ -96,7 +99,8 @@ describe("serve() and the definition's module", () => {
           "main.mjs": [
             `import { serve } from ${JSON.stringify(SDK)};`,
             `import { nginxAccessLogTable } from ${JSON.stringify(NGINX_TABLE)};`,
-            `await serve({ name: "example", version: "0.1.0", module: new URL("./definition.mjs", import.meta.url).href, tables: [nginxAccessLogTable] });`,
+            S3_SOURCE,
+            `await serve({ name: "example", version: "0.1.0", module: new URL("./definition.mjs", import.meta.url).href, tables: [nginxAccessLogTable], sources: [createS3SourceFactory()] });`,
           ].join("\n"),
         },
         "main.mjs",
@@ -119,7 +123,8 @@ describe("serve() and the definition's module", () => {
       {
         "plugin.mjs": [
           `import { nginxAccessLogTable } from ${JSON.stringify(NGINX_TABLE)};`,
-          `export const plugin = { name: "example", version: "0.1.0", module: import.meta.url, tables: [nginxAccessLogTable] };`,
+          S3_SOURCE,
+          `export const plugin = { name: "example", version: "0.1.0", module: import.meta.url, tables: [nginxAccessLogTable], sources: [createS3SourceFactory()] };`,
         ].join("\n"),
         "main.mjs": [`import { serve } from ${JSON.stringify(SDK)};`, `import { plugin } from "./plugin.mjs";`, `await serve(plugin);`].join("\n"),
       },

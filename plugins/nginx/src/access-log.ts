@@ -1,7 +1,18 @@
-import { chain, createLinesLoader, createRegexMapper, defineTable, type Mapper, type Row } from "tailkit";
+import {
+  chain,
+  compileLogFormat,
+  createLinesLoader,
+  createLogFormatMapper,
+  defineTable,
+  invalidArgument,
+  NGINX_COMBINED,
+  type Mapper,
+  type Row,
+} from "tailkit";
 
 /**
- * nginx's predefined "combined" log format:
+ * nginx's predefined "combined" log format as one regex (the table compiles its log_format, the combined one by
+ * default, with the SDK's compileLogFormat; this is the same shape, for tests and readers):
  * `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`.
  * The request line is split into method, path and protocol when it has that shape (it may not: "-" or garbage).
  */
@@ -32,11 +43,19 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** A row of the table, as its mappers give it to enrich. */
+/** The table's config: the log_format the logs were written with. */
+export interface NginxAccessLogConfig {
+  /** An nginx log_format string or directive (`log_format main '$remote_addr ...';`). Default: combined. */
+  log_format?: string;
+}
+
+/** A row of the table, as its mappers give it to enrich. With a custom log_format, its variables are the fields. */
 export interface NginxAccessRow extends Row {
-  remote_addr: string;
-  remote_user: string | null;
-  time_local: string;
+  remote_addr?: string | null;
+  remote_user?: string | null;
+  time_local?: string | null;
+  time_iso8601?: string | null;
+  msec?: number | null;
   request: string | null;
   method: string | null;
   path: string | null;
@@ -47,6 +66,7 @@ export interface NginxAccessRow extends Row {
 const splitRequest: Mapper<Row, NginxAccessRow> = {
   name: "nginx_request",
   map(row) {
+    if (!("request" in row)) return row as NginxAccessRow;
     const request = row["request"];
     const parts = typeof request === "string" ? /^([A-Z]+) (\S+) (HTTP\/[\d.]+)$/.exec(request) : null;
     row["method"] = parts?.[1] ?? null;
@@ -72,23 +92,56 @@ export function parseTimeLocal(value: string): string | undefined {
   return `${m[3]}-${month}-${m[1]}T${m[4]}:${m[5]}:${m[6]}${m[7]}${m[8]}:${m[9]}`;
 }
 
+/** Variables of a log_format that give a row its time, in the order they are looked for. */
+const TIME_VARIABLES = ["time_local", "time_iso8601", "msec"];
+
+/** The row's time from whichever time variable its log_format has (checked at Collect: it has one). */
+function rowTime(row: NginxAccessRow): string | undefined {
+  if (typeof row.time_local === "string") return parseTimeLocal(row.time_local);
+  if (typeof row.time_iso8601 === "string") return Number.isNaN(Date.parse(row.time_iso8601)) ? undefined : row.time_iso8601;
+  if (typeof row.msec === "number") return new Date(row.msec * 1000).toISOString();
+  return undefined;
+}
+
+/** The mapper of a log_format; refuses (INVALID_ARGUMENT naming log_format) one with no time variable. */
+function logFormatMapper(config: NginxAccessLogConfig): Mapper<string, Row> {
+  const format = config.log_format ?? NGINX_COMBINED;
+  const names = compileLogFormat(format, "log_format").fields.map((f) => f.name);
+  if (!TIME_VARIABLES.some((v) => names.includes(v))) {
+    throw invalidArgument("log_format", `has none of ${TIME_VARIABLES.map((v) => `$${v}`).join(", ")}, so a row's time cannot be known`);
+  }
+  return createLogFormatMapper(format, { field: "log_format" });
+}
+
 /** The nginx_access_log table. */
 export const nginxAccessLogTable = defineTable({
   name: "nginx_access_log",
-  description: "nginx access logs in the combined format, including rotated and gzipped files.",
-  sources: { file: { defaults: { file_layout: NGINX_FILE_LAYOUT } } },
+  description: "nginx access logs (combined format, or the log_format in the table config), including rotated and compressed files.",
+  sources: { file: { defaults: { file_layout: NGINX_FILE_LAYOUT } }, aws_s3_bucket: { defaults: { file_layout: NGINX_FILE_LAYOUT } } },
+  configSchema: {
+    type: "object",
+    properties: {
+      log_format: {
+        type: "string",
+        minLength: 1,
+        description: "The nginx log_format the logs were written with (the format string, or the whole directive); default combined",
+      },
+    },
+    additionalProperties: false,
+  },
   rowSchema: {
     type: "object",
-    required: ["remote_addr", "time_local", "status", "tp_id", "tp_timestamp"],
+    // A custom log_format may lack any of the combined fields: only the time is sure.
+    required: ["tp_id", "tp_timestamp"],
     properties: {
-      remote_addr: { type: "string" },
+      remote_addr: { type: ["string", "null"] },
       remote_user: { type: ["string", "null"] },
-      time_local: { type: "string" },
+      time_local: { type: ["string", "null"] },
       request: { type: ["string", "null"] },
       method: { type: ["string", "null"] },
       path: { type: ["string", "null"] },
       http_version: { type: ["string", "null"] },
-      status: { type: "integer" },
+      status: { type: ["integer", "null"] },
       body_bytes_sent: { type: ["integer", "null"] },
       http_referer: { type: ["string", "null"] },
       http_user_agent: { type: ["string", "null"] },
@@ -99,17 +152,21 @@ export const nginxAccessLogTable = defineTable({
     },
   },
   loader: () => createLinesLoader(),
-  mappers: () => chain(createRegexMapper(COMBINED_PATTERN, { nullValue: "-", types: { status: "int", body_bytes_sent: "int" } }), splitRequest),
+  mappers: (config: NginxAccessLogConfig) => chain(logFormatMapper(config), splitRequest),
   enrich(row: NginxAccessRow, ctx) {
     const user = row.remote_user;
-    const time = row.time_local;
-    const timestamp = typeof time === "string" ? parseTimeLocal(time) : undefined;
-    if (timestamp === undefined) throw new Error(`time_local ${JSON.stringify(time)} is not a valid time (dd/Mon/yyyy:hh:mm:ss ±hhmm, on a day the month has)`);
+    const timestamp = rowTime(row);
+    if (timestamp === undefined) {
+      const [name, value] = TIME_VARIABLES.map((v) => [v, row[v]] as const).find(([, v]) => v !== undefined && v !== null) ?? ["time_local", undefined];
+      throw new Error(
+        `${name} ${JSON.stringify(value)} is not a valid time${name === "time_local" ? " (dd/Mon/yyyy:hh:mm:ss ±hhmm, on a day the month has)" : ""}`,
+      );
+    }
+    const addr = typeof row.remote_addr === "string" ? row.remote_addr : undefined;
     return {
       tp_timestamp: timestamp,
       tp_index: ctx.artifact.properties["host"] ?? "default",
-      tp_source_ip: row.remote_addr,
-      tp_ips: [row.remote_addr],
+      ...(addr !== undefined ? { tp_source_ip: addr, tp_ips: [addr] } : {}),
       tp_usernames: typeof user === "string" ? [user] : [],
     };
   },

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { Code, TailkitError, invalidArgument, type ErrorDetails } from "../../errors/index.js";
-import { isGzip } from "../../loaders/compression.js";
+import { compressionOf } from "../../loaders/compression.js";
+import { unzstdHead } from "../../loaders/zstd.js";
 import type { JSONSchema } from "../../schema/index.js";
 import type { ArtifactInfo, ArtifactSource, ArtifactSourceFactory, LocalArtifact, SourceContext } from "../../contract/source.js";
 import { compileFileLayout, mayIntersect, type FileLayout, type LayoutState } from "./layout.js";
@@ -257,14 +258,14 @@ const TAIL_BLOCK_BYTES = 64 * 1024;
 
 /**
  * Where the complete lines of a plain file end (the byte after its last newline) when its last line has no newline;
- * undefined when it ends with one, is empty, or is gzip (a compressed file is written whole).
+ * undefined when it ends with one, is empty, or is compressed (gzip, zstd, zip: a compressed file is written whole).
  */
 export function completeLinesEnd(file: string, size: number): number | undefined {
   if (size === 0) return undefined;
   const fd = fs.openSync(file, "r");
   try {
-    const magic = Buffer.alloc(2);
-    if (isGzip(magic.subarray(0, fs.readSync(fd, magic, 0, 2, 0)))) return undefined;
+    const magic = Buffer.alloc(4);
+    if (compressionOf(magic.subarray(0, fs.readSync(fd, magic, 0, 4, 0))) !== "none") return undefined;
     const block = Buffer.allocUnsafe(Math.min(TAIL_BLOCK_BYTES, size));
     let end = size;
     let first = true;
@@ -288,7 +289,7 @@ export function completeLinesEnd(file: string, size: number): number | undefined
 const HEAD_GZIP_MAX_READ = 64 * 1024;
 
 /**
- * The first maxBytes of a file's content (decompressed when it is gzip, by magic bytes, as the loaders read it), or
+ * The first maxBytes of a file's content (decompressed when it is gzip or zstd, by magic bytes, as the loaders read it), or
  * fewer when it is shorter. Of a gzip file that is corrupt early on, what inflates before the fault (maybe nothing).
  * A few KiB from the start of a local file: read synchronously, which costs a fraction of three promise round trips.
  */
@@ -301,7 +302,14 @@ export async function readHead(file: string, maxBytes: number): Promise<Uint8Arr
     };
     let size = maxBytes;
     let raw = read(size);
-    if (!isGzip(raw)) return raw;
+    const compression = compressionOf(raw);
+    // A zip archive's head is its own bytes: its first member's local header and data, which say what it holds.
+    if (compression === "none" || compression === "zip") return raw;
+    if (compression === "zstd") {
+      let out = unzstdHead(raw, maxBytes);
+      if (out.length < maxBytes && raw.length === size) out = unzstdHead(read(HEAD_GZIP_MAX_READ), maxBytes);
+      return out;
+    }
     let out: Uint8Array = new Uint8Array(0);
     for (;;) {
       try {

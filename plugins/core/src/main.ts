@@ -1,0 +1,4 @@
+import { serve } from "tailkit/plugin";
+import { corePlugin } from "./index.js";
+
+await serve(corePlugin);

@@ -1,0 +1,89 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { zstdRawFrame } from "../formats/helpers.js";
+import { readChunks, runCli, scratchDirs } from "./helpers.js";
+
+const scratch = scratchDirs();
+
+const DEFINITION = `# A custom table: an app's CSV log
+description: Orders placed, from the shop's CSV export
+format:
+  type: delimited
+columns:
+  - name: tp_timestamp
+    source: placed_at
+    type: timestamp
+  - name: order_id
+    type: integer
+    required: true
+  - name: customer
+    transforms: [trim, lower]
+  - name: total
+    type: float
+    null_if: ["", "n/a"]
+`;
+
+/** A scratch folder with a data folder holding `files`; the collection's output goes beside it. */
+function setUp(files: Record<string, string | Buffer>): { dir: string; data: string; out: string } {
+  const dir = scratch();
+  const data = join(dir, "data");
+  mkdirSync(data);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(data, name), content);
+  return { dir, data, out: join(dir, "out") };
+}
+
+/** `tailkit collect core --table <table> --table-def <def> --path <data> --out <out> ...more`. */
+function collectCore(table: string, def: string, data: string, out: string, ...more: string[]) {
+  return runCli(["collect", "core", "--table", table, "--table-def", def, "--path", data, "--out", out, ...more]);
+}
+
+describe("tailkit collect core --table-def @file", () => {
+  it("collects a CSV file (here zstd-compressed) by a YAML definition alone, and queries its rows", async () => {
+    const csv = "placed_at,order_id,customer,total\n2024-05-01T10:00:00Z,1, Ann ,9.5\n2024-05-01T11:00:00Z,,bob,n/a\n2024-05-02T09:30:00Z,3,Cy,12\n";
+    const { dir, data, out } = setUp({ "orders.csv.zst": zstdRawFrame(Buffer.from(csv)) });
+    writeFileSync(join(dir, "orders.yaml"), DEFINITION);
+    const res = await collectCore("shop_orders", `@${join(dir, "orders.yaml")}`, data, out, "--output", "json");
+    // One row broke its definition: a partial collection, exit 3, counted by column and operation.
+    expect(res.code, res.stderr).toBe(3);
+    const summary = JSON.parse(res.stdout) as { rows: number; status: { rowErrors: Record<string, number> } };
+    expect(summary.rows).toBe(2);
+    expect(summary.status.rowErrors).toEqual({ "required:order_id": 1 });
+    const q = await runCli(["query", "--out", out, "--output", "json", "select order_id, customer, total, tp_timestamp from shop_orders order by order_id"]);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toContain('"customer":"ann"');
+    expect(q.stdout).toContain('"order_id":3');
+  });
+
+  it("collects a JSONL file by an inline JSON definition, keeping unmapped fields", async () => {
+    const { data, out } = setUp({ "events.jsonl": `${JSON.stringify({ at: "2024-05-01T10:00:00Z", kind: "Login", who: "ann" })}\n` });
+    const def = {
+      format: { type: "jsonl" },
+      columns: [
+        { name: "tp_timestamp", source: "at" },
+        { name: "kind", transforms: ["lower"] },
+      ],
+      unmapped: "keep",
+    };
+    const res = await collectCore("events", JSON.stringify(def), data, out, "--no-convert");
+    expect(res.code, res.stderr).toBe(0);
+    const rows = readChunks(out).flatMap((c) => c.rows);
+    expect(rows).toEqual([expect.objectContaining({ kind: "login", who: "ann", tp_timestamp: "2024-05-01T10:00:00.000Z", tp_table: "events" })]);
+  });
+
+  it("names the file when the definition is malformed, missing or lacks tp_timestamp", async () => {
+    const { dir, data, out } = setUp({ "x.jsonl": "{}\n" });
+    writeFileSync(join(dir, "bad.yaml"), "format: [unclosed\n");
+    writeFileSync(join(dir, "notime.yaml"), "format: {type: jsonl}\ncolumns:\n  - name: at\n    type: timestamp\n");
+    const expectations: [string, string][] = [
+      ["bad.yaml", `malformed YAML or JSON in ${join(dir, "bad.yaml")}`],
+      ["missing.yaml", `cannot read ${join(dir, "missing.yaml")}`],
+      ["notime.yaml", `${join(dir, "notime.yaml")}: columns: no column tp_timestamp`],
+    ];
+    for (const [file, message] of expectations) {
+      const res = await collectCore("t", `@${join(dir, file)}`, data, out, "--no-convert");
+      expect(res.code, file).toBe(2);
+      expect(res.stderr).toContain(message);
+    }
+  });
+});
