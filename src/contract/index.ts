@@ -17,7 +17,20 @@ export {
   type SourceFactory,
 } from "./source.js";
 export type { JSONSchema } from "./schema.js";
-export type { PluginDefinition, CollectOptions, PluginDescription } from "./plugin.js";
+export {
+  DataNotFound,
+  KeyNotSupported,
+  FailedToUnmarshal,
+  isWriteable,
+  dataSourceName,
+  type DataSource,
+  type WriteableDataSource,
+  type DataSourceKeyKind,
+  type DataSourceRequirement,
+  type DataSourceLookup,
+  type TableInitContext,
+} from "./data-source.js";
+export type { PluginDefinition, CollectOptions, PluginDescription, DataSourceDescription } from "./plugin.js";
 export { emptyStatus } from "./events.js";
 export type {
   CollectionEvent,

@@ -103,6 +103,8 @@ export class Progress {
       size: info.size,
       etag: info.etag,
       mtimeMs: info.mtimeMs,
+      location: info.location,
+      collectedAtMs: restart ? undefined : prev?.collectedAtMs,
       committed: restart ? opts.restartAt! : (prev?.committed ?? 0),
       windows: restart ? opts.restartWindows : prev?.windows,
       complete: false,
@@ -157,6 +159,7 @@ export class Progress {
     advance(st, this.window, end);
     st.end = end;
     st.complete = st.committed >= end;
+    st.collectedAtMs = Date.now();
     await this.save(name, st);
   }
 

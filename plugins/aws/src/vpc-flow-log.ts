@@ -65,6 +65,7 @@ export const vpcFlowLogTable: TableDefinition = defineDelimitedTable({
       tp_source_ip: { type: ["string", "null"] },
       tp_destination_ip: { type: ["string", "null"] },
       tp_ips: { type: "array", items: { type: "string" } },
+      tp_domains: { type: "array", items: { type: "string" }, description: "domains tailkit/dns resolved to dstaddr at the flow's start" },
     },
   },
   columns: VPC_DEFAULT_FIELDS,
@@ -78,5 +79,7 @@ export const vpcFlowLogTable: TableDefinition = defineDelimitedTable({
     sourceIp: "srcaddr",
     destinationIp: "dstaddr",
     ips: ["srcaddr", "dstaddr"],
+    // The domains Route 53 Resolver answers (aws_route53_resolver_query_log) gave for the destination.
+    domainsOf: { fields: ["dstaddr"] },
   },
 });
