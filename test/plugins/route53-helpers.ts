@@ -69,3 +69,13 @@ export function flowLogs(root: string): void {
     ].join("\n") + "\n",
   );
 }
+
+/** [dstaddr, tp_domains] of the flow rows, in order, with tailkit/dns's defaults, once the resolver logs are collected. */
+export const FLOW_DOMAINS = [
+  ["203.0.113.10", ["api.example.com"]],
+  ["10.0.5.5", ["db.internal"]],
+  ["203.0.113.11", ["api.example.com"]],
+  // 2.5 hours after the answer: past the default TTL of an hour, measured by the rows' own times.
+  ["203.0.113.10", []],
+  ["198.51.100.1", []],
+];
