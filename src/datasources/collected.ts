@@ -3,7 +3,7 @@ import { DataNotFound, KeyNotSupported, type DataSource, type DataSourceKeyKind 
 import type { CompleteEvent, StartedEvent } from "../contract/events.js";
 import type { JSONSchema } from "../contract/schema.js";
 import { ReturnCode, type SyncHandle } from "../storage/index.js";
-import { LruCache } from "./cache.js";
+import { BoundedCache } from "./cache.js";
 
 // tailkit/artifacts and tailkit/executions: what collection state and the runtime know of what was collected, read
 // through the storage's synchronous module like tailkit/dns, with a small cache (state changes while collecting, so
@@ -14,7 +14,7 @@ const CACHE_ENTRIES = 10_000;
 /** Reads one key space of a store by string key, caching what it found (and what it did not). */
 abstract class StoredSourceBase<K, V> implements DataSource<K, V> {
   private store: SyncHandle<string, unknown> | undefined;
-  private readonly cache = new LruCache<string, { v: V | undefined }>(CACHE_ENTRIES);
+  private readonly cache = new BoundedCache<string, { v: V | undefined }>(CACHE_ENTRIES);
 
   constructor(private readonly open: () => SyncHandle<string, unknown>) {}
 

@@ -2,7 +2,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import { DataNotFound, FailedToUnmarshal, KeyNotSupported, type DataSourceKeyKind, type WriteableDataSource } from "../contract/data-source.js";
 import type { JSONSchema } from "../contract/schema.js";
 import { ReturnCode, type SyncHandle } from "../storage/index.js";
-import { LruCache } from "./cache.js";
+import { BoundedCache } from "./cache.js";
 
 /** Options of the tailkit/dns data source; defaults in each field's comment. */
 export interface DnsOptions {
@@ -13,7 +13,10 @@ export interface DnsOptions {
    * record at the start of its aggregation window, both of which can put a flow a little before the query that led to it.
    */
   graceSeconds?: number;
-  /** Entries (addresses and domains) kept in memory in front of the store, per thread. Default 100,000. */
+  /**
+   * Entries kept in memory in front of the store, per thread: records (addresses and domains), and as many compiled
+   * address records for the hot path. Default 100,000.
+   */
   cacheEntries?: number;
   /** Seconds, by the wall clock, that the store keeps an entry after its last write, so it does not grow forever. Default 90 days. */
   retentionSeconds?: number;
@@ -140,6 +143,17 @@ function addInterval(intervals: readonly number[] | undefined, from: number, unt
   return merged.slice(-MAX_INTERVALS).flat();
 }
 
+/** A record as domainsAt matches it: its names (frozen, returned as they are when all match) and their intervals. */
+interface Compiled {
+  names: readonly string[];
+  intervals: readonly (readonly number[])[];
+}
+
+function compile(rec: DnsRecord): Compiled {
+  const names = Object.keys(rec);
+  return { names: Object.freeze(names), intervals: names.map((n) => rec[n]!) };
+}
+
 /** True when some interval holds `at`, allowing `grace` ms before its start. */
 function holds(intervals: readonly number[], at: number, grace: number): boolean {
   for (let i = 0; i + 1 < intervals.length; i += 2) if (intervals[i]! - grace <= at && at <= intervals[i + 1]!) return true;
@@ -156,7 +170,9 @@ function holds(intervals: readonly number[], at: number, grace: number): boolean
 export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsEntry> {
   readonly writeable = true;
   private readonly o: Required<DnsOptions>;
-  private readonly cache: LruCache<string, DnsRecord>;
+  private readonly cache: BoundedCache<string, DnsRecord>;
+  /** domainsAt's own view of the `ip:` records, keyed by the bare address, each compiled for matching. */
+  private readonly hot: BoundedCache<string, Compiled>;
   private store: SyncHandle<string, unknown> | undefined;
 
   /** `open` gives the store on first use, so a plugin that never reads DNS never opens it. */
@@ -165,7 +181,8 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
     options: DnsOptions = {},
   ) {
     this.o = validateDnsOptions(options);
-    this.cache = new LruCache(this.o.cacheEntries);
+    this.cache = new BoundedCache(this.o.cacheEntries);
+    this.hot = new BoundedCache(this.o.cacheEntries);
   }
 
   namespace(): string {
@@ -187,9 +204,13 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
     return ENTRY_SCHEMA;
   }
 
-  /** Cache hits, misses and evictions of this thread, for the bench and for sizing cacheEntries. */
-  cacheStats(): { hits: number; misses: number; evictions: number; size: number } {
-    return { hits: this.cache.hits, misses: this.cache.misses, evictions: this.cache.evictions, size: this.cache.size };
+  /**
+   * What this thread's caches did: `records` (addresses and domains as stored) and `lookups` (domainsAt's compiled
+   * copies of address records), each bounded by cacheEntries. For the bench and for sizing cacheEntries.
+   */
+  cacheStats(): Record<"records" | "lookups", { hits: number; misses: number; evictions: number; size: number }> {
+    const stats = (c: BoundedCache<string, unknown>) => ({ hits: c.hits, misses: c.misses, evictions: c.evictions, size: c.size });
+    return { records: stats(this.cache), lookups: stats(this.hot) };
   }
 
   get(key: DnsKey): DnsValue {
@@ -210,7 +231,17 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
    * allocates nothing for an address no answer gave. The array must not be changed.
    */
   domainsAt(ip: string, atMs: number): readonly string[] {
-    return this.namesAt(`ip:${ip}`, atMs);
+    let c = this.hot.get(ip);
+    if (c === undefined) {
+      c = compile(this.read(`ip:${ip}`));
+      this.hot.set(ip, c);
+    }
+    if (c.names.length === 0) return EMPTY;
+    const grace = this.o.graceSeconds * 1000;
+    if (c.names.length === 1) return holds(c.intervals[0]!, atMs, grace) ? c.names : EMPTY;
+    let out: string[] | undefined;
+    for (let i = 0; i < c.names.length; i++) if (holds(c.intervals[i]!, atMs, grace)) (out ??= []).push(c.names[i]!);
+    return out ?? EMPTY;
   }
 
   write(entries: readonly DnsEntry[]): void {
@@ -231,18 +262,26 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
       const other = kind === "ip" ? "domain" : "ip";
       for (const n of Object.keys(rec)) this.removeName(`${other}:${n}`, name);
       this.check(this.handle().erase(key).code, key, "erase");
-      this.cache.delete(key);
+      this.remember(key, undefined);
     }
   }
 
   refresh(): void {
     this.cache.clear();
+    this.hot.clear();
   }
 
   close(): void {
     this.store?.close();
     this.store = undefined;
-    this.cache.clear();
+    this.refresh();
+  }
+
+  /** Caches `rec` as the record of `key` (undefined: forgets it), and drops domainsAt's compiled copy. */
+  private remember(key: string, rec: DnsRecord | undefined): void {
+    if (rec === undefined) this.cache.delete(key);
+    else this.cache.set(key, rec);
+    if (key.startsWith("ip:")) this.hot.delete(key.slice(3));
   }
 
   private handle(): SyncHandle<string, unknown> {
@@ -285,7 +324,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
       const current = res.code === ReturnCode.SUCCESS ? (res.value as DnsRecord) : undefined;
       const intervals = addInterval(current?.[name], from, until);
       if (intervals === undefined) {
-        this.cache.set(key, current!);
+        this.remember(key, current);
         return;
       }
       const next: DnsRecord = { ...current, [name]: intervals };
@@ -294,7 +333,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
           ? h.put({ key, value: next, overwrite: false, expireTime: this.o.retentionSeconds })
           : h.put({ key, value: next, ifValue: current, expireTime: this.o.retentionSeconds });
       if (put.code === ReturnCode.SUCCESS) {
-        this.cache.set(key, next);
+        this.remember(key, next);
         return;
       }
       if (put.code !== ReturnCode.KEY_EXISTS && put.code !== ReturnCode.KEY_NOT_FOUND) this.check(put.code, key, "write", put.error);
@@ -315,7 +354,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
       if (put.code === ReturnCode.SUCCESS) break;
       if (put.code !== ReturnCode.KEY_EXISTS && put.code !== ReturnCode.KEY_NOT_FOUND) this.check(put.code, key, "write", put.error);
     }
-    this.cache.delete(key);
+    this.remember(key, undefined);
   }
 
   private check(code: string, key: string, what: string, error?: string): void {

@@ -688,6 +688,7 @@ class DelimitedReader implements LineReader {
 
 /** b[s, e) as text, for bytes checked to be printable ASCII. */
 function asciiText(b: Uint8Array, s: number, e: number): string {
+  if (Buffer.isBuffer(b)) return b.toString("latin1", s, e);
   let t = "";
   for (let i = s; i < e; i++) t += String.fromCharCode(b[i]!);
   return t;

@@ -137,10 +137,9 @@ describe("tailkit/dns", () => {
     const d = dns(sqliteStorage(), { cacheEntries: 10 });
     for (let i = 0; i < 50; i++) d.domainsAt(`10.1.0.${i}`, T0);
     d.domainsAt("10.1.0.49", T0);
-    const stats = d.cacheStats();
-    expect(stats.size).toBe(10);
-    expect(stats.evictions).toBe(40);
-    expect(stats.hits).toBe(1);
+    const { records, lookups } = d.cacheStats();
+    expect(records).toMatchObject({ size: 10, evictions: 40, misses: 50 });
+    expect(lookups).toMatchObject({ size: 10, evictions: 40, hits: 1 });
   });
 
   it("validates what get returns against its own schema(), and its key kinds are JSON Schemas", () => {

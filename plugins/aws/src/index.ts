@@ -16,5 +16,5 @@ export const awsPlugin: PluginDefinition = {
 };
 
 export { cloudTrailTable, cloudTrailRecords, cloudTrailLogEvents, cloudTrailEventMapper, CLOUDTRAIL_FILE_LAYOUT, type CloudTrailRecord } from "./cloudtrail.js";
-export { vpcFlowLogTable, VPC_FLOW_LOG_FILE_LAYOUT, VPC_DEFAULT_FIELDS } from "./vpc-flow-log.js";
+export { vpcFlowLogTable, VPC_FLOW_LOG_FILE_LAYOUT, VPC_DEFAULT_FIELDS, VPC_FLOW_LOG_OPTIONS } from "./vpc-flow-log.js";
 export { route53ResolverQueryLogTable, ROUTE53_RESOLVER_FILE_LAYOUT, type ResolverQueryRecord, type ResolverAnswer } from "./route53-resolver.js";
