@@ -23,3 +23,5 @@ export { createDelimitedMapper, type DelimitedMapperOptions, type FieldType } fr
 export { createRegexMapper, type RegexMapperOptions } from "./mappers/regex.js";
 export { createJsonLinesMapper, type JsonLinesMapperOptions } from "./mappers/json-lines.js";
 export { SDK_VERSION } from "./version.js";
+export type { DataSourcesConfig, DataSourceModuleContext, DataSourceModuleFactory } from "./datasources/setup.js";
+export type { DnsEntry, DnsKey, DnsValue, DnsOptions } from "./datasources/dns.js";

@@ -43,6 +43,42 @@ export interface WriteableDataSource<K = unknown, V = unknown, E = unknown> exte
   delete(keys: readonly K[]): void;
 }
 
+/**
+ * The shared part of a data source: its name and version from the constructor, and `get` from `lookup` (DataNotFound
+ * for a miss). A subclass gives keys(), schema() and lookup(), throwing KeyNotSupported for a key of no kind.
+ */
+export abstract class DataSourceBase<K = unknown, V = unknown> implements DataSource<K, V> {
+  constructor(
+    private readonly ns: string,
+    private readonly name: string,
+    private readonly v: number,
+  ) {}
+
+  namespace(): string {
+    return this.ns;
+  }
+  id(): string {
+    return this.name;
+  }
+  version(): number {
+    return this.v;
+  }
+  abstract keys(): readonly DataSourceKeyKind[];
+  abstract schema(): JSONSchema;
+  abstract lookup(key: K): V | undefined;
+
+  get(key: K): V {
+    const v = this.lookup(key);
+    if (v === undefined) throw new DataNotFound(`${this.ns}/${this.name}`, key);
+    return v;
+  }
+
+  /** Throws KeyNotSupported for `key`, saying why. */
+  protected refuse(key: unknown, why: string, field = "key"): never {
+    throw new KeyNotSupported(`${this.ns}/${this.name}`, key, why, field);
+  }
+}
+
 /** True for a data source that can be written to. */
 export function isWriteable(source: DataSource): source is WriteableDataSource {
   return (source as Partial<WriteableDataSource>).writeable === true && typeof (source as Partial<WriteableDataSource>).write === "function";

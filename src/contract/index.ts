@@ -18,6 +18,7 @@ export {
 } from "./source.js";
 export type { JSONSchema } from "./schema.js";
 export {
+  DataSourceBase,
   DataNotFound,
   KeyNotSupported,
   FailedToUnmarshal,

@@ -6,7 +6,7 @@ import { chain, createJsonLinesMapper, createLinesLoader, defineTable, type Mapp
 import { Code, TailkitError } from "../../src/errors/index.js";
 import { DataSourceRegistry } from "../../src/datasources/registry.js";
 import { collectInProcess } from "../../src/testing/index.js";
-import type { DataSource } from "../../src/contract/data-source.js";
+import { DataNotFound, DataSourceBase, KeyNotSupported, type DataSource } from "../../src/contract/data-source.js";
 
 const scratch = scratchDirs();
 
@@ -160,5 +160,32 @@ describe("data-source registry", () => {
     expect((err as TailkitError).code).toBe(Code.InvalidArgument);
     expect((err as TailkitError).message).toContain("missing.mjs");
     expect((err as TailkitError).details.field).toBe("data_sources.modules");
+  });
+});
+
+describe("DataSourceBase", () => {
+  it("gives get from lookup: DataNotFound for a miss, KeyNotSupported from refuse()", () => {
+    class Ports extends DataSourceBase<number, { service: string }> {
+      constructor() {
+        super("net", "ports", 1);
+      }
+      keys() {
+        return [{ name: "port", schema: { type: "integer", minimum: 0, maximum: 65535 } }];
+      }
+      schema() {
+        return { type: "object", required: ["service"], properties: { service: { type: "string" } } };
+      }
+      lookup(port: number) {
+        if (!Number.isInteger(port)) this.refuse(port, "a port is an integer");
+        return port === 443 ? { service: "https" } : undefined;
+      }
+    }
+    const p = new Ports();
+    expect(p.get(443)).toEqual({ service: "https" });
+    expect(() => p.get(1)).toThrow(DataNotFound);
+    expect(() => p.get(1.5)).toThrow(KeyNotSupported);
+    const r = new DataSourceRegistry();
+    r.register(p);
+    expect(r.getDataSource("net", "ports")).toBe(p);
   });
 });
