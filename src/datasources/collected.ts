@@ -30,7 +30,7 @@ abstract class StoredSourceBase<K, V> implements DataSource<K, V> {
   /** The store key of a checked key. */
   protected abstract storeKey(key: K): string;
   /** The value get gives, from what the store holds. */
-  protected abstract toValue(key: K, stored: unknown): V;
+  protected abstract toValue(key: K, stored: unknown, storeKey: string): V;
 
   get(key: K): V {
     const v = this.lookup(key);
@@ -44,7 +44,7 @@ abstract class StoredSourceBase<K, V> implements DataSource<K, V> {
     if (hit !== undefined) return hit.v;
     const res = this.handle().get(k);
     let v: V | undefined;
-    if (res.code === ReturnCode.SUCCESS) v = this.toValue(key, res.value);
+    if (res.code === ReturnCode.SUCCESS) v = this.toValue(key, res.value, k);
     else if (res.code !== ReturnCode.KEY_NOT_FOUND) throw new TailkitError(Code.Unavailable, `tailkit/${this.id()}: reading ${k}: ${res.error ?? res.code}`);
     this.cache.set(k, { v });
     return v;
@@ -68,13 +68,11 @@ abstract class StoredSourceBase<K, V> implements DataSource<K, V> {
   }
 }
 
-/** A key of tailkit/artifacts: the artifact's name (as state and tp_source_name know it) in a table's partition. */
-export interface ArtifactKey {
-  table: string;
-  /** Default "default". */
-  partition?: string;
-  name: string;
-}
+/**
+ * A key of tailkit/artifacts: the artifact's name (as state knows it) or its location (tp_source_location: a path,
+ * s3://bucket/key) in a table's partition.
+ */
+export type ArtifactKey = { table: string; /** Default "default". */ partition?: string } & ({ name: string } | { location: string });
 
 /** What tailkit/artifacts knows of an artifact. */
 export interface ArtifactRecord {
@@ -108,17 +106,19 @@ export class ArtifactsDataSource extends StoredSourceBase<ArtifactKey, ArtifactR
     return "artifacts";
   }
   keys(): readonly DataSourceKeyKind[] {
-    return [
-      {
-        name: "name",
-        description: "an artifact by its name within a table's partition (partition default: default)",
-        schema: {
-          type: "object",
-          required: ["table", "name"],
-          properties: { table: { type: "string" }, partition: { type: "string" }, name: { type: "string" } },
-          additionalProperties: false,
-        },
+    const kind = (by: "name" | "location", description: string): DataSourceKeyKind => ({
+      name: by,
+      description,
+      schema: {
+        type: "object",
+        required: ["table", by],
+        properties: { table: { type: "string" }, partition: { type: "string" }, [by]: { type: "string" } },
+        additionalProperties: false,
       },
+    });
+    return [
+      kind("name", "an artifact by its name within a table's partition (partition default: default)"),
+      kind("location", "an artifact by where it was last collected from (its tp_source_location)"),
     ];
   }
   schema(): JSONSchema {
@@ -143,23 +143,29 @@ export class ArtifactsDataSource extends StoredSourceBase<ArtifactKey, ArtifactR
   }
 
   protected storeKey(key: ArtifactKey): string {
-    if (key === null || typeof key !== "object") this.refuse(key, "a key is an object {table, partition?, name}");
-    for (const p of ["table", "name"] as const)
-      if (typeof key[p] !== "string" || key[p] === "") this.refuse(key, `${p} must be a non-empty string`, `key.${p}`);
-    if (key.partition !== undefined && typeof key.partition !== "string") this.refuse(key, "partition must be a string", "key.partition");
-    for (const p of Object.keys(key)) if (!["table", "partition", "name"].includes(p)) this.refuse(key, `unknown property ${p}`, `key.${p}`);
-    // The key collection state gives the entry (StateStore.key).
-    return `${this.plugin}/${key.table}/${key.partition ?? "default"}/artifact/${key.name}`;
+    if (key === null || typeof key !== "object") this.refuse(key, "a key is an object {table, partition?, name} or {table, partition?, location}");
+    const by = "name" in key ? "name" : "location" in key ? "location" : undefined;
+    if (by === undefined || ("name" in key && "location" in key)) this.refuse(key, "give one of name or location");
+    const k = key as Record<string, unknown>;
+    for (const p of ["table", by]) if (typeof k[p] !== "string" || k[p] === "") this.refuse(key, `${p} must be a non-empty string`, `key.${p}`);
+    if (k["partition"] !== undefined && typeof k["partition"] !== "string") this.refuse(key, "partition must be a string", "key.partition");
+    for (const p of Object.keys(k)) if (!["table", "partition", by].includes(p)) this.refuse(key, `unknown property ${p}`, `key.${p}`);
+    const prefix = `${this.plugin}/${String(k["table"])}/${key.partition ?? "default"}`;
+    if (by === "name") return `${prefix}/artifact/${String(k["name"])}`;
+    // The entry collection state indexes each location under (Progress.complete), holding the artifact's name.
+    const res = this.handle().get(`${prefix}/location/${String(k["location"])}`);
+    if (res.code !== ReturnCode.SUCCESS || typeof res.value !== "string") return `${prefix}/artifact-at/${String(k["location"])}`;
+    return `${prefix}/artifact/${res.value}`;
   }
 
-  protected toValue(key: ArtifactKey, stored: unknown): ArtifactRecord {
+  protected toValue(key: ArtifactKey, stored: unknown, storeKey: string): ArtifactRecord {
     const s = stored as Record<string, unknown>;
     const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
     const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
     return {
       table: key.table,
       partition: key.partition ?? "default",
-      name: key.name,
+      name: "name" in key ? key.name : storeKey.slice(storeKey.indexOf("/artifact/") + "/artifact/".length),
       location: str(s["location"]),
       size: num(s["size"]),
       etag: str(s["etag"]),

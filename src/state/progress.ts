@@ -161,6 +161,8 @@ export class Progress {
     st.complete = st.committed >= end;
     st.collectedAtMs = Date.now();
     await this.save(name, st);
+    // tailkit/artifacts finds an artifact by its location too: the last name collected from there.
+    if (st.location !== undefined) await this.store.put("location", st.location, name, `indexing ${st.location}`);
   }
 
   private tracked(name: string): ArtifactState {

@@ -50,6 +50,9 @@ describe("built-in data sources after a collection", () => {
     expect(artifact["location"]).toBe(join(root, name));
     expect(typeof artifact["collectedAtMs"]).toBe("number");
     expectValid(artifacts, artifact);
+    // By where it was collected from (tp_source_location), as a mapper of another table would know it.
+    expect(artifacts.get({ table: "aws_route53_resolver_query_log", location: join(root, name) })).toEqual(artifact);
+    expect(artifacts.lookup({ table: "aws_route53_resolver_query_log", location: join(root, "elsewhere.log.gz") })).toBeUndefined();
     expect(() => artifacts.get({ table: "aws_route53_resolver_query_log", name: "nope.log.gz" })).toThrow(DataNotFound);
     expect(() => artifacts.get({ name })).toThrow(KeyNotSupported);
 
