@@ -127,6 +127,15 @@ describe("data sources across processes", () => {
     expect(JSON.parse(got.valueJson)).toEqual({ domain: "curl.example", ips: ["192.0.2.7"] });
   });
 
+  it("answers FAILED_PRECONDITION for a write to tailkit/dns when no storage is configured outside collections", async () => {
+    const client = await start();
+    const ds = dataSourceClient(client.address);
+    const entry = JSON.stringify({ domain: "x.example", ips: ["192.0.2.1"], at: 0 });
+    const res = (await call(ds.Write.bind(ds), { namespace: "tailkit", id: "dns", entries_json: [entry] })) as Failure;
+    expect(res.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(res.details).toContain("set data_sources.storage");
+  });
+
   it("refuses to start with a data-source config that is not valid, saying why", async () => {
     const err = await launchPlugin(AWS_PLUGIN, { env: { TAILKIT_DATA_SOURCES: JSON.stringify({ storage: "postgres://127.0.0.1/x" }) } }).catch(
       (e: unknown) => e as Error,

@@ -3,6 +3,7 @@ import { scratchDirs } from "../e2e/helpers.js";
 import { describe, expect, it } from "vitest";
 import { awsPlugin } from "../../plugins/aws/src/index.js";
 import { PluginRuntime } from "../../src/plugin/runtime.js";
+import { formatDescription } from "../../src/cli/describe-text.js";
 import { collectInProcess } from "../../src/testing/index.js";
 import { ACCOUNT, FLOW_DOMAINS, flowLogs, resolverLogs } from "./route53-helpers.js";
 
@@ -62,6 +63,12 @@ describe("aws_route53_resolver_query_log and tp_domains of aws_vpc_flow_log", ()
 
   it("lists each table's data sources with their versions in Describe, and the plugin's own", () => {
     const d = new PluginRuntime({ ...awsPlugin, module: undefined }).describe();
+    // What `tailkit describe aws` prints.
+    const text = formatDescription(d);
+    expect(text).toMatch(/aws_vpc_flow_log .*\n(?: {4}.*\n)*? {4}data sources: tailkit\/dns v1\n/);
+    expect(text).toMatch(
+      /Data sources:\n\n {2}tailkit\/artifacts +v1 +read-only +keys: name, location\n {2}tailkit\/executions +v1 +read-only +keys: id\n {2}tailkit\/dns +v1 +writeable +keys: ip, domain\n/,
+    );
     const byName = Object.fromEntries(d.tables.map((t) => [t.name, t.dataSources]));
     expect(byName["aws_vpc_flow_log"]).toEqual([{ namespace: "tailkit", id: "dns", version: 1 }]);
     expect(byName["aws_route53_resolver_query_log"]).toEqual([{ namespace: "tailkit", id: "dns", version: 1 }]);
