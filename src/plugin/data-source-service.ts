@@ -48,7 +48,10 @@ export function dataSourceHandlers(registry: DataSourceRegistry, toError: (err: 
       try {
         const { namespace, id, key_json } = call.request;
         const source = sourceOf(registry, namespace, id);
-        const value = source.get(parse(key_json, "key_json"));
+        const key = parse(key_json, "key_json");
+        // Collections write from their own threads: a caller gets what the store holds now, not what this cache saw.
+        source.refresh?.();
+        const value = source.get(key);
         callback(null, { value_json: JSON.stringify(value) });
       } catch (err) {
         callback(toError(err));

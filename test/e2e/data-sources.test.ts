@@ -115,6 +115,20 @@ describe("data sources across processes", () => {
     // The collection reads what the other process wrote: the unknown destination of the flow logs now has a domain.
     const rows = await flowDomains(client, root, out);
     expect(rows.find((r) => r[0] === "198.51.100.1")).toEqual(["198.51.100.1", ["fed.example.org"]]);
+
+    // And the other way: what a collection's workers write, the service gives at once (its cache saw a miss before).
+    const key_json = JSON.stringify({ ip: "203.0.113.10" });
+    expect(((await call(ds.Get.bind(ds), { namespace: "tailkit", id: "dns", key_json })) as Failure).code).toBe(grpc.status.NOT_FOUND);
+    resolverLogs(join(root, "r53"));
+    const id = await client.collect({
+      table: "aws_route53_resolver_query_log",
+      source: { type: "file", config: { paths: [join(root, "r53")] } },
+      outputDir: out,
+    });
+    expect((await client.waitForComplete(id)).error).toBeUndefined();
+    expect(await call(ds.Get.bind(ds), { namespace: "tailkit", id: "dns", key_json })).toEqual({
+      value_json: JSON.stringify({ ip: "203.0.113.10", domains: ["api.example.com"] }),
+    });
   });
 
   it("serves the data-source service to buf curl by reflection", async () => {
