@@ -173,6 +173,8 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   private readonly cache: BoundedCache<string, DnsRecord>;
   /** domainsAt's own view of the `ip:` records, keyed by the bare address, each compiled for matching. */
   private readonly hot: BoundedCache<string, Compiled>;
+  /** The same, for domainsAtV4, keyed by the address's number. */
+  private readonly hotV4: BoundedCache<number, Compiled>;
   private store: SyncHandle<string, unknown> | undefined;
 
   /** `open` gives the store on first use, so a plugin that never reads DNS never opens it. */
@@ -183,6 +185,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
     this.o = validateDnsOptions(options);
     this.cache = new BoundedCache(this.o.cacheEntries);
     this.hot = new BoundedCache(this.o.cacheEntries);
+    this.hotV4 = new BoundedCache(this.o.cacheEntries);
   }
 
   namespace(): string {
@@ -205,12 +208,17 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   }
 
   /**
-   * What this thread's caches did: `records` (addresses and domains as stored) and `lookups` (domainsAt's compiled
-   * copies of address records), each bounded by cacheEntries. For the bench and for sizing cacheEntries.
+   * What this thread's caches did: `records` (addresses and domains as stored), `lookups` and `v4Lookups`
+   * (domainsAt's and domainsAtV4's compiled copies of address records), each bounded by cacheEntries. For the bench and for sizing cacheEntries.
    */
-  cacheStats(): Record<"records" | "lookups", { hits: number; misses: number; evictions: number; size: number }> {
-    const stats = (c: BoundedCache<string, unknown>) => ({ hits: c.hits, misses: c.misses, evictions: c.evictions, size: c.size });
-    return { records: stats(this.cache), lookups: stats(this.hot) };
+  cacheStats(): Record<"records" | "lookups" | "v4Lookups", { hits: number; misses: number; evictions: number; size: number }> {
+    const stats = (c: BoundedCache<string, unknown> | BoundedCache<number, unknown>) => ({
+      hits: c.hits,
+      misses: c.misses,
+      evictions: c.evictions,
+      size: c.size,
+    });
+    return { records: stats(this.cache), lookups: stats(this.hot), v4Lookups: stats(this.hotV4) };
   }
 
   get(key: DnsKey): DnsValue {
@@ -236,6 +244,23 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
       c = compile(this.read(`ip:${ip}`));
       this.hot.set(ip, c);
     }
+    return this.matching(c, atMs);
+  }
+
+  /**
+   * domainsAt for an IPv4 address given as its 32-bit number (a.b.c.d → a·2^24 + b·2^16 + c·2^8 + d): a reader that
+   * has the address as bytes looks it up without making a string.
+   */
+  domainsAtV4(addr: number, atMs: number): readonly string[] {
+    let c = this.hotV4.get(addr);
+    if (c === undefined) {
+      c = compile(this.read(`ip:${ipv4Text(addr)}`));
+      this.hotV4.set(addr, c);
+    }
+    return this.matching(c, atMs);
+  }
+
+  private matching(c: Compiled, atMs: number): readonly string[] {
     if (c.names.length === 0) return EMPTY;
     const grace = this.o.graceSeconds * 1000;
     if (c.names.length === 1) return holds(c.intervals[0]!, atMs, grace) ? c.names : EMPTY;
@@ -269,6 +294,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   refresh(): void {
     this.cache.clear();
     this.hot.clear();
+    this.hotV4.clear();
   }
 
   close(): void {
@@ -281,7 +307,11 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   private remember(key: string, rec: DnsRecord | undefined): void {
     if (rec === undefined) this.cache.delete(key);
     else this.cache.set(key, rec);
-    if (key.startsWith("ip:")) this.hot.delete(key.slice(3));
+    if (key.startsWith("ip:")) {
+      this.hot.delete(key.slice(3));
+      const v4 = parseIpv4(key.slice(3));
+      if (v4 !== -1) this.hotV4.delete(v4);
+    }
   }
 
   private handle(): SyncHandle<string, unknown> {
@@ -394,6 +424,23 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
       throw new FailedToUnmarshal(`${field}.ttlSeconds`, `must be a number >= 0, got ${JSON.stringify(ttl)}`);
     return { domain: normalizeDomain(r["domain"]), ips: ips as string[], from: at, until: at + ttl * 1000 };
   }
+}
+
+/** a.b.c.d of an IPv4 address's number. */
+export function ipv4Text(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
+}
+
+/** The number of an IPv4 address written canonically (no leading zeros), as ipv4Text writes it; -1 for anything else. */
+export function parseIpv4(text: string): number {
+  const parts = text.split(".");
+  if (parts.length !== 4) return -1;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return -1;
+    n = n * 256 + Number(p);
+  }
+  return n;
 }
 
 /** A domain as stored: lower case, without the root's trailing dot (query logs write "example.com."). */

@@ -52,6 +52,8 @@ const DNS_SOURCE = { namespace: "tailkit", id: "dns", version: 1 } as const;
 /** A data source that tells the domains an address was resolved from at an event time (tailkit/dns). */
 interface DomainLookup {
   domainsAt(ip: string, atMs: number): readonly string[];
+  /** The same for an IPv4 address as its number, when the source offers it: no string per row. */
+  domainsAtV4?(addr: number, atMs: number): readonly string[];
 }
 
 function domainLookupOf(dataSources: DataSourceLookup, ref: { namespace: string; id: string }): DomainLookup | undefined {
@@ -624,12 +626,13 @@ class DelimitedReader implements LineReader {
       const fs = this.starts[c]!;
       const fe = this.ends[c]!;
       if (fs === fe || this.isNull(b, fs, fe)) continue;
-      // Checked printable ASCII: latin1 is the text.
-      const ip = asciiText(b, fs, fe);
-      const found = this.domains!.domainsAt(ip, ms);
+      const lookup = this.domains!;
+      const v4 = lookup.domainsAtV4 !== undefined ? ipv4At(b, fs, fe) : -1;
+      // Else checked printable ASCII: latin1 is the text.
+      const found = v4 !== -1 ? lookup.domainsAtV4!(v4, ms) : lookup.domainsAt(asciiText(b, fs, fe), ms);
       for (let m = 0; m < found.length; m++) {
         const d = found[m]!;
-        written ??= this.columnValues(b, o);
+        written ??= o.cols.length > 0 ? this.columnValues(b, o) : [];
         if (written.includes(d)) continue;
         written.push(d);
         const fr = this.f.domainFragment(d);
@@ -684,6 +687,34 @@ class DelimitedReader implements LineReader {
     }
     return false;
   }
+}
+
+/**
+ * The number of the IPv4 address b[s, e) when it is written canonically (four decimal octets up to 255, no leading
+ * zeros: the text that parseIpv4 and the reference path's string agree on); else -1.
+ */
+function ipv4At(b: Uint8Array, s: number, e: number): number {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    const d = c - 0x30;
+    if (d < 0 || d > 9 || (digits > 0 && octet === 0)) return -1;
+    octet = octet * 10 + d;
+    if (++digits > 3 || octet > 255) return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return n * 256 + octet;
 }
 
 /** b[s, e) as text, for bytes checked to be printable ASCII. */

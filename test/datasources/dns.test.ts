@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { DataNotFound, FailedToUnmarshal, KeyNotSupported } from "../../src/contract/data-source.js";
-import { DnsDataSource } from "../../src/datasources/dns.js";
+import { DnsDataSource, ipv4Text, parseIpv4 } from "../../src/datasources/dns.js";
 import { openDataSourceStore, type DataSourceStorage } from "../../src/datasources/storage.js";
 
 const dirs: string[] = [];
@@ -153,5 +153,20 @@ describe("tailkit/dns", () => {
     expect(validate({ ip: 1 })).toBe(false);
     for (const k of d.keys()) expect(() => ajv.compile(k.schema)).not.toThrow();
     expect(ajv.compile(d.entrySchema())({ domain: "x", ips: ["1.1.1.1"], at: T0 })).toBe(true);
+  });
+});
+
+describe("tailkit/dns IPv4 lookups by number", () => {
+  it("gives domainsAtV4 what domainsAt gives for the address's text, also after a write replaces what it cached", () => {
+    const d = dns(sqliteStorage(), { graceSeconds: 0 });
+    const addr = parseIpv4("203.0.113.10");
+    expect(addr).toBe(((203 * 256 + 0) * 256 + 113) * 256 + 10);
+    expect(ipv4Text(addr)).toBe("203.0.113.10");
+    expect(d.domainsAtV4(addr, T0)).toEqual([]);
+    d.write([{ domain: "v4.example", ips: ["203.0.113.10"], at: T0, ttlSeconds: 60 }]);
+    expect(d.domainsAtV4(addr, T0 + 1000)).toEqual(["v4.example"]);
+    expect(d.domainsAtV4(addr, T0 + 61_000)).toEqual(d.domainsAt("203.0.113.10", T0 + 61_000));
+    // Text that is not canonical has no number: a reader keeps the string path for it.
+    for (const t of ["010.0.0.1", "1.2.3", "1.2.3.256", "1.2.3.4.5", "::1"]) expect(parseIpv4(t)).toBe(-1);
   });
 });
