@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
@@ -148,6 +149,29 @@ describe("data sources across processes", () => {
     const res = (await call(ds.Write.bind(ds), { namespace: "tailkit", id: "dns", entries_json: [entry] })) as Failure;
     expect(res.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(res.details).toContain("set data_sources.storage");
+  });
+
+  it("loads a data-source module named in the config: Describe lists it, the service reads it, workers load it too", async () => {
+    const root = scratch();
+    const module = join(root, "ports.mjs");
+    writeFileSync(
+      module,
+      `export default () => ({
+  namespace: () => "net", id: () => "ports", version: () => 3,
+  keys: () => [{ name: "port", schema: { type: "integer" } }],
+  schema: () => ({ type: "object", properties: { service: { type: "string" } } }),
+  lookup: (p) => (p === 443 ? { service: "https" } : undefined),
+  get(p) { return this.lookup(p); },
+});\n`,
+    );
+    const client = await start({ TAILKIT_DATA_SOURCES: JSON.stringify({ modules: [module] }) });
+    const d = await client.describe();
+    expect(d.dataSources.find((s) => s.namespace === "net")).toMatchObject({ id: "ports", version: 3, writeable: false, keys: [{ name: "port" }] });
+    const ds = dataSourceClient(client.address);
+    expect(await call(ds.Get.bind(ds), { namespace: "net", id: "ports", key_json: "443" })).toEqual({ value_json: '{"service":"https"}' });
+    // Extraction workers make their registry with the module in it: a collection still runs.
+    flowLogs(join(root, "vpc"));
+    expect(await flowDomains(client, root, join(root, "out"))).toHaveLength(5);
   });
 
   it("refuses to start with a data-source config that is not valid, saying why", async () => {
