@@ -49,3 +49,5 @@ export {
   type ResolvedFormat,
 } from "./formats/index.js";
 export { SDK_VERSION } from "./version.js";
+export type { DataSourcesConfig, DataSourceModuleContext, DataSourceModuleFactory } from "./datasources/setup.js";
+export type { DnsEntry, DnsKey, DnsValue, DnsOptions } from "./datasources/dns.js";

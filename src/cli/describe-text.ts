@@ -51,12 +51,27 @@ export function formatDescription(d: PluginDescription): string {
     for (const [src, defaults] of Object.entries(t.sourceDefaults)) {
       for (const [k, v] of Object.entries(defaults)) lines.push(`    ${src}.${k} default: ${JSON.stringify(v)}`);
     }
+    if (t.dataSources.length > 0) lines.push(`    data sources: ${t.dataSources.map((r) => `${r.namespace}/${r.id} v${r.version}`).join(", ")}`);
     lines.push("    table config (--table-config):", ...fieldLines(t.configSchema, "      "));
     lines.push("    columns:", ...fieldLines(t.rowSchema, "      "));
   }
   lines.push("", "Sources:");
   for (const s of d.sources) {
     lines.push("", `  ${s.type}: ${s.description}`, "    config (--config):", ...fieldLines(s.configSchema, "      "));
+  }
+  if (d.dataSources.length > 0) {
+    lines.push("", "Data sources:", "");
+    lines.push(
+      ...columns(
+        d.dataSources.map((s) => [
+          `${s.namespace}/${s.id}`,
+          `v${s.version}`,
+          s.writeable ? "writeable" : "read-only",
+          `keys: ${s.keys.map((k) => k.name).join(", ")}`,
+        ]),
+        "  ",
+      ),
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -8,7 +8,7 @@ import { ByteBatch, Fragment } from "./byte-batch.js";
 import { missingFields, missingMessage, requiredFields } from "./required.js";
 import type { RowTail } from "./row-tail.js";
 import { around, ENRICH_SLOTS, fill, sdkFieldsTemplate, setTpFields, Slot, type EnrichSlot, type Template } from "./tp-layout.js";
-import type { ArtifactEnrichContext, LineSink } from "./types.js";
+import { NO_DATA_SOURCES, type ArtifactEnrichContext, type LineSink } from "./types.js";
 
 // Where execution.ts finds them since they moved to a leaf module (no import cycles).
 
@@ -353,7 +353,14 @@ function jsonField(key: string, value: unknown): string {
  */
 export function createEnricher(ctx: ArtifactEnrichContext): Enricher {
   const prefix = ctx.idSeed ?? artifactIdPrefix(ctx.sourceType, ctx.sourceName, ctx.artifact.name);
-  const enrichCtx: EnrichContext = { artifact: ctx.artifact, table: ctx.table.name, partition: ctx.partition, sourceType: ctx.sourceType };
+  const lookup = ctx.dataSources ?? NO_DATA_SOURCES;
+  const enrichCtx: EnrichContext = {
+    artifact: ctx.artifact,
+    table: ctx.table.name,
+    partition: ctx.partition,
+    sourceType: ctx.sourceType,
+    getDataSource: (namespace, id) => lookup.getDataSource(namespace, id),
+  };
   const fromMs = ctx.from?.getTime() ?? -Infinity;
   const toMs_ = ctx.to?.getTime() ?? Infinity;
   const exclude = ctx.exclude !== undefined && ctx.exclude.length > 0 ? ctx.exclude : undefined;

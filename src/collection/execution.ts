@@ -14,6 +14,7 @@ import { Completions } from "./completion.js";
 import { emptyStatus, type CollectionEvent, type StatusCounters } from "../contract/events.js";
 import { createExtractor } from "./extract.js";
 import type { ExtractedBatch, Extractor, ExtractSpec } from "./types.js";
+import { registryFor, type DataSourcesSetup } from "../datasources/setup.js";
 import { lookahead } from "./lookahead.js";
 import { Scheduler } from "./scheduler.js";
 import { startingPoint } from "./starting-point.js";
@@ -48,6 +49,8 @@ export interface ExecutionOptions {
   pluginName?: string | undefined;
   signal: AbortSignal;
   emit: (event: CollectionEvent) => void;
+  /** The execution's data sources: each thread that extracts makes its registry from this. Default none. */
+  dataSources?: DataSourcesSetup | undefined;
   /** Where the execution's temp folder goes (a plugin executable's private folder, removed with it). Default: the system's. */
   tempRoot?: string | undefined;
 }
@@ -221,7 +224,12 @@ export async function runExecution(opts: ExecutionOptions): Promise<void> {
   let fatal: TailkitError | undefined;
   try {
     // Workers start first: they load the plugin module while state opens and the source lists artifacts.
+    const registry = opts.dataSources !== undefined ? await registryFor(opts.dataSources) : undefined;
+    // What others wrote since this thread last read is seen by this execution.
+    registry?.refresh();
     const spec: ExtractSpec = {
+      dataSources: opts.dataSources,
+      registry,
       table: opts.table,
       tableConfig: opts.tableConfig,
       partition: opts.partition,

@@ -9,7 +9,7 @@ import { createEnricher } from "./enrich.js";
 import { extractLines } from "./fast-lines.js";
 import { RowTail } from "./row-tail.js";
 import { resolveTableSource } from "../tables/table-source.js";
-import type { ArtifactEnrichContext, ExtractedBatch, ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
+import { NO_DATA_SOURCES, type ArtifactEnrichContext, type ExtractedBatch, type ExtractJob, type ExtractSpec, type RowErrorReport } from "./types.js";
 
 /** A batch is yielded once its lines reach about this size, even short of the batch size in positions. */
 const BATCH_BYTES = 1024 * 1024;
@@ -21,7 +21,8 @@ const PIECE_ITEMS = 256;
  * Throws a TailkitError naming the artifact when the artifact itself is unreadable; batches yielded before stay valid.
  */
 export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, signal?: AbortSignal, job: ExtractJob = {}): AsyncGenerator<ExtractedBatch> {
-  const source = resolveTableSource(spec.table, spec.sourceType, spec.tableConfig);
+  const dataSources = spec.registry ?? NO_DATA_SOURCES;
+  const source = resolveTableSource(spec.table, spec.sourceType, spec.tableConfig, dataSources);
   if (source.lineFormat !== undefined) {
     yield* extractLines(local, spec, source.lineFormat, signal, job);
     return;
@@ -38,6 +39,7 @@ export async function* extractArtifact(local: LocalArtifact, spec: ExtractSpec, 
     to: spec.to,
     exclude: job.exclude,
     idSeed: local.idSeed,
+    dataSources,
   };
   const enrich = createEnricher(ctx);
   // Rows go straight into a batch buffer; those that carry their bytes get their tp_* fields from fragments.

@@ -6,7 +6,7 @@ import { encodedLines } from "../writer/types.js";
 import { giveBack } from "./batch-buffers.js";
 import { ByteBatch } from "./byte-batch.js";
 import { createEnricher, FILTERED, WRITTEN, type BatchEnricher, type Enricher } from "./enrich.js";
-import type { ArtifactEnrichContext, ExtractedBatch, ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
+import { NO_DATA_SOURCES, type ArtifactEnrichContext, type ExtractedBatch, type ExtractJob, type ExtractSpec, type RowErrorReport } from "./types.js";
 import { RowTail } from "./row-tail.js";
 
 const LF = 0x0a;
@@ -38,10 +38,11 @@ export async function* extractLines(
     to: spec.to,
     exclude: job.exclude,
     idSeed: local.idSeed,
+    dataSources: spec.registry ?? NO_DATA_SOURCES,
   };
   const b = new LineBatcher(
     local.info.name,
-    format.open(local.info),
+    format.open(local.info, spec.registry ?? NO_DATA_SOURCES),
     new RowTail(ctx, format.indexFallback(local.info)),
     createEnricher(ctx),
     batchSize,

@@ -1,3 +1,4 @@
+import type { DataSourceLookup } from "../contract/data-source.js";
 import type { Row } from "../contract/row.js";
 import type { ArtifactInfo } from "../contract/source.js";
 import type { ByteBatch } from "./byte-batch.js";
@@ -38,7 +39,8 @@ export type LineOutcome = (typeof LineOutcome)[keyof typeof LineOutcome];
 
 /** A compiled line format: one reader per artifact, since a file's header can change its layout. */
 export interface LineFormat {
-  open(artifact: ArtifactInfo): LineReader;
+  /** `dataSources` (default none) is where the format looks up what its rows take from data sources. */
+  open(artifact: ArtifactInfo, dataSources?: DataSourceLookup): LineReader;
   /** JSON-able text of tp_index for rows that have no value of their own (an artifact property, or "default"). */
   indexFallback(artifact: ArtifactInfo): string;
 }

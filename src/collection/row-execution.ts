@@ -10,6 +10,9 @@ import { resolveTableSource } from "../tables/table-source.js";
 import { createChunkWriter, encodedLines } from "../writer/index.js";
 import type { ChunkRange } from "../writer/types.js";
 import { createEnricher, type Enricher } from "./enrich.js";
+import { registryFor, type DataSourcesSetup } from "../datasources/setup.js";
+import { DataSourceRegistry } from "../datasources/registry.js";
+import { NO_DATA_SOURCES } from "./types.js";
 import { problemReporters, rowErrorReporter } from "./reporting.js";
 import { processAlive, removeStaleTempFiles } from "./temp-files.js";
 
@@ -36,6 +39,8 @@ export interface RowExecutionOptions {
   /** A push source's rows wait at most this long for a chunk, in ms, while it waits for more. Default 1,000. */
   pushFlushMs?: number | undefined;
   emit: (event: CollectionEvent) => void;
+  /** The execution's data sources (made into this thread's registry); default none. */
+  dataSources?: DataSourcesSetup | undefined;
 }
 
 /**
@@ -148,7 +153,9 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
   };
 
   try {
-    const mappers = resolveTableSource(opts.table, opts.sourceType, opts.tableConfig).mappers;
+    const registry = opts.dataSources !== undefined ? await registryFor(opts.dataSources) : NO_DATA_SOURCES;
+    if (registry instanceof DataSourceRegistry) registry.refresh();
+    const mappers = resolveTableSource(opts.table, opts.sourceType, opts.tableConfig, registry).mappers;
     state = await CollectionState.open({
       location: opts.state.location,
       plugin: opts.state.plugin,
@@ -201,6 +208,7 @@ export async function runRowExecution(opts: RowExecutionOptions): Promise<void> 
       status.artifactsDiscovered++;
       emit({ type: "artifact_discovered", executionId, time: now(), artifact: stream });
       const enrich = createEnricher({
+        dataSources: registry,
         table: opts.table,
         partition: opts.partition,
         sourceType: opts.sourceType,

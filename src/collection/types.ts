@@ -1,3 +1,5 @@
+import type { DataSourceLookup } from "../contract/data-source.js";
+import type { DataSourcesSetup } from "../datasources/setup.js";
 import type { LoaderOptions } from "../contract/loader.js";
 import type { ArtifactInfo, LocalArtifact } from "../contract/source.js";
 import type { CoveredWindow } from "../state/coverage.js";
@@ -29,7 +31,12 @@ export interface ArtifactEnrichContext {
   exclude?: readonly CoveredWindow[] | undefined;
   /** The tp_id prefix of the artifact's rows (LocalArtifact.idSeed); default artifactIdPrefix of its name. */
   idSeed?: string | undefined;
+  /** Where enrich finds data sources; default: none. */
+  dataSources?: DataSourceLookup | undefined;
 }
+
+/** A lookup with no data source in it. */
+export const NO_DATA_SOURCES: DataSourceLookup = { getDataSource: () => undefined };
 
 /** What extraction needs to know besides the artifact: the same for every artifact of an execution. */
 export interface ExtractSpec {
@@ -41,6 +48,10 @@ export interface ExtractSpec {
   from?: Date | undefined;
   to?: Date | undefined;
   loaderOptions?: LoaderOptions | undefined;
+  /** The data sources of the execution, as plain data: each thread that extracts makes its registry from it. */
+  dataSources?: DataSourcesSetup | undefined;
+  /** This thread's registry for `dataSources` (made by the thread, never sent to a worker). */
+  registry?: DataSourceLookup | undefined;
 }
 
 /** What extraction needs to know of one artifact besides its bytes: decided by collection state, per artifact. */

@@ -11,6 +11,7 @@ import { giveBack } from "./batch-buffers.js";
 import { extractArtifact } from "./extract-artifact.js";
 import type { ExtractJob, ExtractSpec } from "./types.js";
 import { moduleRefusal } from "./worker-pool.js";
+import { registryFor } from "../datasources/setup.js";
 import type { FromWorker, ModuleCheck, ToWorker, WireExtractSpec, WorkerSetup } from "./worker-protocol.js";
 
 /** Buffers this large never come from Buffer's shared pool, so transferring them detaches nothing else. */
@@ -116,7 +117,11 @@ async function configure(wire: WireExtractSpec): Promise<void> {
   try {
     const refusal = moduleRefusal(await checked, setup.pluginModule, setup.pluginName);
     if (refusal !== undefined) throw new Error(refusal);
-    spec = findSpec(await loaded, setup, wire);
+    const found = findSpec(await loaded, setup, wire);
+    // This worker's own registry: its own store handles and caches, refreshed for each execution.
+    const registry = wire.dataSources !== undefined ? await registryFor(wire.dataSources) : undefined;
+    registry?.refresh();
+    spec = { ...found, registry };
     post({ type: "ready" });
   } catch (err) {
     post({ type: "setup_failed", message: err instanceof Error ? err.message : String(err) });

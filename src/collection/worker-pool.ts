@@ -68,7 +68,8 @@ class WorkerPoolExtractor implements Extractor {
     private readonly spec: ExtractSpec,
     private readonly options: WorkerExtractorOptions,
   ) {
-    const { table, loaderOptions, ...rest } = spec;
+    // The registry stays: each worker makes its own from spec.dataSources.
+    const { table, loaderOptions, registry: _registry, ...rest } = spec;
     const { signal: _, ...wireLoaderOptions } = loaderOptions ?? {};
     this.setup = {
       pluginModule: options.pluginModule,

@@ -4,7 +4,7 @@ import type { ArtifactInfo } from "../contract/source.js";
 import type { ExtractJob, ExtractSpec, RowErrorReport } from "./types.js";
 
 /** An ExtractSpec as it crosses into a worker: the table by name, since a table holds functions. */
-export interface WireExtractSpec extends Omit<ExtractSpec, "table" | "loaderOptions"> {
+export interface WireExtractSpec extends Omit<ExtractSpec, "table" | "loaderOptions" | "registry"> {
   tableName: string;
   /** Without signal: each job has its own. */
   loaderOptions?: Omit<LoaderOptions, "signal"> | undefined;

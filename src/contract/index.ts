@@ -17,7 +17,21 @@ export {
   type SourceFactory,
 } from "./source.js";
 export type { JSONSchema } from "./schema.js";
-export type { PluginDefinition, CollectOptions, CustomTableFactory, PluginDescription } from "./plugin.js";
+export {
+  DataSourceBase,
+  DataNotFound,
+  KeyNotSupported,
+  FailedToUnmarshal,
+  isWriteable,
+  dataSourceName,
+  type DataSource,
+  type WriteableDataSource,
+  type DataSourceKeyKind,
+  type DataSourceRequirement,
+  type DataSourceLookup,
+  type TableInitContext,
+} from "./data-source.js";
+export type { PluginDefinition, CollectOptions, CustomTableFactory, PluginDescription, DataSourceDescription } from "./plugin.js";
 export { emptyStatus } from "./events.js";
 export type {
   CollectionEvent,

@@ -64,6 +64,22 @@ export interface PluginDescription {
     rowSchema: Record<string, unknown>;
     configSchema: Record<string, unknown>;
     sourceDefaults: Record<string, Record<string, unknown>>;
+    /** Data sources the table reads, each with the version it needs. */
+    dataSources: { namespace: string; id: string; version: number }[];
   }[];
   sources: { type: string; description: string; configSchema: Record<string, unknown> }[];
+  /** Data sources the plugin holds. */
+  dataSources: DataSourceDescription[];
+}
+
+/** A data source as Describe lists it. */
+export interface DataSourceDescription {
+  namespace: string;
+  id: string;
+  version: number;
+  writeable: boolean;
+  keys: { name: string; description: string; schema: Record<string, unknown> }[];
+  valueSchema: Record<string, unknown>;
+  /** JSON Schema of one entry of write; {} for a source that is not writeable. */
+  entrySchema: Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import type { DataSourceLookup } from "./data-source.js";
 import type { ArtifactInfo } from "./source.js";
 
 /**
@@ -22,8 +23,8 @@ export interface TableEnrichment {
   tp_tags?: string[];
 }
 
-/** What enrich is told about a row's origin. */
-export interface EnrichContext {
+/** What enrich is told about a row's origin, and where it finds data sources (getDataSource). */
+export interface EnrichContext extends DataSourceLookup {
   artifact: ArtifactInfo;
   table: string;
   partition: string;

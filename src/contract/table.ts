@@ -2,6 +2,7 @@ import type { Loader } from "./loader.js";
 import type { Mapper } from "./mapper.js";
 import type { EnrichContext, TableEnrichment } from "./row.js";
 import type { JSONSchema } from "./schema.js";
+import type { DataSourceRequirement, TableInitContext } from "./data-source.js";
 
 declare const chainTypes: unique symbol;
 
@@ -22,9 +23,9 @@ export interface TableSource<Config = Record<string, unknown>, Item = unknown, R
    * Opens this source's artifacts (files, objects); default: the table's loader. An artifact source needs one or the
    * other; a row source (an API, a webhook) yields items itself and uses none.
    */
-  loader?(config: Config): Loader<Item>;
-  /** Turns each item of this source into rows (see chain()); default: the table's mappers. */
-  mappers?(config: Config): Chain<Item, R>;
+  loader?(config: Config, ctx: TableInitContext): Loader<Item>;
+  /** Turns each item of this source into rows (see chain()); default: the table's mappers. `ctx` gives data sources. */
+  mappers?(config: Config, ctx: TableInitContext): Chain<Item, R>;
 }
 
 /**
@@ -47,10 +48,15 @@ export interface TableDefinition<Config = Record<string, unknown>, R extends obj
   readonly sources: Readonly<Record<string, TableSource<Config, any, R>>>;
   /** The loader of sources that name none. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  loader?(config: Config): Loader<any>;
+  loader?(config: Config, ctx: TableInitContext): Loader<any>;
   /** The mappers of sources that name none. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  mappers?(config: Config): Chain<any, R>;
+  mappers?(config: Config, ctx: TableInitContext): Chain<any, R>;
+  /**
+   * Data sources the table reads, with the version each was written for: a Collect of the table fails with
+   * INVALID_ARGUMENT naming one that is missing or of another version, before any row is read. Describe lists them.
+   */
+  readonly dataSources?: readonly DataSourceRequirement[];
   /** Table-specific tp_* fields of a mapped row; throw to reject the row (an "enrich" row error). */
   enrich(row: R, ctx: EnrichContext): TableEnrichment;
 }
@@ -67,8 +73,8 @@ export function defineTable<
 >(
   table: Omit<TableDefinition<Config, R>, "sources" | "loader" | "mappers"> & {
     readonly sources: { readonly [K in keyof Items]: TableSource<Config, Items[K], R> };
-    loader?(config: Config): Loader<Item>;
-    mappers?(config: Config): Chain<Item, R>;
+    loader?(config: Config, ctx: TableInitContext): Loader<Item>;
+    mappers?(config: Config, ctx: TableInitContext): Chain<Item, R>;
   },
 ): TableDefinition<Config, R> {
   return table;

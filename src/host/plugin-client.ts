@@ -279,8 +279,18 @@ function decodeDescribe(res: DescribeResponse): PluginDescription {
       rowSchema: parseJson(t.row_schema_json),
       configSchema: parseJson(t.config_schema_json),
       sourceDefaults: Object.fromEntries(t.source_defaults.map((d) => [d.source_type, parseJson(d.config_json)])),
+      dataSources: t.data_sources.map((r) => ({ namespace: r.namespace, id: r.id, version: r.version })),
     })),
     sources: res.sources.map((s) => ({ type: s.type, description: s.description, configSchema: parseJson(s.config_schema_json) })),
+    dataSources: res.data_sources.map((d) => ({
+      namespace: d.namespace,
+      id: d.id,
+      version: d.version,
+      writeable: d.writeable,
+      keys: d.keys.map((k) => ({ name: k.name, description: k.description, schema: parseJson(k.schema_json) })),
+      valueSchema: parseJson(d.value_schema_json),
+      entrySchema: parseJson(d.entry_schema_json),
+    })),
   };
 }
 

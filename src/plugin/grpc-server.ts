@@ -7,6 +7,7 @@ import { eventToWire, fromUnixMs, loadProtocol } from "../protocol/index.js";
 import type { CollectRequest, PluginServiceHandlers, GRPCControllerHandlers } from "../protocol/index.js";
 import type { CollectOptions } from "../contract/plugin.js";
 import type { PluginRuntime } from "./runtime.js";
+import { dataSourceHandlers } from "./data-source-service.js";
 
 /** Health service name go-plugin hosts check. */
 export { HEALTH_SERVICE };
@@ -72,8 +73,18 @@ export function createPluginServer(runtime: PluginRuntime, onShutdown: () => voi
           row_schema_json: JSON.stringify(t.rowSchema),
           config_schema_json: JSON.stringify(t.configSchema),
           source_defaults: Object.entries(t.sourceDefaults).map(([source_type, v]) => ({ source_type, config_json: JSON.stringify(v) })),
+          data_sources: t.dataSources,
         })),
         sources: d.sources.map((s) => ({ type: s.type, description: s.description, config_schema_json: JSON.stringify(s.configSchema) })),
+        data_sources: d.dataSources.map((s) => ({
+          namespace: s.namespace,
+          id: s.id,
+          version: s.version,
+          writeable: s.writeable,
+          keys: s.keys.map((k) => ({ name: k.name, description: k.description, schema_json: JSON.stringify(k.schema) })),
+          value_schema_json: JSON.stringify(s.valueSchema),
+          entry_schema_json: JSON.stringify(s.entrySchema),
+        })),
       });
     },
     AddObserver: (call) => {
@@ -102,6 +113,7 @@ export function createPluginServer(runtime: PluginRuntime, onShutdown: () => voi
     },
   };
   server.addService(plugin.tailkit.plugin.v1.PluginService.service, handlers);
+  server.addService(plugin.tailkit.plugin.v1.DataSourceService.service, dataSourceHandlers(runtime.dataSources, toServiceError));
 
   const controllerHandlers: GRPCControllerHandlers = {
     Shutdown: (_call, callback) => {

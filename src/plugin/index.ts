@@ -1,4 +1,4 @@
-export { serve, type ServeOptions } from "./serve.js";
+export { serve, DATA_SOURCES_ENV, type ServeOptions } from "./serve.js";
 export { PluginRuntime, newExecutionId, type RuntimeOptions } from "./runtime.js";
 export { TP_FIELDS, withTpFields, type TpField } from "./tp-fields.js";
 export { createPluginServer, collectOptionsFromWire, HEALTH_SERVICE } from "./grpc-server.js";

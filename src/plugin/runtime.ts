@@ -20,7 +20,20 @@ import { createOutputDirectory } from "../writer/output-dir.js";
 import { convertedChunkOf } from "../query/conversion-log.js";
 import { withTpFields } from "./tp-fields.js";
 import { resolveTableSource, tableSourceProblems } from "../tables/table-source.js";
-import type { CollectOptions, PluginDefinition, PluginDescription } from "../contract/plugin.js";
+import type { CollectOptions, DataSourceDescription, PluginDefinition, PluginDescription } from "../contract/plugin.js";
+import { isWriteable, type TableInitContext } from "../contract/data-source.js";
+import type { DataSourceRegistry } from "../datasources/registry.js";
+import type { ExecutionsDataSource } from "../datasources/collected.js";
+import {
+  collectionSetup,
+  createBuiltInRegistry,
+  pluginSetup,
+  registerModules,
+  registryFor,
+  validateDataSourcesConfig,
+  type DataSourcesConfig,
+  type DataSourcesSetup,
+} from "../datasources/setup.js";
 
 const EXECUTION_ID = /^[A-Za-z0-9_.]{1,128}$/;
 const MAX_ROWS_PER_CHUNK = 1_000_000;
@@ -45,6 +58,9 @@ interface ExecutionRecord {
   /** A push source's execution: asked to stop through this (it drains and completes), cancelled through abort. */
   stop?: AbortController;
   done: Promise<void>;
+  /** Where tailkit/executions records this execution, and the chain of its records (in event order). */
+  dataSources?: DataSourcesSetup;
+  recording?: Promise<void>;
 }
 
 /** Runtime tuning that is not part of the wire request. */
@@ -55,15 +71,17 @@ export interface RuntimeOptions {
   statusIntervalMs?: number;
   /** Folder for executions' temp folders (downloads). Default: the system's temp folder. */
   tempRoot?: string;
+  /** The data-source part of the plugin's config (serve() reads TAILKIT_DATA_SOURCES). Default: built-ins only. */
+  dataSources?: DataSourcesConfig;
 }
 
 /**
  * Builds the table's loader and mappers for the source once at Collect, so that a table config they refuse (a
  * log_format that does not parse) fails the request naming table_config.<field>, not every artifact later.
  */
-function checkTableSource(table: TableDefinition<unknown>, sourceType: string, tableConfig: unknown): void {
+function checkTableSource(table: TableDefinition<unknown>, sourceType: string, tableConfig: unknown, ctx: TableInitContext): void {
   try {
-    resolveTableSource(table, sourceType, tableConfig);
+    resolveTableSource(table, sourceType, tableConfig, ctx);
   } catch (err) {
     const e = TailkitError.from(err, Code.InvalidArgument);
     const field = e.details.field;
@@ -118,10 +136,18 @@ export class PluginRuntime {
   private readonly options: RuntimeOptions;
   private collectCalled = false;
   private readonly tableConfigSchemas = new Map<string, JSONSchema>();
+  private readonly dataSourcesConfig: DataSourcesConfig;
+  /** The plugin's data sources outside collections: what Collect checks tables against and the gRPC service serves. */
+  private readonly catalog: DataSourceRegistry;
+  private modulesLoaded: Promise<void> | undefined;
+  private modulesReady: boolean;
 
   constructor(plugin: PluginDefinition, options: RuntimeOptions = {}) {
     this.plugin = plugin;
     this.options = options;
+    this.dataSourcesConfig = validateDataSourcesConfig(options.dataSources ?? {});
+    this.catalog = createBuiltInRegistry(pluginSetup(plugin.name, this.dataSourcesConfig));
+    this.modulesReady = (this.dataSourcesConfig.modules ?? []).length === 0;
     for (const f of [createFileSystemSourceFactory(), ...(plugin.sources ?? [])]) this.sources.set(f.type, f);
     const names = new Set<string>();
     for (const t of plugin.tables) {
@@ -147,6 +173,22 @@ export class PluginRuntime {
     return [loadSqliteDriver, ...schemas.map((schema) => () => warmSchemas([schema]))];
   }
 
+  /**
+   * Loads the data-source modules the config names into the catalogue, once; serve() and collectInProcess wait for it
+   * before the first Collect. Throws INVALID_ARGUMENT naming a module that does not load or makes no data sources.
+   */
+  loadDataSources(): Promise<void> {
+    this.modulesLoaded ??= registerModules(this.catalog, pluginSetup(this.plugin.name, this.dataSourcesConfig)).then(() => {
+      this.modulesReady = true;
+    });
+    return this.modulesLoaded;
+  }
+
+  /** The plugin's data sources outside collections (the gRPC data-source service reads and writes these). */
+  get dataSources(): DataSourceRegistry {
+    return this.catalog;
+  }
+
   /** Whether a Collect has come: steps still to warm are no longer worth their time (the collection did its own). */
   get collecting(): boolean {
     return this.collectCalled;
@@ -163,8 +205,18 @@ export class PluginRuntime {
         rowSchema: withTpFields(t.rowSchema),
         configSchema: this.tableConfigSchemas.get(t.name)!,
         sourceDefaults: Object.fromEntries(Object.entries(t.sources).map(([k, v]) => [k, v.defaults ?? {}])),
+        dataSources: (t.dataSources ?? []).map((r) => ({ namespace: r.namespace, id: r.id, version: r.version })),
       })),
       sources: [...this.sources.values()].map((s) => ({ type: s.type, description: s.description, configSchema: s.configSchema })),
+      dataSources: this.catalog.list().map((s): DataSourceDescription => ({
+        namespace: s.namespace(),
+        id: s.id(),
+        version: s.version(),
+        writeable: isWriteable(s),
+        keys: s.keys().map((k) => ({ name: k.name, description: k.description ?? "", schema: k.schema })),
+        valueSchema: s.schema(),
+        entrySchema: isWriteable(s) ? s.entrySchema() : {},
+      })),
     };
   }
 
@@ -192,6 +244,13 @@ export class PluginRuntime {
     this.collectCalled = true;
     if (!req.table) throw invalidArgument("table", "is required");
     const { table, tableConfig } = this.resolveTable(req);
+    if (!this.modulesReady) {
+      throw new TailkitError(Code.FailedPrecondition, "data_sources: the data-source modules are not loaded yet (PluginRuntime.loadDataSources)", {
+        field: "data_sources",
+      });
+    }
+    // Before anything is opened or read: a table without the data sources it was written for would write wrong rows.
+    this.catalog.check(table.dataSources, `table ${table.name}`);
     const sourceType = req.source?.type;
     if (!sourceType) throw invalidArgument("source.type", "is required");
     const support = table.sources[sourceType];
@@ -203,7 +262,7 @@ export class PluginRuntime {
       );
     }
     const sourceConfig = validateConfig<Record<string, unknown>>(factory.configSchema, { ...support.defaults, ...req.source.config }, "source.config");
-    checkTableSource(table, sourceType, tableConfig);
+    checkTableSource(table, sourceType, tableConfig, this.catalog);
     if (!req.outputDir) throw invalidArgument("output_dir", "is required");
     const rowsPerChunk = req.rowsPerChunk || 10_000;
     if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > MAX_ROWS_PER_CHUNK) {
@@ -237,7 +296,8 @@ export class PluginRuntime {
     }
 
     const abort = new AbortController();
-    const rec: ExecutionRecord = { abort, done: Promise.resolve() };
+    const dataSources = collectionSetup(this.plugin.name, this.dataSourcesConfig, stateLocation, outputDir);
+    const rec: ExecutionRecord = { abort, done: Promise.resolve(), dataSources };
     this.executions.set(executionId, rec);
     const common = {
       executionId,
@@ -254,6 +314,7 @@ export class PluginRuntime {
       state: { location: stateLocation, plugin: this.plugin.name, recollect: req.recollect ?? false },
       signal: abort.signal,
       emit: (e: CollectionEvent) => this.publish(rec, e),
+      dataSources,
     };
     if (isRowSourceFactory(factory) && (source as RowSource).push) rec.stop = new AbortController();
     rec.done = isRowSourceFactory(factory)
@@ -305,12 +366,15 @@ export class PluginRuntime {
       else r.abort.abort();
     }
     await Promise.all(running.map((r) => r.done));
+    await Promise.all([...this.executions.values()].map((r) => r.recording ?? Promise.resolve()));
+    this.catalog.close();
     this.subject.complete();
   }
 
-  /** Resolves when every execution started so far has completed. */
+  /** Resolves when every execution started so far has completed (and been recorded in tailkit/executions). */
   async idle(): Promise<void> {
     await Promise.all([...this.executions.values()].map((r) => r.done));
+    await Promise.all([...this.executions.values()].map((r) => r.recording ?? Promise.resolve()));
   }
 
   private publish(rec: ExecutionRecord, e: CollectionEvent): void {
@@ -320,7 +384,26 @@ export class PluginRuntime {
       rec.complete = e;
       this.forgetOldExecutions();
     }
+    if (e.type === "started" || e.type === "complete") this.record(rec, e);
     this.subject.next(e);
+  }
+
+  /**
+   * Records the execution in tailkit/executions as it starts and ends. Best effort: a store that cannot take the
+   * record does not fail the collection, whose rows are good; it is said on stderr.
+   */
+  private record(rec: ExecutionRecord, e: StartedEvent | CompleteEvent): void {
+    const setup = rec.dataSources;
+    if (setup === undefined) return;
+    rec.recording = (rec.recording ?? Promise.resolve()).then(async () => {
+      try {
+        const executions = (await registryFor(setup)).getDataSource("tailkit", "executions") as ExecutionsDataSource;
+        if (e.type === "started") executions.started(e);
+        else executions.completed(e, rec.started);
+      } catch (err) {
+        process.stderr.write(`${this.plugin.name}: tailkit/executions: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    });
   }
 
   private forgetOldExecutions(): void {

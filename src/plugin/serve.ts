@@ -10,6 +10,8 @@ import { createPluginServer } from "./grpc-server.js";
 import { EXTRACTION_WORKER_GLOBAL, formatHandshake, HOST_PID_KEY, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, type ExtractionWorkerHook } from "./handshake.js";
 import { PluginRuntime, type RuntimeOptions } from "./runtime.js";
 import type { PluginDefinition } from "../contract/plugin.js";
+import { Code, TailkitError } from "../errors/index.js";
+import type { DataSourcesConfig } from "../datasources/setup.js";
 
 /** Options of serve(); defaults in each field's comment. */
 export interface ServeOptions extends RuntimeOptions {
@@ -17,6 +19,20 @@ export interface ServeOptions extends RuntimeOptions {
   parentCheckIntervalMs?: number;
   /** How long running executions get to finish cancelling at shutdown, in ms. Default 5,000. */
   shutdownGraceMs?: number;
+}
+
+/** Environment variable holding the data-source part of the plugin's config, as JSON (DataSourcesConfig). */
+export const DATA_SOURCES_ENV = "TAILKIT_DATA_SOURCES";
+
+/** DataSourcesConfig from TAILKIT_DATA_SOURCES; INVALID_ARGUMENT when it is not JSON. */
+function dataSourcesFromEnv(): DataSourcesConfig | undefined {
+  const text = process.env[DATA_SOURCES_ENV];
+  if (text === undefined || text === "") return undefined;
+  try {
+    return JSON.parse(text) as DataSourcesConfig;
+  } catch (err) {
+    throw new TailkitError(Code.InvalidArgument, `${DATA_SOURCES_ENV}: malformed JSON: ${(err as Error).message}`, { field: "data_sources" });
+  }
 }
 
 function parentPid(): number {
@@ -112,7 +128,17 @@ export async function serve(plugin: PluginDefinition, options: ServeOptions = {}
   const socket = join(dir, "plugin.sock");
   // Executions' temp folders live in the private folder too, so whoever removes it (this process on exit, or the host
   // once it saw this process killed) removes them with it.
-  const runtime = new PluginRuntime(plugin, { ...options, tempRoot: options.tempRoot ?? dir });
+  let runtime: PluginRuntime;
+  try {
+    const dataSources = options.dataSources ?? dataSourcesFromEnv();
+    runtime = new PluginRuntime(plugin, { ...options, tempRoot: options.tempRoot ?? dir, ...(dataSources ? { dataSources } : {}) });
+    // The modules' data sources are known before the host can Collect (which checks tables against them).
+    await runtime.loadDataSources();
+  } catch (err) {
+    process.stderr.write(`${plugin.name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(1);
+  }
 
   let stopping = false;
   const stop = (reason: string, code = 0) => {

@@ -103,6 +103,8 @@ export class Progress {
       size: info.size,
       etag: info.etag,
       mtimeMs: info.mtimeMs,
+      location: info.location,
+      collectedAtMs: restart ? undefined : prev?.collectedAtMs,
       committed: restart ? opts.restartAt! : (prev?.committed ?? 0),
       windows: restart ? opts.restartWindows : prev?.windows,
       complete: false,
@@ -157,7 +159,10 @@ export class Progress {
     advance(st, this.window, end);
     st.end = end;
     st.complete = st.committed >= end;
+    st.collectedAtMs = Date.now();
     await this.save(name, st);
+    // tailkit/artifacts finds an artifact by its location too: the last name collected from there.
+    if (st.location !== undefined) await this.store.put("location", st.location, name, `indexing ${st.location}`);
   }
 
   private tracked(name: string): ArtifactState {

@@ -4,6 +4,10 @@ import type { CoveredWindow, TimeWindow } from "./coverage.js";
 export interface ArtifactState {
   size?: number | undefined;
   etag?: string | undefined;
+  /** Where it was last collected from (ArtifactInfo.location), for tailkit/artifacts. */
+  location?: string | undefined;
+  /** When it was last read to its end, ms since the epoch, for tailkit/artifacts. */
+  collectedAtMs?: number | undefined;
   mtimeMs?: number | undefined;
   /** Positions [0, committed) are in durable, visible chunks, for every time. */
   committed: number;

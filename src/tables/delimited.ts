@@ -10,6 +10,7 @@ import type { JSONSchema } from "../schema/index.js";
 import type { ArtifactInfo } from "../contract/source.js";
 import type { TableDefinition, TableSource } from "../contract/table.js";
 import type { EnrichContext, Row, TableEnrichment } from "../contract/row.js";
+import type { DataSourceLookup } from "../contract/data-source.js";
 import { LineOutcome, withLineFormat, type LineFormat, type LineReader } from "../collection/line-format.js";
 
 /**
@@ -37,6 +38,29 @@ export interface DelimitedEnrichSpec {
   domains?: string[];
   emails?: string[];
   tags?: string[];
+  /**
+   * tp_domains also gets, after the `domains` fields' values, the domains a DNS data source (default tailkit/dns)
+   * knows for the addresses in these fields at the row's time (e.g. a flow's destination). The table then declares
+   * that data source, so a Collect without it fails before any row is read.
+   */
+  domainsOf?: { fields: readonly string[]; dataSource?: { namespace: string; id: string; version: number } };
+}
+
+/** tailkit/dns, version 1: what domainsOf reads unless it names another. */
+const DNS_SOURCE = { namespace: "tailkit", id: "dns", version: 1 } as const;
+
+/** A data source that tells the domains an address was resolved from at an event time (tailkit/dns). */
+interface DomainLookup {
+  domainsAt(ip: string, atMs: number): readonly string[];
+  /** The same for an IPv4 address as its number, when the source offers it: no string per row. */
+  domainsAtV4?(addr: number, atMs: number): readonly string[];
+}
+
+function domainLookupOf(dataSources: DataSourceLookup, ref: { namespace: string; id: string }): DomainLookup | undefined {
+  const ds = dataSources.getDataSource(ref.namespace, ref.id) as Partial<DomainLookup> | undefined;
+  if (ds === undefined) return undefined;
+  if (typeof ds.domainsAt !== "function") throw new Error(`data source ${ref.namespace}/${ref.id} cannot look up domains by address (it has no domainsAt)`);
+  return ds as DomainLookup;
 }
 
 /** Options of defineDelimitedTable. */
@@ -113,7 +137,7 @@ interface Layout {
    * The optional tp_* fields the spec fills, in TP_FIELDS order: the key (`,"tp_source_ip":`, or `,"tp_ips":[` for a
    * list) and the columns (-1 for a field this layout lacks).
    */
-  optionals: { key: Fragment; list: boolean; cols: number[] }[];
+  optionals: { key: Fragment; list: boolean; cols: number[]; lookupCols: number[] }[];
 }
 
 /** An optional tp_* field, and the key of DelimitedEnrichSpec that fills it. */
@@ -130,8 +154,12 @@ const SPEC_FIELDS: readonly SpecField[] = ENRICH_SLOTS.map((slot) => ({
 
 /** The spec's value for a field: a field name, a list of them, or undefined when the spec does not fill it. */
 function specValue(e: DelimitedEnrichSpec, f: SpecField): string | readonly string[] | undefined {
-  return (e as unknown as Readonly<Record<string, string | readonly string[] | undefined>>)[f.spec];
+  const v = (e as unknown as Readonly<Record<string, string | readonly string[] | undefined>>)[f.spec];
+  return v === undefined && f.spec === "domains" && e.domainsOf !== undefined ? [] : v;
 }
+
+/** Most domains' JSON texts a format keeps as bytes. */
+const DOMAIN_FRAGMENTS = 10_000;
 
 /**
  * A table whose files hold one row per line of delimited fields (VPC flow logs, ELB and S3 access logs, Zeek TSV):
@@ -151,11 +179,13 @@ export function defineDelimitedTable(options: DelimitedTableOptions): TableDefin
       format,
     );
   }
+  const lookups = o.enrich.domainsOf;
   return {
     name: o.name,
     description: o.description,
     rowSchema: o.rowSchema,
     sources,
+    ...(lookups !== undefined ? { dataSources: [lookups.dataSource ?? DNS_SOURCE] } : {}),
     enrich: (row, ctx) => format.enrich(row, ctx),
   };
 }
@@ -193,6 +223,15 @@ function validateDelimitedTableOptions(options: DelimitedTableOptions): Checked 
     }
     for (const field of f.slot.list ? (v as readonly string[]) : [v as string]) known(f.spec, field, false);
   }
+  if (enrich.domainsOf !== undefined) {
+    const d = enrich.domainsOf;
+    if (!Array.isArray(d.fields) || d.fields.length === 0) throw invalidArgument("enrich.domainsOf.fields", "must name at least one field");
+    for (const field of d.fields as readonly string[]) known("domainsOf.fields", field, false);
+    const ref = d.dataSource;
+    if (ref !== undefined && (typeof ref.namespace !== "string" || typeof ref.id !== "string" || !Number.isInteger(ref.version))) {
+      throw invalidArgument("enrich.domainsOf.dataSource", "must be {namespace, id, version}");
+    }
+  }
   return {
     ...options,
     separator,
@@ -214,8 +253,22 @@ class DelimitedFormat implements LineFormat {
     this.headerFirst = o.headerFirstFields.map(utf8);
   }
 
-  open(): LineReader {
-    return new DelimitedReader(this);
+  /** Domains as JSON text bytes, made once per thread and domain (the line format writes them a word at a time). */
+  private readonly domainFragments = new Map<string, Fragment>();
+
+  open(_artifact: ArtifactInfo, dataSources?: DataSourceLookup): LineReader {
+    const d = this.o.enrich.domainsOf;
+    return new DelimitedReader(this, d !== undefined && dataSources !== undefined ? domainLookupOf(dataSources, d.dataSource ?? DNS_SOURCE) : undefined);
+  }
+
+  domainFragment(domain: string): Fragment {
+    let f = this.domainFragments.get(domain);
+    if (f === undefined) {
+      if (this.domainFragments.size >= DOMAIN_FRAGMENTS) this.domainFragments.clear();
+      f = frag(JSON.stringify(domain));
+      this.domainFragments.set(domain, f);
+    }
+    return f;
   }
 
   mapper(): Mapper<string, Row> {
@@ -254,6 +307,15 @@ class DelimitedFormat implements LineFormat {
         const x = row[c];
         if (typeof x === "string" && x !== "" && !values.includes(x)) values.push(x);
       }
+      if (f.spec === "domains" && e.domainsOf !== undefined) {
+        const lookup = domainLookupOf(ctx, e.domainsOf.dataSource ?? DNS_SOURCE);
+        const at = out.tp_timestamp as number;
+        for (const c of lookup !== undefined && Number.isFinite(at) ? e.domainsOf.fields : []) {
+          const ip = row[c];
+          if (typeof ip !== "string" || ip === "") continue;
+          for (const dom of lookup!.domainsAt(ip, at)) if (!values.includes(dom)) values.push(dom);
+        }
+      }
       fields[f.slot.name] = values;
     }
     return out;
@@ -280,6 +342,7 @@ class DelimitedFormat implements LineFormat {
           key: f.slot.list ? frag(`${f.slot.key}[`) : f.slot.keyBytes,
           list: f.slot.list,
           cols: (f.slot.list ? (v as readonly string[]) : [v as string]).map(at),
+          lookupCols: f.spec === "domains" && e.domainsOf !== undefined ? e.domainsOf.fields.map(at) : [],
         },
       ];
     });
@@ -316,7 +379,12 @@ class DelimitedFormat implements LineFormat {
     };
     // A header may give a spec field another type than the default columns do: the reference path copes, bytes do not.
     l.fast =
-      plain && hasRequired && ts !== -1 && numeric[ts] === true && typed(l.index, false) && l.optionals.every((o) => o.cols.every((c) => typed(c, false)));
+      plain &&
+      hasRequired &&
+      ts !== -1 &&
+      numeric[ts] === true &&
+      typed(l.index, false) &&
+      l.optionals.every((o) => o.cols.every((c) => typed(c, false)) && o.lookupCols.every((c) => typed(c, false)));
     return l;
   }
 }
@@ -342,7 +410,11 @@ class DelimitedReader implements LineReader {
   /** "space-separated" and the like, for errors. */
   private readonly separatorName: string;
 
-  constructor(private readonly f: DelimitedFormat) {
+  constructor(
+    private readonly f: DelimitedFormat,
+    /** Where domainsOf looks addresses up; undefined without domainsOf (or without the data source: no lookups). */
+    private readonly domains?: DomainLookup,
+  ) {
     this.mapperName = f.o.mapperName;
     this.sep = f.o.separator.charCodeAt(0);
     this.sepWord = Math.imul(this.sep, ONES);
@@ -534,11 +606,55 @@ class DelimitedReader implements LineReader {
         if (out.pos !== first) out.byte(0x2c);
         this.quoted(out, iv, fs, fe);
       }
+      if (o.lookupCols.length > 0 && this.domains !== undefined) this.lookedUp(out, b, o, ms, first);
       out.byte(0x5d);
     }
     out.byte(0x7d);
     out.byte(0x0a);
     return LineOutcome.Row;
+  }
+
+  /**
+   * Appends to a tp_domains list the domains the lookup knows for the addresses in o.lookupCols at `ms`, each once
+   * (neither a column's value nor an earlier domain again), as the reference enrich lists them.
+   */
+  private lookedUp(out: ByteBatch, b: Uint8Array, o: Layout["optionals"][number], ms: number, first: number): void {
+    let written: string[] | undefined;
+    for (let k = 0; k < o.lookupCols.length; k++) {
+      const c = o.lookupCols[k]!;
+      if (c === -1) continue;
+      const fs = this.starts[c]!;
+      const fe = this.ends[c]!;
+      if (fs === fe || this.isNull(b, fs, fe)) continue;
+      const lookup = this.domains!;
+      const v4 = lookup.domainsAtV4 !== undefined ? ipv4At(b, fs, fe) : -1;
+      // Else checked printable ASCII: latin1 is the text.
+      const found = v4 !== -1 ? lookup.domainsAtV4!(v4, ms) : lookup.domainsAt(asciiText(b, fs, fe), ms);
+      for (let m = 0; m < found.length; m++) {
+        const d = found[m]!;
+        written ??= o.cols.length > 0 ? this.columnValues(b, o) : [];
+        if (written.includes(d)) continue;
+        written.push(d);
+        const fr = this.f.domainFragment(d);
+        out.ensure(fr.length + 1);
+        if (out.pos !== first) out.byte(0x2c);
+        out.frag(fr);
+      }
+    }
+  }
+
+  /** The distinct values o.cols wrote into the list, as text. */
+  private columnValues(b: Uint8Array, o: Layout["optionals"][number]): string[] {
+    const values: string[] = [];
+    for (const c of o.cols) {
+      if (c === -1) continue;
+      const fs = this.starts[c]!;
+      const fe = this.ends[c]!;
+      if (fs === fe || this.isNull(b, fs, fe)) continue;
+      const v = asciiText(b, fs, fe);
+      if (!values.includes(v)) values.push(v);
+    }
+    return values;
   }
 
   /** Writes "value" of a checked string column, a word at a time (the line can be read 4 bytes past its end). */
@@ -571,6 +687,42 @@ class DelimitedReader implements LineReader {
     }
     return false;
   }
+}
+
+/**
+ * The number of the IPv4 address b[s, e) when it is written canonically (four decimal octets up to 255, no leading
+ * zeros: the text that parseIpv4 and the reference path's string agree on); else -1.
+ */
+function ipv4At(b: Uint8Array, s: number, e: number): number {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    const d = c - 0x30;
+    if (d < 0 || d > 9 || (digits > 0 && octet === 0)) return -1;
+    octet = octet * 10 + d;
+    if (++digits > 3 || octet > 255) return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return n * 256 + octet;
+}
+
+/** b[s, e) as text, for bytes checked to be printable ASCII. */
+function asciiText(b: Uint8Array, s: number, e: number): string {
+  if (Buffer.isBuffer(b)) return b.toString("latin1", s, e);
+  let t = "";
+  for (let i = s; i < e; i++) t += String.fromCharCode(b[i]!);
+  return t;
 }
 
 /**

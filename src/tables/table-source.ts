@@ -2,6 +2,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import type { Loader } from "../contract/loader.js";
 import type { Mapper } from "../contract/mapper.js";
 import type { TableDefinition, TableSource } from "../contract/table.js";
+import type { TableInitContext } from "../contract/data-source.js";
 import { lineFormatOf, type LineFormat } from "../collection/line-format.js";
 
 /** How a table reads one of its source types, with the table's defaults filled in. */
@@ -16,12 +17,12 @@ export interface ResolvedTableSource {
  * What `table` does with items of `sourceType`: the entry's own loader and mappers, else the table's. Throws INTERNAL
  * when the table does not accept the source type (callers check that first, with a message for the user).
  */
-export function resolveTableSource<C>(table: TableDefinition<C, object>, sourceType: string, config: C): ResolvedTableSource {
+export function resolveTableSource<C>(table: TableDefinition<C, object>, sourceType: string, config: C, ctx: TableInitContext): ResolvedTableSource {
   const entry: TableSource<C, unknown, object> | undefined = table.sources[sourceType];
   if (entry === undefined) throw new TailkitError(Code.Internal, `table ${table.name} does not accept source type ${sourceType}`);
-  const mappers: readonly Mapper[] | undefined = entry.mappers !== undefined ? entry.mappers(config) : table.mappers?.(config);
+  const mappers: readonly Mapper[] | undefined = entry.mappers !== undefined ? entry.mappers(config, ctx) : table.mappers?.(config, ctx);
   return {
-    loader: entry.loader !== undefined ? entry.loader(config) : table.loader?.(config),
+    loader: entry.loader !== undefined ? entry.loader(config, ctx) : table.loader?.(config, ctx),
     mappers: mappers ?? [],
     lineFormat: lineFormatOf(entry),
   };

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CollectionEvent, CompleteEvent } from "../contract/events.js";
-import { PluginRuntime } from "../plugin/runtime.js";
+import { PluginRuntime, type RuntimeOptions } from "../plugin/runtime.js";
 import type { CollectOptions, PluginDefinition } from "../contract/plugin.js";
 
 /** What collectInProcess returns: every event of the execution, its complete event, and the rows it wrote. */
@@ -17,9 +17,14 @@ export interface InProcessCollection {
  * Runs one collection of a plugin definition in this process, without gRPC or a child process, and reads back the
  * chunks it wrote. For plugin authors' unit tests: the same runtime, pipeline and writer as `serve` uses.
  */
-export async function collectInProcess(plugin: PluginDefinition, options: CollectOptions): Promise<InProcessCollection> {
+export async function collectInProcess(
+  plugin: PluginDefinition,
+  options: CollectOptions,
+  runtimeOptions: Pick<RuntimeOptions, "dataSources"> = {},
+): Promise<InProcessCollection> {
   // Extraction stays on this thread: test runners load TypeScript sources that worker threads cannot import.
-  const runtime = new PluginRuntime({ ...plugin, module: undefined });
+  const runtime = new PluginRuntime({ ...plugin, module: undefined }, runtimeOptions);
+  await runtime.loadDataSources();
   const events: CollectionEvent[] = [];
   const sub = runtime.observe().subscribe((e) => events.push(e));
   try {

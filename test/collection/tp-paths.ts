@@ -5,7 +5,7 @@ import { ByteBatch } from "../../src/collection/byte-batch.js";
 import { createEnricher } from "../../src/collection/enrich.js";
 import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { RowTail } from "../../src/collection/row-tail.js";
-import type { ArtifactEnrichContext, ExtractSpec } from "../../src/collection/types.js";
+import { NO_DATA_SOURCES, type ArtifactEnrichContext, type ExtractSpec } from "../../src/collection/types.js";
 import { RawRow, rawRow } from "../../src/mappers/raw-row.js";
 import { TP_FIELDS, type TpField } from "../../src/plugin/tp-fields.js";
 import { defineDelimitedTable } from "../../src/tables/delimited.js";
@@ -68,7 +68,7 @@ export async function expectEveryPathAgrees(dir: string): Promise<void> {
 
   // Fresh row objects for each path: the slow path sets fields on them.
   const rows = (): Row[] => {
-    const mapper = table.sources["file"]!.mappers!({})[0] as Mapper<string, Row>;
+    const mapper = table.sources["file"]!.mappers!({}, NO_DATA_SOURCES)[0] as Mapper<string, Row>;
     return lines.map((l) => mapper.map(l, { artifact: info, index: 0 } as never) as Row);
   };
   const textPath = (items: unknown[]): string[] => {

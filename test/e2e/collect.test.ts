@@ -287,7 +287,7 @@ describe("tailkit collect with the aws plugin", () => {
     expect(text.stdout).toContain("aws_cloudtrail_log");
     const json = await runCli(["describe", "aws", "--output", "json"]);
     const d = JSON.parse(json.stdout) as { tables: { name: string; sourceDefaults: Record<string, { file_layout?: string }> }[] };
-    expect(d.tables.map((t) => t.name)).toEqual(["aws_cloudtrail_log", "aws_vpc_flow_log"]);
+    expect(d.tables.map((t) => t.name)).toEqual(["aws_cloudtrail_log", "aws_vpc_flow_log", "aws_route53_resolver_query_log"]);
     expect(d.tables[0]!.sourceDefaults["file"]!.file_layout).toContain("CloudTrail");
     expect(existsSync(AWS_PLUGIN)).toBe(true);
   });

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -36,6 +37,28 @@ export function runProcess(command: string, args: string[], env: NodeJS.ProcessE
     child.on("error", reject);
     child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * Calls `service/method` of a plugin on its unix socket with buf curl, which knows no proto but what server reflection
+ * tells it (as any off-the-shelf client would); resolves to the JSON answer.
+ */
+export async function bufCurl(address: string, method: string, body: unknown): Promise<unknown> {
+  const socket = address.replace(/^unix:\/\//, "");
+  const args = [
+    "buf",
+    "curl",
+    "--protocol",
+    "grpc",
+    "--http2-prior-knowledge",
+    "--unix-socket",
+    socket,
+    `http://localhost/${method}`,
+    "-d",
+    JSON.stringify(body),
+  ];
+  const { stdout } = await promisify(execFile)("npx", args, { cwd: ROOT });
+  return JSON.parse(stdout) as unknown;
 }
 
 /** A fresh temp folder; removed by the returned cleanup. */

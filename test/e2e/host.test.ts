@@ -8,7 +8,7 @@ import { Code, TailkitError } from "../../src/errors/index.js";
 import { launchPlugin, type PluginClient } from "../../src/host/index.js";
 import { eventFromWire, loadProtocol } from "../../src/protocol/index.js";
 import type { WireEvent } from "../../src/protocol/index.js";
-import { AWS_PLUGIN, ROOT, tempDir } from "./helpers.js";
+import { AWS_PLUGIN, ROOT, bufCurl, tempDir } from "./helpers.js";
 
 const SAMPLE_CLOUDTRAIL = join(ROOT, "sample", "cloudtrail");
 const run = promisify(execFile);
@@ -55,26 +55,12 @@ function rawObserver(address: string): { events: CollectionEvent[]; ready: Promi
 describe("host ↔ plugin over gRPC", () => {
   it("answers Describe to buf curl through server reflection on the unix socket", async () => {
     const client = await start();
-    const socket = client.address.replace(/^unix:\/\//, "");
-    const { stdout } = await run(
-      "npx",
-      [
-        "buf",
-        "curl",
-        "--protocol",
-        "grpc",
-        "--http2-prior-knowledge",
-        "--unix-socket",
-        socket,
-        "http://localhost/tailkit.plugin.v1.PluginService/Describe",
-        "-d",
-        "{}",
-      ],
-      { cwd: ROOT },
-    );
-    const res = JSON.parse(stdout) as { plugin: { name: string }; tables: { name: string; sourceTypes: string[]; configSchemaJson: string }[] };
+    const res = (await bufCurl(client.address, "tailkit.plugin.v1.PluginService/Describe", {})) as {
+      plugin: { name: string };
+      tables: { name: string; sourceTypes: string[]; configSchemaJson: string }[];
+    };
     expect(res.plugin.name).toBe("aws");
-    expect(res.tables.map((t) => t.name)).toEqual(["aws_cloudtrail_log", "aws_vpc_flow_log"]);
+    expect(res.tables.map((t) => t.name)).toEqual(["aws_cloudtrail_log", "aws_vpc_flow_log", "aws_route53_resolver_query_log"]);
     expect(res.tables[0]!.sourceTypes).toEqual(["file", "aws_s3_bucket", "aws_cloudwatch_log_group", "webhook"]);
   });
 

@@ -7,6 +7,7 @@ import { createEnricher } from "../../src/collection/enrich.js";
 import { extractArtifact } from "../../src/collection/extract-artifact.js";
 import { createJsonDocumentLoader } from "../../src/loaders/json-document.js";
 import { MapperChain } from "../../src/mappers/chain.js";
+import { NO_DATA_SOURCES } from "../../src/collection/types.js";
 import { isRawRow } from "../../src/mappers/raw-row.js";
 import { cloudTrailRecords, cloudTrailTable } from "../../plugins/aws/src/cloudtrail.js";
 
@@ -20,7 +21,7 @@ const ingest = (s: string): string => s.replace(/"tp_ingest_timestamp":"[^"]+"/g
 async function collect(
   text: string,
   gzip: boolean,
-  loader = cloudTrailRecords.loader({}),
+  loader = cloudTrailRecords.loader({}, NO_DATA_SOURCES),
 ): Promise<{ lines: string[]; raw: number; withBytes: number; records: unknown[]; reference: string[] }> {
   const file = path.join(dir, `doc-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
@@ -31,7 +32,7 @@ async function collect(
     bytes: fs.statSync(file).size,
     release: async () => undefined,
   };
-  const chain = new MapperChain(cloudTrailRecords.mappers({}), info);
+  const chain = new MapperChain(cloudTrailRecords.mappers({}, NO_DATA_SOURCES), info);
   const enrich = createEnricher({ table: cloudTrailTable, partition: "p", sourceType: "file", sourceName: "s", artifact: info });
   const lines: string[] = [];
   let raw = 0;

@@ -9,7 +9,7 @@ const ctx = { artifact: { name: "x", location: "/x", properties: {} }, itemIndex
 /** The row (or row error) a JSONL custom table with these columns makes of `item`. */
 function row(columns: unknown[], item: Record<string, unknown>): Record<string, unknown> | RowErrorItem {
   const table = defineCustomTable("t", { format: { type: "jsonl" }, columns: [{ name: "tp_timestamp", source: "ts" }, ...columns] });
-  const mappers = table.mappers!({}) as readonly Mapper[];
+  const mappers = table.mappers!({}, { getDataSource: () => undefined }) as readonly Mapper[];
   return mappers[mappers.length - 1]!.map({ ts: "2024-01-01T00:00:00Z", ...item }, ctx) as Record<string, unknown> | RowErrorItem;
 }
 

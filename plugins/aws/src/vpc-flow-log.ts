@@ -1,4 +1,4 @@
-import { defineDelimitedTable, type TableDefinition } from "tailkit";
+import { defineDelimitedTable, type DelimitedTableOptions, type TableDefinition } from "tailkit";
 
 /** AWS's delivery layout for VPC flow log files in S3, relative to the bucket (or a copy of it). */
 export const VPC_FLOW_LOG_FILE_LAYOUT = "AWSLogs/{account:\\d{12}}/vpcflowlogs/{region:[a-z0-9-]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.log.gz";
@@ -37,8 +37,8 @@ const VPC_NUMBER_FIELDS = [
   "ecs-container-instance-arn-count",
 ];
 
-/** The aws_vpc_flow_log table. */
-export const vpcFlowLogTable: TableDefinition = defineDelimitedTable({
+/** What defines the aws_vpc_flow_log table (the bench compares it with the same table without domainsOf). */
+export const VPC_FLOW_LOG_OPTIONS: DelimitedTableOptions = {
   name: "aws_vpc_flow_log",
   description: "AWS VPC flow logs: IP traffic to and from network interfaces, from the files delivered to S3.",
   sources: { file: { defaults: { file_layout: VPC_FLOW_LOG_FILE_LAYOUT } }, aws_s3_bucket: { defaults: { file_layout: VPC_FLOW_LOG_FILE_LAYOUT } } },
@@ -65,6 +65,7 @@ export const vpcFlowLogTable: TableDefinition = defineDelimitedTable({
       tp_source_ip: { type: ["string", "null"] },
       tp_destination_ip: { type: ["string", "null"] },
       tp_ips: { type: "array", items: { type: "string" } },
+      tp_domains: { type: "array", items: { type: "string" }, description: "domains tailkit/dns resolved to dstaddr at the flow's start" },
     },
   },
   columns: VPC_DEFAULT_FIELDS,
@@ -78,5 +79,10 @@ export const vpcFlowLogTable: TableDefinition = defineDelimitedTable({
     sourceIp: "srcaddr",
     destinationIp: "dstaddr",
     ips: ["srcaddr", "dstaddr"],
+    // The domains Route 53 Resolver answers (aws_route53_resolver_query_log) gave for the destination.
+    domainsOf: { fields: ["dstaddr"] },
   },
-});
+};
+
+/** The aws_vpc_flow_log table. */
+export const vpcFlowLogTable: TableDefinition = defineDelimitedTable(VPC_FLOW_LOG_OPTIONS);
