@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { zstdRawFrame } from "../formats/helpers.js";
-import { readChunks, runCli, scratchDirs } from "./helpers.js";
+import { ROOT, readChunks, runCli, scratchDirs } from "./helpers.js";
 
 const scratch = scratchDirs();
 
@@ -39,6 +39,40 @@ function collectCore(table: string, def: string, data: string, out: string, ...m
 }
 
 describe("tailkit collect core --table-def @file", () => {
+  it("collects the bundled sample the README shows: sample/orders by sample/orders/orders.yaml", async () => {
+    const out = join(scratch(), "out");
+    const res = await runCli(
+      [
+        "collect",
+        "core",
+        "--table",
+        "shop_orders",
+        "--table-def",
+        "@sample/orders/orders.yaml",
+        "--path",
+        "sample/orders",
+        "--file-layout",
+        "*.csv",
+        "--out",
+        out,
+        "--no-convert",
+        "--output",
+        "json",
+      ],
+      {},
+      ROOT,
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const rows = readChunks(out).flatMap((c) => c.rows);
+    expect(rows.map((r) => [r["order_id"], r["customer"], r["total"], r["tags"]])).toEqual([
+      [1001, "alice", 42.5, ["books", "gift"]],
+      [1002, "bob", null, []],
+      [1003, "carol", 17, ["music"]],
+      [1004, "dave", 120.99, ["garden", "tools", "sale"]],
+    ]);
+    expect(rows[0]!["tp_timestamp"]).toBe("2024-03-01T09:12:44.000Z");
+  });
+
   it("collects a CSV file (here zstd-compressed) by a YAML definition alone, and queries its rows", async () => {
     const csv = "placed_at,order_id,customer,total\n2024-05-01T10:00:00Z,1, Ann ,9.5\n2024-05-01T11:00:00Z,,bob,n/a\n2024-05-02T09:30:00Z,3,Cy,12\n";
     const { dir, data, out } = setUp({ "orders.csv.zst": zstdRawFrame(Buffer.from(csv)) });

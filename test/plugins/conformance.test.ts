@@ -17,6 +17,9 @@ const CLOUDTRAIL = sample(
 const VPC = sample(
   "vpcflow/AWSLogs/693748329432/vpcflowlogs/eu-west-1/2024/03/03/693748329432_vpcflowlogs_eu-west-1_fl-e05f3d3b4fe74157a_20240303T0030Z_a89cfa29.log.gz",
 );
+const ROUTE53 = sample(
+  "route53/AWSLogs/693748329432/vpcdnsquerylogs/vpc-0f3c2a1b9d8e7f605/2024/03/03/693748329432_vpcdnsquerylogs_vpc-0f3c2a1b9d8e7f605_20240303T0000Z_5e1d2c3b.log.gz",
+);
 const NGINX = sample("nginx/web1/access.log");
 const NGINX_ERRORS = sample("nginx/web1/error.log");
 
@@ -35,6 +38,7 @@ const PLUGINS: Record<string, { definition: PluginDefinition; options: Conforman
         aws_cloudtrail_log: { config: { paths: [CLOUDTRAIL] }, rows: (JSON.parse(text(CLOUDTRAIL)) as { Records: unknown[] }).Records.length },
         // The first line is the header naming the fields.
         aws_vpc_flow_log: { config: { paths: [VPC] }, rows: lines(VPC).length - 1 },
+        aws_route53_resolver_query_log: { config: { paths: [ROUTE53] }, rows: lines(ROUTE53).length },
       },
       executable: join(ROOT, "plugins/aws/bin/tailkit-plugin-aws"),
     },
