@@ -9,6 +9,7 @@ import type { JSONSchema } from "../contract/schema.js";
 import { TailkitError, Code } from "../errors/index.js";
 import type { LaunchOptions } from "../host/spawn.js";
 import { PluginRuntime } from "../plugin/runtime.js";
+import { withTpFields } from "../plugin/tp-fields.js";
 import { collectInProcess, type InProcessCollection } from "./collect-in-process.js";
 
 // The conformance kit: what every plugin must do, checked the way a host relies on it. It runs the plugin's own
@@ -127,24 +128,28 @@ export async function runConformance(plugin: PluginDefinition, options: Conforma
       check("definition accepted by the runtime", [TailkitError.from(err).message]);
       return finish(plugin.name, checks);
     }
-    check("describe: names", nameProblems(description));
-    check("describe: descriptions", descriptionProblems(description));
-    check("describe: JSON Schemas valid", schemaProblems(description));
+    // Tables made at Collect from their table config (core's) are checked as Describe would list them.
+    const custom = customTables(plugin, description, options.fixtures);
+    if (plugin.customTables !== undefined) check("custom tables made from their fixtures' table config", custom.problems);
+    const withCustom: PluginDescription = { ...description, tables: [...description.tables, ...custom.tables] };
+    check("describe: names", nameProblems(withCustom));
+    check("describe: descriptions", descriptionProblems(withCustom));
+    check("describe: JSON Schemas valid", schemaProblems(withCustom));
 
-    const fixtures = fixtureList(description, options.fixtures);
+    const fixtures = fixtureList(withCustom, options.fixtures);
     check("fixtures: one for every table", fixtures.problems);
     const collected: { fixture: ResolvedFixture; rows: number }[] = [];
     for (const f of fixtures.list) {
       const first = await tryCollect(plugin, f, outDir());
       check(`collects ${f.label}`, first.problems);
       if (!first.result) continue;
-      check(`rows of ${f.label} satisfy the row schema`, rowSchemaProblems(description, f, first.result.rows));
+      check(`rows of ${f.label} satisfy the row schema`, rowSchemaProblems(withCustom, f, first.result.rows));
       const second = await tryCollect(plugin, f, outDir());
       check(`tp_id stable across two reads of ${f.label}`, second.result ? stabilityProblems(first.result.rows, second.result.rows) : second.problems);
       if (first.problems.length === 0) collected.push({ fixture: f, rows: first.result.rows.length });
     }
 
-    const probes = [...madeUpInvalidConfigs(description, fixtures.list), ...(options.invalidConfigs ?? []).map(declaredProbe)];
+    const probes = [...madeUpInvalidConfigs(withCustom, fixtures.list), ...(options.invalidConfigs ?? []).map(declaredProbe)];
     const refusals = await invalidConfigProblems(plugin, probes, outDir);
     for (const [label, problems] of refusals) check(`bad config refused with a named field: ${label}`, problems);
 
@@ -236,6 +241,47 @@ interface ResolvedFixture {
   tableConfig: Record<string, unknown> | undefined;
   rows: number | undefined;
   label: string;
+}
+
+/**
+ * The custom tables the fixtures name (tables the plugin makes at Collect from their table config, when it has
+ * PluginDefinition.customTables), each as Describe would list it: made from its first fixture's table config, with
+ * the tp_* fields in its row schema. A plugin that makes custom tables needs a fixture of at least one.
+ */
+function customTables(
+  plugin: PluginDefinition,
+  d: PluginDescription,
+  given: ConformanceOptions["fixtures"],
+): { tables: PluginDescription["tables"]; problems: string[] } {
+  const factory = plugin.customTables;
+  if (factory === undefined) return { tables: [], problems: [] };
+  const tables: PluginDescription["tables"] = [];
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(given)) {
+    if (d.tables.some((t) => t.name === name)) continue;
+    const first = (Array.isArray(value) ? value : [value])[0] as TableFixture | undefined;
+    if (first?.tableConfig === undefined) {
+      problems.push(`the fixture of ${name} has no tableConfig, so it defines no custom table`);
+      continue;
+    }
+    try {
+      const made = factory.create(name, first.tableConfig);
+      tables.push({
+        name,
+        description: made.description,
+        sourceTypes: Object.keys(made.sources),
+        rowSchema: withTpFields(made.rowSchema),
+        configSchema: factory.configSchema,
+        sourceDefaults: Object.fromEntries(Object.entries(made.sources).map(([k, v]) => [k, v.defaults ?? {}])),
+        dataSources: [],
+      });
+    } catch (err) {
+      problems.push(`custom table ${name}: its fixture's table config is refused: ${TailkitError.from(err).message}`);
+    }
+  }
+  if (tables.length === 0 && problems.length === 0)
+    problems.push("the plugin makes custom tables: give a fixture of one, with the tableConfig that defines it");
+  return { tables, problems };
 }
 
 function fixtureList(d: PluginDescription, given: ConformanceOptions["fixtures"]): { list: ResolvedFixture[]; problems: string[] } {

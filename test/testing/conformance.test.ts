@@ -4,7 +4,8 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConformanceError, checkPlugin, runConformance, type ConformanceOptions } from "../../src/testing/index.js";
-import { tempDir } from "../e2e/helpers.js";
+import { corePlugin } from "../../plugins/core/src/index.js";
+import { ROOT, tempDir } from "../e2e/helpers.js";
 import { ALL_MISTAKES, APP_LOG, createTestPlugin, type Mistakes } from "./broken-plugin/plugin.js";
 
 const options: ConformanceOptions = {
@@ -113,5 +114,28 @@ describe("the conformance kit", () => {
     } finally {
       t.cleanup();
     }
+  });
+
+  it("checks a plugin's custom tables by their fixtures' definitions, and fails one that defines none or a bad one", async () => {
+    const orders = join(ROOT, "sample/orders/orders-2024-03-01.csv");
+    const good = {
+      format: { type: "delimited" },
+      columns: [
+        { name: "tp_timestamp", source: "placed_at", type: "timestamp" },
+        { name: "order_id", type: "integer" },
+      ],
+    };
+    const passed = await runConformance(corePlugin, { fixtures: { orders: { config: { paths: [orders] }, tableConfig: { definition: good }, rows: 4 } } });
+    expect(passed.failures).toEqual([]);
+    expect(passed.checks.map((c) => c.name)).toContain("rows of orders from file satisfy the row schema");
+
+    const none = await runConformance(corePlugin, { fixtures: {} });
+    expect(none.failures.map((c) => c.problems).flat()).toContain(
+      "the plugin makes custom tables: give a fixture of one, with the tableConfig that defines it",
+    );
+    const noTime = { ...good, columns: [{ name: "order_id", type: "integer" }] };
+    const bad = await runConformance(corePlugin, { fixtures: { orders: { config: { paths: [orders] }, tableConfig: { definition: noTime } } } });
+    const problems = bad.failures.find((c) => c.name === "custom tables made from their fixtures' table config")?.problems ?? [];
+    expect(problems[0]).toMatch(/^custom table orders: its fixture's table config is refused: .*tp_timestamp/);
   });
 });
