@@ -73,7 +73,8 @@ export async function uploadDir(client, bucket, dir, prefix = "") {
  * s3rver 3.7.1 walks its folders only one level below the prefix when a delimiter is given, so a folder that holds
  * folders but no object of its own is missing from CommonPrefixes (listing "AWSLogs/" gives nothing when every object is
  * deeper). Real S3 lists every common prefix. Its store's listing is replaced by one that walks every folder below the
- * prefix, as S3 answers: keys in order, common prefixes rolled up, objects up to maxKeys. Nothing else of s3rver changes.
+ * prefix (and nothing outside it), as S3 answers: keys in order, common prefixes rolled up, objects up to maxKeys.
+ * Nothing else of s3rver changes.
  * @param {any} server
  * @param {string} directory
  */
@@ -84,8 +85,10 @@ function fixListing(server, directory) {
   store.listObjects = async (bucket, options) => {
     const { delimiter = "", startAfter = "", prefix = "", maxKeys = Infinity } = options;
     const root = path.join(directory, bucket);
-    const keys = fs
-      .readdirSync(root, { recursive: true, withFileTypes: true })
+    // Only the folder the prefix names is walked (the store keeps keys as paths): a listing costs what is below it.
+    const base = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    const from = path.join(root, base);
+    const keys = (fs.existsSync(from) ? fs.readdirSync(from, { recursive: true, withFileTypes: true }) : [])
       .filter((e) => e.isFile() && e.name.endsWith(OBJECT_SUFFIX))
       .map((e) => path.relative(root, path.join(e.parentPath, e.name)).slice(0, -OBJECT_SUFFIX.length))
       .filter((k) => k.startsWith(prefix) && k > startAfter)
