@@ -66,6 +66,9 @@ type DnsRecord = Record<string, number[]>;
 /** The most intervals kept per (address, domain): the latest ones. */
 const MAX_INTERVALS = 16;
 const EMPTY: readonly string[] = Object.freeze([]);
+/** Key of the entry written with the store's first answer: without it, no lookup reads the store. */
+const WRITTEN_KEY = "meta:written";
+
 /** A cached miss (cheaper than a lookup of the store for every flow to an address no query resolved). */
 const NONE: DnsRecord = Object.freeze({});
 /** Compare-and-set rounds before a write gives up: others write the same key all the while. */
@@ -176,6 +179,8 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   /** The same, for domainsAtV4, keyed by the address's number. */
   private readonly hotV4: BoundedCache<number, Compiled>;
   private store: SyncHandle<string, unknown> | undefined;
+  /** Whether the store was ever given an answer (WRITTEN_KEY), read once per execution; undefined: not read yet. */
+  private holdsAnswers: boolean | undefined;
 
   /** `open` gives the store on first use, so a plugin that never reads DNS never opens it. */
   constructor(
@@ -239,6 +244,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
    * allocates nothing for an address no answer gave. The array must not be changed.
    */
   domainsAt(ip: string, atMs: number): readonly string[] {
+    if (this.holdsAnswers === false || !this.anyAnswers()) return EMPTY;
     let c = this.hot.get(ip);
     if (c === undefined) {
       c = compile(this.read(`ip:${ip}`));
@@ -252,6 +258,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
    * has the address as bytes looks it up without making a string.
    */
   domainsAtV4(addr: number, atMs: number): readonly string[] {
+    if (this.holdsAnswers === false || !this.anyAnswers()) return EMPTY;
     let c = this.hotV4.get(addr);
     if (c === undefined) {
       c = compile(this.read(`ip:${ipv4Text(addr)}`));
@@ -271,6 +278,11 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
 
   write(entries: readonly DnsEntry[]): void {
     const checked = entries.map((e, i) => this.checkEntry(e, `entries[${i}]`));
+    if (checked.length > 0 && this.holdsAnswers !== true) {
+      // Before the answers, so that a reader who sees an answer also sees the marker.
+      this.check(this.handle().put({ key: WRITTEN_KEY, value: true }).code, WRITTEN_KEY, "write");
+      this.holdsAnswers = true;
+    }
     for (const e of checked) {
       for (const ip of e.ips) {
         this.merge(`domain:${e.domain}`, ip, e.from, e.until);
@@ -292,6 +304,7 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   }
 
   refresh(): void {
+    this.holdsAnswers = undefined;
     this.cache.clear();
     this.hot.clear();
     this.hotV4.clear();
@@ -312,6 +325,19 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
       const v4 = parseIpv4(key.slice(3));
       if (v4 !== -1) this.hotV4.delete(v4);
     }
+  }
+
+  /**
+   * Whether any answer was ever written to the store: a collection of flow logs by someone who never collected
+   * resolver logs then pays one read per execution and thread for tp_domains, not one per address.
+   */
+  private anyAnswers(): boolean {
+    if (this.holdsAnswers === undefined) {
+      const res = this.handle().get(WRITTEN_KEY);
+      if (res.code !== ReturnCode.SUCCESS && res.code !== ReturnCode.KEY_NOT_FOUND) this.check(res.code, WRITTEN_KEY, "read", res.error);
+      this.holdsAnswers = res.code === ReturnCode.SUCCESS;
+    }
+    return this.holdsAnswers;
   }
 
   private handle(): SyncHandle<string, unknown> {

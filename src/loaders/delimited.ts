@@ -1,5 +1,5 @@
 import { pipeline } from "node:stream";
-import { parse, type Options as CsvOptions } from "csv-parse";
+import type { Options as CsvOptions } from "csv-parse";
 import { invalidArgument } from "../errors/index.js";
 import { RowErrorItem, SKIPPED_LINE, type Loader, type LoaderOptions } from "../contract/loader.js";
 import type { LocalArtifact } from "../contract/source.js";
@@ -97,6 +97,8 @@ async function* loadDelimited(
   let columns = o.columns;
   let headerPending = o.header;
   const { stream } = await openArtifactStream(artifact, { signal: options.signal });
+  // Loaded with the first delimited artifact, as yauzl is with the first zip.
+  const { parse } = await import("csv-parse");
   const parser = parse(csv);
   // Skips are told as the parser meets them, ahead of the records still queued for this loop: they wait here and
   // take their place before the first record that starts after them.

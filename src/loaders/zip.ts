@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import yauzl from "yauzl";
+import type yauzl from "yauzl";
 import { Code, TailkitError } from "../errors/index.js";
 import type { LocalArtifact } from "../contract/source.js";
 
@@ -33,7 +33,9 @@ async function* memberBytes(artifact: LocalArtifact, signal: AbortSignal | undef
   const name = artifact.info.name;
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(artifact.path, { autoClose: false, lazyEntries: true });
+    // Loaded with the first zip archive: importing tailkit (in every extraction worker) does not pay for yauzl.
+    const { default: unzip } = await import("yauzl");
+    zip = await unzip.openPromise(artifact.path, { autoClose: false, lazyEntries: true });
   } catch (err) {
     throw new TailkitError(Code.DataLoss, `${name}: zip archive is corrupt (${(err as Error).message})`, { artifact: name, operation: "load" }, { cause: err });
   }

@@ -135,11 +135,28 @@ describe("tailkit/dns", () => {
 
   it("serves lookups from a bounded cache: it never holds more than cacheEntries", () => {
     const d = dns(sqliteStorage(), { cacheEntries: 10 });
+    d.write([{ domain: "other.example", ips: ["10.9.9.9"], at: T0 }]);
+    d.refresh();
     for (let i = 0; i < 50; i++) d.domainsAt(`10.1.0.${i}`, T0);
     d.domainsAt("10.1.0.49", T0);
     const { records, lookups } = d.cacheStats();
-    expect(records).toMatchObject({ size: 10, evictions: 40, misses: 50 });
+    // 50 addresses, and the two records the write read first (domain and address).
+    expect(records).toMatchObject({ size: 10, evictions: 40, misses: 52 });
     expect(lookups).toMatchObject({ size: 10, evictions: 40, hits: 1 });
+  });
+
+  it("reads nothing per address from a store no answer was ever written to, and finds an answer once one is", () => {
+    const storage = sqliteStorage();
+    const d = dns(storage);
+    expect(d.domainsAt("10.1.0.1", T0)).toEqual([]);
+    expect(d.domainsAtV4((10 << 24) + (1 << 16) + 1, T0)).toEqual([]);
+    // The one read was of the marker: no address was looked up, none cached.
+    expect(d.cacheStats().records).toMatchObject({ misses: 0, size: 0 });
+    // Another writer (here another instance on the same store) gives an answer: seen from the next execution on.
+    dns(storage).write([{ domain: "late.example", ips: ["10.1.0.1"], at: T0 }]);
+    expect(d.domainsAt("10.1.0.1", T0)).toEqual([]);
+    d.refresh();
+    expect(d.domainsAt("10.1.0.1", T0)).toEqual(["late.example"]);
   });
 
   it("validates what get returns against its own schema(), and its key kinds are JSON Schemas", () => {
