@@ -47,7 +47,7 @@ const root = join(here, "route53");
 rmSync(root, { recursive: true, force: true });
 const dir = join(root, "AWSLogs", ACCOUNT, "vpcdnsquerylogs", VPC, "2024", "03", "03");
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${ACCOUNT}_vpcdnsquerylogs_${VPC}_20240303T0000Z_5e1d2c3b.log.gz`);
+const file = join(dir, `${VPC}_vpcdnsquerylogs_${ACCOUNT}_20240303T0000Z_5e1d2c3b.log.gz`);
 // mtime-independent bytes: gzip with no name and a zero time header.
 writeFileSync(file, gzipSync(records.join("\n") + "\n", { level: 9 }));
 console.log(`wrote ${records.length} records to ${file.slice(here.length + 1)} (from ${flowFile})`);

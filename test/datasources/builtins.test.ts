@@ -37,7 +37,7 @@ describe("built-in data sources after a collection", () => {
     registry.refresh();
     const artifacts = registry.getDataSource("tailkit", "artifacts")!;
     // Named as the file source names it: from the folder given in paths.
-    const name = `r53/AWSLogs/${ACCOUNT}/vpcdnsquerylogs/vpc-0abc123/2024/03/01/${ACCOUNT}_vpcdnsquerylogs_vpc-0abc123_20240301T1200Z_1a2b3c4d.log.gz`;
+    const name = `r53/AWSLogs/${ACCOUNT}/vpcdnsquerylogs/vpc-0abc123/2024/03/01/vpc-0abc123_vpcdnsquerylogs_${ACCOUNT}_20240301T1200Z_1a2b3c4d.log.gz`;
     const artifact = artifacts.get({ table: "aws_route53_resolver_query_log", name }) as Record<string, unknown>;
     expect(artifact).toMatchObject({
       table: "aws_route53_resolver_query_log",

@@ -20,7 +20,7 @@ const VPC = sample(
   "vpcflow/AWSLogs/693748329432/vpcflowlogs/eu-west-1/2024/03/03/693748329432_vpcflowlogs_eu-west-1_fl-e05f3d3b4fe74157a_20240303T0030Z_a89cfa29.log.gz",
 );
 const ROUTE53 = sample(
-  "route53/AWSLogs/693748329432/vpcdnsquerylogs/vpc-0f3c2a1b9d8e7f605/2024/03/03/693748329432_vpcdnsquerylogs_vpc-0f3c2a1b9d8e7f605_20240303T0000Z_5e1d2c3b.log.gz",
+  "route53/AWSLogs/693748329432/vpcdnsquerylogs/vpc-0f3c2a1b9d8e7f605/2024/03/03/vpc-0f3c2a1b9d8e7f605_vpcdnsquerylogs_693748329432_20240303T0000Z_5e1d2c3b.log.gz",
 );
 const NGINX = sample("nginx/web1/access.log");
 const ORDERS = sample("orders/orders-2024-03-01.csv");

@@ -34,7 +34,7 @@ export function resolverLogs(root: string): void {
     });
   put(
     root,
-    `AWSLogs/${ACCOUNT}/vpcdnsquerylogs/vpc-0abc123/2024/03/01/${ACCOUNT}_vpcdnsquerylogs_vpc-0abc123_20240301T1200Z_1a2b3c4d.log.gz`,
+    `AWSLogs/${ACCOUNT}/vpcdnsquerylogs/vpc-0abc123/2024/03/01/vpc-0abc123_vpcdnsquerylogs_${ACCOUNT}_20240301T1200Z_1a2b3c4d.log.gz`,
     [
       record({
         query_timestamp: "2024-03-01T12:00:00Z",

@@ -12,7 +12,7 @@ import { isIp, uniqueStrings } from "./util.js";
 
 /**
  * AWS's delivery layout for Route 53 Resolver query log files in S3, relative to the bucket (or a copy of it):
- * `AWSLogs/<account>/vpcdnsquerylogs/<vpc-id>/<yyyy>/<mm>/<dd>/<account>_vpcdnsquerylogs_<vpc-id>_<yyyymmddThhmmZ>_<hash>.log.gz`.
+ * `AWSLogs/<account>/vpcdnsquerylogs/<vpc-id>/<yyyy>/<mm>/<dd>/<vpc-id>_vpcdnsquerylogs_<account>_<yyyymmddThhmmZ>_<hash>.log.gz`.
  */
 export const ROUTE53_RESOLVER_FILE_LAYOUT =
   "AWSLogs/{account:\\d{12}}/vpcdnsquerylogs/{vpc:vpc-[0-9a-f]+}/{year:\\d{4}}/{month:\\d{2}}/{day:\\d{2}}/{file}.log.gz";
