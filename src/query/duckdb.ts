@@ -9,6 +9,9 @@ export interface DuckDBLimits {
   threads?: number;
 }
 
+/** Rows a thread gathers per partition before a partitioned COPY writes them (TAILKIT_PARQUET_FLUSH_ROWS overrides). */
+const PARTITION_FLUSH_ROWS = Number(process.env["TAILKIT_PARQUET_FLUSH_ROWS"]) || 5000;
+
 /** An open in-memory DuckDB and one connection to it. */
 export interface DuckDB {
   instance: DuckDBInstance;
@@ -26,6 +29,11 @@ export async function openDuckDB(limits: DuckDBLimits = {}): Promise<DuckDB> {
     memory_limit: memoryLimit,
     // Rows need not keep their order in Parquet; without it DuckDB writes partitions in parallel with less memory.
     preserve_insertion_order: "false",
+    // A partitioned COPY keeps each thread's rows until this many have gathered (DuckDB's default is 524,288), so a
+    // conversion unit of wide rows sat in memory whole before any Parquet was written. Flushing every 5,000 rows took
+    // `tailkit convert` of the 400k-record CloudTrail set from 4.4 s to 2.7 s and its peak RSS from 520-550 MB to
+    // 410-470 MB (row groups average 10,500 rows instead of 16,700; the files are as big).
+    partitioned_write_flush_threshold: String(PARTITION_FLUSH_ROWS),
     // The host reads and writes local files only.
     autoinstall_known_extensions: "false",
   });
