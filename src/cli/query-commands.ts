@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { CompleteEvent } from "../contract/events.js";
@@ -6,6 +6,7 @@ import { TailkitError } from "../errors/index.js";
 import type { PluginClient } from "../host/index.js";
 import type { ConversionSummary, Converter, ConvertRowError } from "../query/convert.js";
 import type { CompactSummary } from "../query/compact.js";
+import { REJECTED_DIR } from "../query/conversion-log.js";
 import type { QueryOutput, QuerySession } from "../query/query.js";
 
 // src/query loads DuckDB's native module; it is imported when a command needs it, not when the CLI starts.
@@ -82,7 +83,11 @@ export function createCollectConversion(dir: string, opts: { quiet: boolean }): 
       await starting;
       const conv = converter;
       if (!conv)
-        return { dir, summary: { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} }, error: startError ?? "not started" };
+        return {
+          dir,
+          summary: { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], rejected: [], failed: [], byExecution: {} },
+          error: startError ?? "not started",
+        };
       // Chunks of this execution that no event announced (none should be) are on disk under its name.
       conv.addLeftovers();
       const summary = await conv.drain();
@@ -111,6 +116,7 @@ export function conversionJson(r: ConversionReport): Record<string, unknown> {
       files: r.summary.files,
       rowErrors: r.summary.rowErrors,
       errors: r.summary.errors.map((e) => ({ ...e, operation: "convert" })),
+      rejected: r.summary.rejected.map((f) => join(r.dir, f)),
       error: r.error ?? null,
       compaction: r.compaction ?? null,
     },
@@ -127,7 +133,7 @@ export function reportConversion(r: ConversionReport, code: number, json: boolea
       .join(", ");
     process.stdout.write(
       `  converted ${r.summary.rows.toLocaleString("en-US")} rows of ${r.summary.chunks} chunks into ${r.summary.files} Parquet files under ${r.dir}/tp_table=…` +
-        (refused ? `; ${refused} rows refused by the schema (${byColumn})` : "") +
+        (refused ? `; ${refused} rows refused by the schema (${byColumn}), kept with their errors in ${join(r.dir, REJECTED_DIR)}/` : "") +
         (r.compaction?.filesMerged ? `; compacted ${r.compaction.filesMerged} small files into ${r.compaction.filesWritten}` : "") +
         "\n",
     );

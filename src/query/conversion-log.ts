@@ -10,6 +10,9 @@ const require = createRequire(import.meta.url);
 /** The folder under a data folder that holds the conversion log, staging files and collection state. */
 export const TAILKIT_DIR = ".tailkit";
 
+/** The folder under a data folder where refused rows are kept: one JSONL file per unit that refused any. */
+export const REJECTED_DIR = "rejected";
+
 /** The conversion log's file under a data folder. */
 export function conversionLogPath(dataDir: string): string {
   return join(dataDir, TAILKIT_DIR, "convert.sqlite");
@@ -60,6 +63,11 @@ export class ConversionLog {
   /** Names of every converted chunk. */
   convertedChunks(): Set<string> {
     return new Set((this.db.prepare("SELECT name FROM chunks").all() as { name: string }[]).map((r) => r.name));
+  }
+
+  /** Names of every unit that converted chunks. */
+  units(): Set<string> {
+    return new Set((this.db.prepare("SELECT DISTINCT unit FROM chunks").all() as { unit: string }[]).map((r) => r.unit));
   }
 
   /** Live Parquet files, optionally of one table. */

@@ -1,11 +1,21 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import type { JSONSchema } from "../schema/index.js";
-import { ConversionLog, TAILKIT_DIR, type LiveFile } from "./conversion-log.js";
+import { ConversionLog, REJECTED_DIR, TAILKIT_DIR, type LiveFile } from "./conversion-log.js";
 import { fileSize, moveDurable, removeTree, unlinkDurable, walkFiles } from "./durable.js";
 import { openDuckDB, type DuckDB, type DuckDBLimits } from "./duckdb.js";
-import { columnsFromSchema, PARTITION_COLUMNS, sqlIdent, sqlString, storedInferredType, validateRow, type ColumnSpec } from "./schema.js";
+import {
+  columnsFromSchema,
+  PARTITION_COLUMNS,
+  sqlIdent,
+  sqlString,
+  storedInferredType,
+  strictRead,
+  validateRow,
+  type ColumnSpec,
+  type ValueKind,
+} from "./schema.js";
 
 /** A row a chunk held that its table's schema refused; the rest of the chunk is converted. */
 export interface ConvertRowError {
@@ -29,6 +39,8 @@ export interface ConversionSummary {
   rowErrors: Record<string, number>;
   /** The first 100 refused rows. */
   errors: ConvertRowError[];
+  /** Files under the data folder's rejected/ that hold every refused row, with its error (relative paths). */
+  rejected: string[];
   /** Chunks that could not be converted (left on disk for a later run), with the reason. */
   failed: { chunks: string[]; message: string }[];
   /** Chunks converted per execution id. */
@@ -64,6 +76,13 @@ export interface Converter {
 }
 
 const CHUNK_NAME = /^(.+)-(\d+)\.jsonl$/;
+/** A column read_json reads: one the schema declares, or one inferred. */
+interface ReadColumn {
+  spec: ColumnSpec;
+  declared: boolean;
+}
+/** The JSON kind each type inferred for an undeclared column takes (see storedInferredType). */
+const INFERRED_KIND: Record<string, ValueKind> = { BIGINT: "integer", DOUBLE: "number", BOOLEAN: "boolean", VARCHAR: "string" };
 const MAX_REPORTED = 100;
 /**
  * Rows per Parquet row group. Each open partition buffers a row group per thread before writing it; at DuckDB's
@@ -80,10 +99,11 @@ export function stagingDir(dir: string): string {
 
 /**
  * Brings a data folder to a state where every file on disk is accounted for: staging and temp files are removed, a
- * Parquet file the log does not list (renamed into place but not recorded before a crash) is removed, and a chunk
- * the log lists as converted (recorded but not yet deleted) is deleted. Returns what it removed.
+ * Parquet file the log does not list (renamed into place but not recorded before a crash) is removed, and so is a
+ * rejected-rows file of a unit the log does not record; a chunk the log lists as converted (recorded but not yet
+ * deleted) is deleted. Returns what it removed.
  */
-export function recoverDataDir(dir: string, log: ConversionLog): { parquet: number; chunks: number } {
+export function recoverDataDir(dir: string, log: ConversionLog): { parquet: number; rejected: number; chunks: number } {
   removeTree(stagingDir(dir));
   const live = new Set(log.files().map((f) => f.path));
   const orphans: string[] = [];
@@ -94,13 +114,17 @@ export function recoverDataDir(dir: string, log: ConversionLog): { parquet: numb
       if (!live.has(rel)) orphans.push(f);
     }
   }
+  // A unit's rejected rows are moved into place just before its record: without the record they are redone.
+  const units = log.units();
+  const staleRejected = walkFiles(join(dir, REJECTED_DIR)).filter((f) => !units.has(basename(f, ".jsonl")));
   const converted = log.convertedChunks();
   const done = readdirSync(dir)
     .filter((n) => CHUNK_NAME.test(n) && converted.has(n))
     .map((n) => join(dir, n));
   unlinkDurable(orphans);
+  unlinkDurable(staleRejected);
   unlinkDurable(done);
-  return { parquet: orphans.length, chunks: done.length };
+  return { parquet: orphans.length, rejected: staleRejected.length, chunks: done.length };
 }
 
 function firstLine(path: string): string {
@@ -130,7 +154,7 @@ function tableOf(path: string): string | undefined {
 }
 
 function emptySummary(): ConversionSummary {
-  return { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], failed: [], byExecution: {} };
+  return { chunks: 0, rows: 0, files: 0, rowErrors: {}, errors: [], rejected: [], failed: [], byExecution: {} };
 }
 
 /** Creates a converter for a data folder; it recovers the folder first (see recoverDataDir). */
@@ -167,13 +191,17 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
   const inferred = new Map<string, Map<string, string>>();
 
   /**
-   * The read_json column map: the schema's columns as declared, the others as DuckDB infers them. Inference costs
+   * The columns read_json reads: the schema's columns as declared, the others as DuckDB infers them. Inference costs
    * about five times the conversion per row it samples, so it runs once per table and process, on a sample of the
    * first unit's files, and later units reuse it (nested values are JSON, so only top-level keys and scalar types
    * are guessed); the careful path types the undeclared columns of its unit as JSON.
    */
-  async function readColumns(files: readonly string[], declared: readonly ColumnSpec[], table: string, inferExtra: boolean): Promise<string> {
-    const cols = new Map(declared.map((c) => [c.name, c.type]));
+  async function readColumns(files: readonly string[], declared: readonly ColumnSpec[], table: string, inferExtra: boolean): Promise<ReadColumn[]> {
+    const cols = new Map<string, ReadColumn>(declared.map((c) => [c.name, { spec: c, declared: true }]));
+    const undeclared = (name: string, type: string): ReadColumn => {
+      const t = inferExtra ? type : "JSON";
+      return { spec: { name, type: t, kind: INFERRED_KIND[t] ?? "json", nullable: true, required: false }, declared: false };
+    };
     let extra = inferred.get(table);
     if (!extra) {
       extra = new Map();
@@ -184,7 +212,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       for (const [name, type] of described.getRows() as [string, string][]) extra.set(name, storedInferredType(type));
       inferred.set(table, extra);
     }
-    for (const [name, type] of extra) if (!cols.has(name)) cols.set(name, inferExtra ? type : "JSON");
+    for (const [name, type] of extra) if (!cols.has(name)) cols.set(name, undeclared(name, type));
     // read_json with a column map drops the keys it does not name: a key the sample did not show would be lost. Every
     // unit's top-level keys are listed (one pass of DuckDB's JSON reader), and those not mapped yet are inferred from
     // this unit and kept for the later ones.
@@ -198,68 +226,108 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       for (const [name, type] of described.getRows() as [string, string][]) {
         const stored = storedInferredType(type);
         extra.set(name, stored);
-        cols.set(name, inferExtra ? stored : "JSON");
+        cols.set(name, undeclared(name, stored));
       }
     }
-    return `{${[...cols].map(([n, t]) => `${sqlString(n)}: ${sqlString(t)}`).join(", ")}}`;
+    return [...cols.values()];
   }
 
-  /** COPY the files into staging as hive partitions; returns the rows written. */
-  async function copyToStaging(files: readonly string[], columns: readonly ColumnSpec[], table: string, unit: string, inferExtra: boolean): Promise<number> {
-    const colMap = await readColumns(files, columns, table, inferExtra);
+  /**
+   * COPY the files into staging as hive partitions; returns the rows written. Strict, a value of another JSON type
+   * than its column's stops the COPY instead of being cast (see strictRead); the careful path reads rows it has
+   * checked itself, as they are.
+   */
+  async function copyToStaging(files: readonly string[], columns: readonly ColumnSpec[], table: string, unit: string, careful: boolean): Promise<number> {
+    const read = await readColumns(files, columns, table, !careful);
+    const types: string[] = [];
+    const select: string[] = [];
+    for (const { spec, declared } of read) {
+      const strict = careful ? undefined : strictRead(spec, declared ? "column" : "undeclared column");
+      types.push(`${sqlString(spec.name)}: ${sqlString(strict?.read ?? spec.type)}`);
+      select.push(strict?.select ?? sqlIdent(spec.name));
+    }
     const list = `[${files.map(sqlString).join(", ")}]`;
     const required = columns.filter((c) => c.required).map((c) => `${sqlIdent(c.name)} IS NULL`);
     // A required column read as NULL stops the COPY; the careful path then finds the row and reports it by column.
     const guard = required.length ? `WHERE CASE WHEN ${required.join(" OR ")} THEN error('tailkit: a required column is missing') ELSE true END` : "";
     const out = join(stagingDir(dir), unit);
     const res = await db!.connection.runAndReadAll(
-      `COPY (SELECT * FROM read_json(${list}, format = 'newline_delimited', columns = ${colMap}) ${guard}) TO ${sqlString(out)} ` +
+      `COPY (SELECT ${select.join(", ")} FROM read_json(${list}, format = 'newline_delimited', columns = {${types.join(", ")}}) ${guard}) TO ${sqlString(out)} ` +
         `(FORMAT parquet, PARTITION_BY (${PARTITION_COLUMNS.join(", ")}), FILENAME_PATTERN ${sqlString(`${unit}_{i}`)}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)`,
     );
     return Number((res.getRows()[0] as unknown[] | undefined)?.[0] ?? 0);
   }
 
-  /** Splits the chunks' lines into good ones (written to one staging file) and refused rows (reported). */
-  function sortOut(chunks: readonly string[], columns: readonly ColumnSpec[], unit: string): { file: string | undefined; errors: Map<string, number> } {
-    const good: string[] = [];
+  /**
+   * Splits the chunks' lines into good ones (written to one staging file, a chunk at a time) and refused rows
+   * (reported, and written with their errors to a staging file of rejected rows); returns both files, each undefined
+   * when it holds no row.
+   */
+  function sortOut(
+    chunks: readonly string[],
+    columns: readonly ColumnSpec[],
+    unit: string,
+  ): { file: string | undefined; rejected: string | undefined; errors: Map<string, number> } {
     const errors = new Map<string, number>();
-    for (const path of chunks) {
-      const name = basename(path);
-      const lines = readFileSync(path, "utf8").split("\n");
-      for (let i = 0; i < lines.length; i++) {
-        const text = lines[i]!;
-        if (text.length === 0) continue;
-        let row: Record<string, unknown>;
-        try {
-          row = JSON.parse(text) as Record<string, unknown>;
-        } catch (err) {
-          errors.set(name, (errors.get(name) ?? 0) + 1);
-          reportRowError({ chunk: name, line: i + 1, column: "(row)", message: `not a JSON object: ${(err as Error).message}` });
-          continue;
-        }
-        const bad = validateRow(row, columns);
-        if (!bad) {
-          good.push(text);
-          continue;
-        }
-        errors.set(name, (errors.get(name) ?? 0) + 1);
-        const artifact = row["tp_source_location"];
-        const tpId = row["tp_id"];
-        reportRowError({
-          chunk: name,
-          line: i + 1,
-          column: bad.column,
-          message: bad.message,
-          ...(typeof artifact === "string" ? { artifact } : {}),
-          ...(typeof tpId === "string" ? { tpId } : {}),
-        });
-      }
-    }
-    if (good.length === 0) return { file: undefined, errors };
-    const file = join(stagingDir(dir), `${unit}.accepted.jsonl`);
     mkdirSync(stagingDir(dir), { recursive: true });
-    writeFileSync(file, `${good.join("\n")}\n`);
-    return { file, errors };
+    const file = join(stagingDir(dir), `${unit}.accepted.jsonl`);
+    const rejectedFile = join(stagingDir(dir), `${unit}.rejected.jsonl`);
+    const fd = openSync(file, "w");
+    const rfd = openSync(rejectedFile, "w");
+    let good = 0;
+    let refused = 0;
+    // The refused row as it was in the chunk, after where and why: {"chunk", "line", "column", "message", "row"}.
+    const reject = (e: ConvertRowError, text: string, parsed: boolean) => {
+      reportRowError(e);
+      const head = JSON.stringify({ chunk: e.chunk, line: e.line, column: e.column, message: e.message });
+      writeSync(rfd, `${head.slice(0, -1)},${parsed ? `"row":${text}` : `"text":${JSON.stringify(text)}`}}\n`);
+      refused++;
+    };
+    try {
+      for (const path of chunks) {
+        const name = basename(path);
+        const lines = readFileSync(path, "utf8").split("\n");
+        const kept: string[] = [];
+        for (let i = 0; i < lines.length; i++) {
+          const text = lines[i]!;
+          if (text.length === 0) continue;
+          let row: Record<string, unknown>;
+          try {
+            row = JSON.parse(text) as Record<string, unknown>;
+          } catch (err) {
+            errors.set(name, (errors.get(name) ?? 0) + 1);
+            reject({ chunk: name, line: i + 1, column: "(row)", message: `not a JSON object: ${(err as Error).message}` }, text, false);
+            continue;
+          }
+          const bad = validateRow(row, columns);
+          if (!bad) {
+            kept.push(text);
+            continue;
+          }
+          errors.set(name, (errors.get(name) ?? 0) + 1);
+          const artifact = row["tp_source_location"];
+          const tpId = row["tp_id"];
+          reject(
+            {
+              chunk: name,
+              line: i + 1,
+              column: bad.column,
+              message: bad.message,
+              ...(typeof artifact === "string" ? { artifact } : {}),
+              ...(typeof tpId === "string" ? { tpId } : {}),
+            },
+            text,
+            true,
+          );
+        }
+        if (kept.length > 0) writeSync(fd, `${kept.join("\n")}\n`);
+        good += kept.length;
+      }
+    } finally {
+      closeSync(fd);
+      closeSync(rfd);
+    }
+    return { file: good > 0 ? file : undefined, rejected: refused > 0 ? rejectedFile : undefined, errors };
   }
 
   async function convertUnit(chunks: readonly string[], table: string): Promise<void> {
@@ -270,18 +338,21 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     removeTree(out);
     mkdirSync(stagingDir(dir), { recursive: true });
     let errors = new Map<string, number>();
+    let rejected: string | undefined;
     let rows: number;
     try {
-      rows = await copyToStaging(chunks, columns, table, unit, true);
+      rows = await copyToStaging(chunks, columns, table, unit, false);
     } catch (fast) {
-      // DuckDB refused a value (or a required column was missing): check row by row, report, convert the rest.
+      // A value did not fit its column (or a required column was missing): check row by row, report the rows the
+      // schema refuses, and convert the rest as they are. A value that only missed the type inferred for an undeclared
+      // column is no row error: that unit keeps its undeclared columns as JSON.
       removeTree(out);
-      if (!/Invalid Input Error|Conversion Error|tailkit: a required column/.test((fast as Error).message)) throw fast;
+      if (!/Invalid Input Error|Conversion Error|tailkit: /.test((fast as Error).message)) throw fast;
+      if (process.env["TAILKIT_DEBUG_CONVERT"]) process.stderr.write(`fast path: ${(fast as Error).message}\n`);
       const sorted = sortOut(chunks, columns, unit);
       errors = sorted.errors;
-      if (process.env["TAILKIT_DEBUG_CONVERT"]) process.stderr.write(`fast path: ${(fast as Error).message}\n`);
-      if (errors.size === 0) throw fast;
-      rows = sorted.file ? await copyToStaging([sorted.file], columns, table, unit, false) : 0;
+      rejected = sorted.rejected;
+      rows = sorted.file ? await copyToStaging([sorted.file], columns, table, unit, true) : 0;
     }
     const staged = walkFiles(out).filter((f) => f.endsWith(".parquet"));
     const files: LiveFile[] = [];
@@ -294,6 +365,10 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
         moveDurable(dir, f, join(dir, rel));
       }
     }
+    // Refused rows are kept before their chunks can go: moved into place before the record, removed by recovery
+    // without it.
+    const rejectedPath = `${REJECTED_DIR}/${unit}.jsonl`;
+    if (rejected) moveDurable(dir, rejected, join(dir, rejectedPath));
     log.recordConversion(
       unit,
       chunks.map((c) => ({ name: basename(c), errors: errors.get(basename(c)) ?? 0 })),
@@ -303,6 +378,8 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     unlinkDurable(chunks);
     removeTree(out);
     removeTree(join(stagingDir(dir), `${unit}.accepted.jsonl`));
+    removeTree(join(stagingDir(dir), `${unit}.rejected.jsonl`));
+    if (rejected) summary.rejected.push(rejectedPath);
     summary.chunks += chunks.length;
     summary.rows += rows;
     summary.files += files.length;

@@ -89,14 +89,90 @@ export function columnsFromSchema(rowSchema: JSONSchema | undefined): ColumnSpec
   });
 }
 
+/** The date-time strings a timestamp column takes (as JSON Schema's date-time, with a space allowed for the T). */
+const TIMESTAMP_TEXT = String.raw`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?`;
+const TIMESTAMP_RE = new RegExp(`^${TIMESTAMP_TEXT}$`);
+/** BIGINT's range, as a JSON number parses to a double. */
+const BIGINT_LIMIT = 2 ** 63;
+
+/**
+ * How the fast path reads a column so that a value of another JSON type is refused instead of cast. DuckDB's JSON
+ * reader casts what it can to a column's declared type: "42" or true to BIGINT, "yes" or 1 to BOOLEAN, "2024-01-01"
+ * to TIMESTAMP, a string to a JSON object column. Such columns are read as JSON text instead, and the SELECT checks
+ * each value's JSON type before it converts it; a mismatch stops the COPY with an error naming the column, and the
+ * careful path then reports the rows by column. Returns undefined for columns DuckDB reads without such a cast.
+ *
+ * String columns and lists of strings are the exception: a number, boolean or object there is kept as its JSON text
+ * (42 as "42"), as DuckDB reads it, and is not a row error. That keeps the row and loses nothing, and checking every
+ * string value would cost a third more conversion CPU (see docs/QUERY.md).
+ */
+export function strictRead(c: Pick<ColumnSpec, "name" | "type" | "kind" | "items">, what = "column"): { read: string; select: string } | undefined {
+  const id = quoteIdent(c.name);
+  const fail = `error(${sqlString(`tailkit: ${what} ${c.name} holds a value of another type`)})`;
+  const when = (test: string, value: string) => `CASE WHEN ${id} IS NULL THEN NULL WHEN ${test} THEN ${value} ELSE ${fail} END AS ${id}`;
+  switch (c.kind) {
+    case "timestamp":
+      return { read: "JSON", select: when(`regexp_full_match(${id}, ${sqlString(`"${TIMESTAMP_TEXT}"`)})`, `CAST(${id}[2:-2] AS TIMESTAMP)`) };
+    case "integer":
+      return {
+        read: "JSON",
+        select: when(
+          `json_type(${id}) IN ('BIGINT', 'UBIGINT') OR (json_type(${id}) = 'DOUBLE' AND CAST(${id} AS DOUBLE) = trunc(CAST(${id} AS DOUBLE)))`,
+          // 3.0 is an integer to JSON Schema; BIGINT cannot read its text directly.
+          `CASE WHEN json_type(${id}) = 'DOUBLE' THEN CAST(CAST(${id} AS DOUBLE) AS BIGINT) ELSE CAST(${id} AS BIGINT) END`,
+        ),
+      };
+    case "number":
+      return { read: "JSON", select: when(`json_type(${id}) IN ('BIGINT', 'UBIGINT', 'DOUBLE')`, `CAST(${id} AS DOUBLE)`) };
+    case "boolean":
+      return { read: "JSON", select: when(`CAST(${id} AS VARCHAR) IN ('true', 'false')`, `CAST(${id} AS BOOLEAN)`) };
+    case "object":
+      // A free-form object column is JSON already: only its JSON type needs a check. A STRUCT refuses a non-object.
+      return c.type === "JSON" ? { read: "JSON", select: when(`starts_with(${id}, '{')`, id) } : undefined;
+    case "array": {
+      // The elements' common JSON type, as DuckDB sums it up: ["NULL"] for an empty list or one of nulls.
+      const shape = `json_structure(${id})`;
+      const list = (types: string[]) => ({
+        read: "JSON",
+        select: when(`${shape} IN (${[...types, "NULL"].map((t) => sqlString(`["${t}"]`)).join(", ")})`, `CAST(${id} AS ${c.type})`),
+      });
+      switch (c.items) {
+        case "integer":
+          return list(["BIGINT", "UBIGINT"]);
+        case "number":
+          return list(["BIGINT", "UBIGINT", "DOUBLE"]);
+        case "boolean":
+          return list(["BOOLEAN"]);
+        case "timestamp":
+          return {
+            read: "JSON",
+            select: when(
+              `${shape} IN ('["VARCHAR"]', '["NULL"]') AND list_bool_and(list_transform(CAST(${id} AS VARCHAR[]), e -> e IS NULL OR regexp_full_match(e, ${sqlString(TIMESTAMP_TEXT)}))) IS NOT FALSE`,
+              `CAST(${id} AS ${c.type})`,
+            ),
+          };
+        case "object":
+          return { read: "JSON", select: when(`starts_with(${shape}, '[{') OR ${shape} = '["NULL"]'`, `CAST(${id} AS ${c.type})`) };
+        default:
+          // Lists of strings keep other elements as text, as string columns do; DuckDB refuses a non-list, and a list
+          // of JSON values converts no element.
+          return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
+}
+
 function kindMatches(kind: ValueKind, v: unknown): boolean {
   switch (kind) {
     case "string":
-      return typeof v === "string";
+      // A number, boolean or object in a string column is kept as its JSON text (see strictRead).
+      return true;
     case "timestamp":
-      return typeof v === "string" && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v));
+      return typeof v === "string" && TIMESTAMP_RE.test(v) && !Number.isNaN(Date.parse(v));
     case "integer":
-      return typeof v === "number" && Number.isInteger(v);
+      return typeof v === "number" && Number.isInteger(v) && v >= -BIGINT_LIMIT && v < BIGINT_LIMIT;
     case "number":
       return typeof v === "number";
     case "boolean":

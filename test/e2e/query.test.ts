@@ -40,6 +40,7 @@ interface CollectSummary {
     files: number;
     error: string | null;
     rowErrors: Record<string, number>;
+    rejected: string[];
     errors: { column: string; line: number; chunk: string; operation: string }[];
   };
 }
@@ -233,10 +234,12 @@ describe("rows that break the schema", () => {
     const chunks = readChunks(out);
     const first = join(out, chunks[0]!.name);
     const lines = readFileSync(first, "utf8").trimEnd().split("\n");
-    const broken = [lines[3]!, lines[10]!].map((l) => JSON.parse(l) as Record<string, unknown>);
+    const broken = [lines[3]!, lines[10]!, lines[12]!].map((l) => JSON.parse(l) as Record<string, unknown>);
     lines[3] = JSON.stringify({ ...broken[0], eventTime: "yesterday" });
     const { eventSource: _gone, ...noSource } = broken[1]!;
     lines[10] = JSON.stringify(noSource);
+    // DuckDB's reader would quietly take "true" for the BOOLEAN readOnly.
+    lines[12] = JSON.stringify({ ...broken[2], readOnly: "true" });
     writeFileSync(first, `${lines.join("\n")}\n`);
     const all = chunkIds(out);
 
@@ -244,14 +247,27 @@ describe("rows that break the schema", () => {
     const conv = await runCli(["collect", "aws", "--table", "aws_cloudtrail_log", "--path", SAMPLE_CLOUDTRAIL, "--out", out, "--output", "json"]);
     expect(conv.code, conv.stderr).toBe(3);
     const summary = JSON.parse(conv.stdout) as CollectSummary;
-    expect(summary.conversion.rowErrors).toEqual({ eventTime: 1, eventSource: 1 });
+    expect(summary.conversion.rowErrors).toEqual({ eventTime: 1, eventSource: 1, readOnly: 1 });
     expect(summary.conversion.errors.map((e) => [e.chunk, e.line, e.column, e.operation])).toEqual([
       [chunks[0]!.name, 4, "eventTime", "convert"],
       [chunks[0]!.name, 11, "eventSource", "convert"],
+      [chunks[0]!.name, 13, "readOnly", "convert"],
     ]);
-    const kept = all.filter((id) => id !== broken[0]!["tp_id"] && id !== broken[1]!["tp_id"]).sort();
+    const refusedIds = broken.map((b) => b["tp_id"]);
+    const kept = all.filter((id) => !refusedIds.includes(id)).sort();
     expect(await parquetIds(out)).toEqual(kept);
     expect(leftChunks(out)).toEqual([]);
+    // The refused rows outlive their chunk, whole, in the data folder's rejected/.
+    expect(summary.conversion.rejected).toHaveLength(1);
+    const rejected = readFileSync(summary.conversion.rejected[0]!, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { column: string; row: Record<string, unknown> });
+    expect(rejected.map((r) => [r.column, r.row["tp_id"]])).toEqual([
+      ["eventTime", refusedIds[0]],
+      ["eventSource", refusedIds[1]],
+      ["readOnly", refusedIds[2]],
+    ]);
   });
 });
 

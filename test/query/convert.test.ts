@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { compactDataDir } from "../../src/query/compact.js";
@@ -117,8 +117,12 @@ describe("converter", () => {
     writeChunk(dir, "e", 1, 12);
     mkdirSync(join(stagingDir(dir), "e-9"), { recursive: true });
     writeFileSync(join(stagingDir(dir), "e-9", "x.parquet"), "partial");
+    // Rejected rows of a unit that was never recorded: its chunks are converted again, and refuse them again.
+    mkdirSync(join(dir, "rejected"));
+    writeFileSync(join(dir, "rejected", "e-9.jsonl"), '{"chunk":"e-9.jsonl"}\n');
     const log = ConversionLog.open(dir);
-    expect(recoverDataDir(dir, log)).toEqual({ parquet: 1, chunks: 1 });
+    expect(recoverDataDir(dir, log)).toEqual({ parquet: 1, rejected: 1, chunks: 1 });
+    expect(readdirSync(join(dir, "rejected"))).toEqual([]);
     log.close();
     expect(listFiles(dir).filter((f) => f.endsWith(".parquet"))).toEqual(live);
     expect(chunksIn(dir)).toEqual([]);
@@ -152,6 +156,119 @@ describe("converter", () => {
     expect(s.rows).toBe(17);
     expect(await parquetIds(dir)).toEqual(ids.filter((_, i) => i !== 4 && i !== 9 && i !== 13).sort());
     expect(chunksIn(dir)).toEqual([]);
+    // The chunk is gone, but not its refused rows: each is kept whole, after where it was and why it was refused.
+    expect(s.rejected).toEqual(["rejected/e-1.jsonl"]);
+    const kept = readFileSync(join(dir, "rejected", "e-1.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { chunk: string; line: number; column: string; message: string; row: Record<string, unknown> });
+    expect(kept.map((k) => [k.chunk, k.line, k.column, k.row["tp_id"]])).toEqual([
+      ["e-1.jsonl", 5, "n", ids[4]],
+      ["e-1.jsonl", 10, "at", ids[9]],
+      ["e-1.jsonl", 14, "n", ids[13]],
+    ]);
+    expect(kept[0]!.row["n"]).toBe("four");
+    expect(kept[1]!.message).toContain("not a time");
+  });
+});
+
+describe("converter: values DuckDB would cast", () => {
+  const TYPED = {
+    type: "object",
+    properties: {
+      n: { type: "integer" },
+      ratio: { type: "number" },
+      ok: { type: "boolean" },
+      at: { type: "string", format: "date-time" },
+      meta: { type: "object" },
+      counts: { type: "array", items: { type: "integer" } },
+      msg: { type: "string" },
+      tags: { type: "array", items: { type: "string" } },
+    },
+  };
+  const good = { n: 1, ratio: 0.5, ok: true, at: "2024-03-01T01:02:03Z", meta: { k: 1 }, counts: [1, 2], msg: "m", tags: ["a"] };
+
+  it("refuses, by column, a value DuckDB's reader would cast to the declared type, and converts the rest", async () => {
+    const dir = scratch();
+    // Each of these is read without complaint by read_json with the declared type: "42" and true become 42 and 1,
+    // 2.5 becomes 3, "yes" and 1 become true, a date-only string a midnight, a string an object column's JSON.
+    const bad: [string, unknown][] = [
+      ["n", "42"],
+      ["n", true],
+      ["n", 2.5],
+      ["ratio", "0.5"],
+      ["ok", "yes"],
+      ["ok", 1],
+      ["at", "2024-03-01"],
+      ["meta", "text"],
+      ["counts", ["1", 2]],
+    ];
+    const ids = writeChunk(dir, "e", 1, 20, (row, i) => {
+      const base = { ...row, ...good };
+      const b = bad[i - 5];
+      return b ? { ...base, [b[0]]: b[1] } : base;
+    });
+    const conv = await createConverter({ dir, schemas: { t1: TYPED } });
+    conv.addLeftovers();
+    const s = await conv.drain();
+    await conv.close();
+    expect(s.failed).toEqual([]);
+    expect(s.rowErrors).toEqual({ n: 3, ratio: 1, ok: 2, at: 1, meta: 1, counts: 1 });
+    expect(s.errors.map((e) => [e.line, e.column])).toEqual(bad.map(([c], k) => [k + 6, c]));
+    expect(s.rows).toBe(20 - bad.length);
+    expect(await parquetIds(dir)).toEqual(ids.filter((_, i) => i < 5 || i >= 5 + bad.length).sort());
+    const [row] = await parquetQuery(dir, `SELECT n, ratio, ok, "at"::VARCHAR AS "at", meta::VARCHAR AS meta, counts FROM t WHERE tp_id = '${ids[0]}'`);
+    expect(row).toEqual({ n: 1n, ratio: 0.5, ok: true, at: "2024-03-01 01:02:03", meta: '{"k":1}', counts: [1n, 2n] });
+  });
+
+  it("takes 3.0 as an integer, and keeps a number, boolean or object in a string column as its JSON text", async () => {
+    const dir = scratch();
+    const ids = writeChunk(dir, "e", 1, 4, (row, i) => ({
+      ...row,
+      ...good,
+      ...[{ n: 3.0 }, { msg: 42 }, { msg: { a: [1] }, tags: ["a", 7, true] }, { msg: false }][i],
+    }));
+    // JSON.stringify writes 3.0 as 3: write that row's text by hand.
+    const path = join(dir, "e-1.jsonl");
+    writeFileSync(path, readFileSync(path, "utf8").replace('"n":3,', '"n":3.0,'));
+    const conv = await createConverter({ dir, schemas: { t1: TYPED } });
+    conv.addLeftovers();
+    const s = await conv.drain();
+    await conv.close();
+    expect(s).toMatchObject({ rows: 4, rowErrors: {}, failed: [] });
+    const rows = await parquetQuery(dir, "SELECT tp_id, n, msg, tags FROM t ORDER BY tp_id");
+    expect(rows).toEqual([
+      { tp_id: ids[0], n: 3n, msg: "m", tags: ["a"] },
+      { tp_id: ids[1], n: 1n, msg: "42", tags: ["a"] },
+      { tp_id: ids[2], n: 1n, msg: '{"a":[1]}', tags: ["a", "7", "true"] },
+      { tp_id: ids[3], n: 1n, msg: "false", tags: ["a"] },
+    ]);
+  });
+
+  it("converts a later chunk whose undeclared column no longer fits the type inferred from the first, as JSON", async () => {
+    const dir = scratch();
+    const first = writeChunk(dir, "e", 1, 6);
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    conv.addLeftovers();
+    await conv.drain();
+    // extra_count was inferred as BIGINT from the first chunk; here it holds text.
+    const second = writeChunk(dir, "e", 2, 6, (row) => ({ ...row, extra_count: "many" }));
+    conv.addLeftovers();
+    const s = await conv.drain();
+    await conv.close();
+    expect(s).toMatchObject({ chunks: 2, rows: 12, rowErrors: {}, failed: [] });
+    expect(chunksIn(dir)).toEqual([]);
+    expect(await parquetIds(dir)).toEqual([...first, ...second].sort());
+    const counts = await parquetQuery(dir, "SELECT extra_count::VARCHAR AS c, count(*)::INTEGER AS n FROM t GROUP BY 1 ORDER BY 1");
+    expect(counts).toEqual([
+      { c: '"many"', n: 6 },
+      { c: "0", n: 1 },
+      { c: "10", n: 1 },
+      { c: "2", n: 1 },
+      { c: "4", n: 1 },
+      { c: "6", n: 1 },
+      { c: "8", n: 1 },
+    ]);
   });
 });
 
