@@ -196,7 +196,9 @@ async function runCollect(plugin: string, flags: CollectFlags): Promise<number> 
       const converterReady = conversion?.start(c);
       try {
         if (interrupted) throw new TailkitError(Code.Canceled, "interrupted before the collection started");
-        executionId = await c.collect(req);
+        const started = await c.startCollection(req);
+        executionId = started.executionId;
+        conversion?.collected(req.table, started.rowSchema);
         for (const e of early) if (e.executionId === executionId) onEvent(e);
         // A signal that came while Collect was on its way found nothing to stop yet.
         if (interrupted) void c.close();

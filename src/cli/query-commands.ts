@@ -40,8 +40,13 @@ export interface ConversionReport {
 
 /** The conversion step of `tailkit collect`: converts chunks while the collection runs, and finishes at its end. */
 export interface CollectConversion {
-  /** Once the plugin is connected: reads the table schemas, opens the converter and queues chunks left on disk. */
+  /** Once the plugin is connected: reads the table schemas and opens the converter. */
   start(client: PluginClient): Promise<void>;
+  /**
+   * Once Collect answered: the row schema it gave for the table (a custom table's is only there). Chunks, the ones
+   * left on disk included, are converted from then on, so that none is typed without it.
+   */
+  collected(table: string, rowSchema: Record<string, unknown> | undefined): void;
   /** A chunk_written event's file. */
   chunk(path: string): void;
   /** After `complete`: converts what is left, checks the count against what complete announced, compacts. */
@@ -54,6 +59,18 @@ export function createCollectConversion(dir: string, opts: { quiet: boolean }): 
   let starting: Promise<void> | undefined;
   let startError: string | undefined;
   const early: string[] = [];
+  // Set by collected() (or finish(), should Collect have failed): until then chunks wait in `early`.
+  let go = false;
+  let schema: [string, Record<string, unknown>] | undefined;
+  let queuedLeftovers = false;
+  const flush = () => {
+    if (!converter || !go) return;
+    if (schema) converter.setSchema(...schema);
+    schema = undefined;
+    if (!queuedLeftovers) converter.addLeftovers();
+    queuedLeftovers = true;
+    for (const p of early.splice(0)) converter.add(p);
+  };
   return {
     start(client) {
       starting = (async () => {
@@ -67,20 +84,26 @@ export function createCollectConversion(dir: string, opts: { quiet: boolean }): 
             if (!opts.quiet) process.stderr.write(`\nerror: ${describeRowError(e)}\n`);
           },
         });
-        converter.addLeftovers();
-        for (const p of early.splice(0)) converter.add(p);
+        flush();
       })().catch((err: unknown) => {
         // Collection goes on without conversion; its chunks stay for a later run, and the report says why.
         startError = TailkitError.from(err).message;
       });
       return starting;
     },
+    collected(table, rowSchema) {
+      go = true;
+      if (rowSchema) schema = [table, rowSchema];
+      flush();
+    },
     chunk(path) {
-      if (converter) converter.add(path);
-      else early.push(path);
+      early.push(path);
+      flush();
     },
     async finish(complete) {
       await starting;
+      go = true;
+      flush();
       const conv = converter;
       if (!conv)
         return {

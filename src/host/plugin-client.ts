@@ -18,6 +18,12 @@ import type { DescribeResponse, GRPCControllerClient, PluginServiceClient, WireE
 
 export type { LaunchOptions, PluginExit };
 
+/** A collection the plugin took: its execution id, and the row schema of the rows it writes (when the plugin sent one). */
+export interface CollectionStarted {
+  executionId: string;
+  rowSchema?: Record<string, unknown>;
+}
+
 /** A running plugin process and a gRPC client to it. */
 export class PluginClient {
   private readonly child: ChildProcess;
@@ -133,7 +139,15 @@ export class PluginClient {
 
   /** Starts a collection; resolves with its execution id once the plugin validated the request. */
   async collect(opts: CollectOptions): Promise<string> {
-    const res = await unary<{ execution_id: string }>((cb) =>
+    return (await this.startCollection(opts)).executionId;
+  }
+
+  /**
+   * Starts a collection as `collect` does; resolves with its execution id and the row schema of the rows it writes
+   * (for a custom table, defined by the table config and absent from Describe, the one its definition makes).
+   */
+  async startCollection(opts: CollectOptions): Promise<CollectionStarted> {
+    const res = await unary<{ execution_id: string; row_schema_json?: string }>((cb) =>
       this.client.Collect(
         {
           table: opts.table,
@@ -152,7 +166,14 @@ export class PluginClient {
       ),
     ).catch((err: unknown) => this.rethrow(err));
     if (!this.completed.has(res.execution_id)) this.seenOf(res.execution_id).outputDir = opts.outputDir;
-    return res.execution_id;
+    let rowSchema: Record<string, unknown> | undefined;
+    try {
+      rowSchema = res.row_schema_json ? (JSON.parse(res.row_schema_json) as Record<string, unknown>) : undefined;
+    } catch {
+      // A plugin that sends a schema it cannot write is still collecting: the host infers the columns instead.
+      rowSchema = undefined;
+    }
+    return { executionId: res.execution_id, ...(rowSchema ? { rowSchema } : {}) };
   }
 
   /** Resolves with the execution's complete event, or a failed one made up here if the plugin dies first. */

@@ -102,7 +102,8 @@ export function createPluginServer(runtime: PluginRuntime, onShutdown: () => voi
     Collect: (call, callback) => {
       try {
         const executionId = runtime.collect(collectOptionsFromWire(call.request));
-        callback(null, { execution_id: executionId });
+        const rowSchema = runtime.rowSchemaOf(executionId);
+        callback(null, { execution_id: executionId, row_schema_json: rowSchema ? JSON.stringify(rowSchema) : "" });
       } catch (err) {
         callback(toServiceError(err));
       }

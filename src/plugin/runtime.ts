@@ -51,6 +51,8 @@ function tableConfigSchema(schema: JSONSchema | undefined): JSONSchema {
 }
 
 interface ExecutionRecord {
+  /** The row schema of the execution's table (a custom table's is made by its Collect). */
+  rowSchema?: JSONSchema;
   started?: StartedEvent;
   lastStatus?: StatusEvent;
   complete?: CompleteEvent;
@@ -297,7 +299,7 @@ export class PluginRuntime {
 
     const abort = new AbortController();
     const dataSources = collectionSetup(this.plugin.name, this.dataSourcesConfig, stateLocation, outputDir);
-    const rec: ExecutionRecord = { abort, done: Promise.resolve(), dataSources };
+    const rec: ExecutionRecord = { abort, done: Promise.resolve(), dataSources, rowSchema: table.rowSchema };
     this.executions.set(executionId, rec);
     const common = {
       executionId,
@@ -353,6 +355,11 @@ export class PluginRuntime {
     const problems = tableSourceProblems(made, (type) => !isRowSourceFactory(this.sources.get(type)!));
     if (problems.length > 0) throw new TailkitError(Code.Internal, `plugin ${this.plugin.name}: ${problems.join("; ")}`);
     return { table: made, tableConfig };
+  }
+
+  /** The row schema of an execution's table, as its Collect resolved it (a custom table's included). */
+  rowSchemaOf(executionId: string): JSONSchema | undefined {
+    return this.executions.get(executionId)?.rowSchema;
   }
 
   /**

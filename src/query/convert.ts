@@ -65,6 +65,11 @@ export interface ConverterOptions extends DuckDBLimits {
 export interface Converter {
   /** The data folder. */
   readonly dir: string;
+  /**
+   * Sets (and keeps in the log) a table's row schema, for chunks converted from now on: a custom table's, which
+   * Collect gives and Describe does not.
+   */
+  setSchema(table: string, schema: JSONSchema): void;
   /** Queues a chunk file (by path) for conversion. */
   add(chunk: string): void;
   /** Queues every chunk in the folder that has no conversion record (left by --no-convert or a killed run). */
@@ -161,7 +166,8 @@ function emptySummary(): ConversionSummary {
 export async function createConverter(options: ConverterOptions): Promise<Converter> {
   const dir = resolve(options.dir);
   const log = ConversionLog.open(dir);
-  for (const [t, s] of Object.entries(options.schemas ?? {})) log.saveSchema(t, s);
+  const schemas = new Map(Object.entries(options.schemas ?? {}));
+  for (const [t, s] of schemas) log.saveSchema(t, s);
   recoverDataDir(dir, log);
   const perUnit = options.chunksPerUnit ?? 8;
   const summary = emptySummary();
@@ -176,7 +182,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
   const columnsFor = (table: string): ColumnSpec[] => {
     let c = columnsByTable.get(table);
     if (!c) {
-      c = columnsFromSchema(options.schemas?.[table] ?? log.schema(table));
+      c = columnsFromSchema(schemas.get(table) ?? log.schema(table));
       columnsByTable.set(table, c);
     }
     return c;
@@ -431,6 +437,11 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
 
   const converter: Converter = {
     dir,
+    setSchema(table, schema) {
+      schemas.set(table, schema);
+      log.saveSchema(table, schema);
+      columnsByTable.delete(table);
+    },
     add(chunk) {
       const path = resolve(chunk);
       if (queued.has(path) || done.has(path)) return;

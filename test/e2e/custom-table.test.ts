@@ -89,6 +89,34 @@ describe("tailkit collect core --table-def @file", () => {
     expect(q.stdout).toContain('"order_id":3');
   });
 
+  it("types the Parquet columns by the definition, which Describe does not list: Collect gives its row schema", async () => {
+    // Every total is a whole number and shipped_at is text in the chunks: inference alone would make them BIGINT
+    // and VARCHAR.
+    const csv = "placed_at,order_id,customer,total,shipped_at\n2024-05-01T10:00:00Z,1,ann,9,2024-05-02T08:00:00Z\n2024-05-01T11:00:00Z,2,bob,12,\n";
+    const { dir, data, out } = setUp({ "orders.csv": csv });
+    writeFileSync(join(dir, "orders.yaml"), `${DEFINITION}  - name: shipped_at\n    type: timestamp\n    null_if: [""]\n`);
+    const res = await collectCore("shop_orders", `@${join(dir, "orders.yaml")}`, data, out, "--output", "json");
+    expect(res.code, res.stderr).toBe(0);
+    const q = await runCli(["query", "--out", out, "--output", "json", "select column_name, column_type from (describe select * from shop_orders)"]);
+    expect(q.code, q.stderr).toBe(0);
+    const types = Object.fromEntries((JSON.parse(q.stdout) as { column_name: string; column_type: string }[]).map((r) => [r.column_name, r.column_type]));
+    expect(types).toMatchObject({ order_id: "BIGINT", customer: "VARCHAR", total: "DOUBLE", shipped_at: "TIMESTAMP", tp_timestamp: "TIMESTAMP" });
+    // And a later `tailkit convert` of the same table, without a plugin, types it the same from the conversion log.
+    const again = await collectCore("shop_orders", `@${join(dir, "orders.yaml")}`, data, out, "--no-convert", "--recollect");
+    expect(again.code, again.stderr).toBe(0);
+    const conv = await runCli(["convert", "--out", out]);
+    expect(conv.code, conv.stderr).toBe(0);
+    const q2 = await runCli([
+      "query",
+      "--out",
+      out,
+      "--output",
+      "json",
+      "select count(*)::INTEGER as n, count(distinct typeof(total)) ::INTEGER as t from shop_orders",
+    ]);
+    expect(JSON.parse(q2.stdout)).toEqual([{ n: 4, t: 1 }]);
+  });
+
   it("collects a JSONL file by an inline JSON definition, keeping unmapped fields", async () => {
     const { data, out } = setUp({ "events.jsonl": `${JSON.stringify({ at: "2024-05-01T10:00:00Z", kind: "Login", who: "ann" })}\n` });
     const def = {
