@@ -4,7 +4,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import type { JSONSchema } from "../schema/index.js";
 import { ConversionLog, REJECTED_DIR, TAILKIT_DIR, type LiveFile } from "./conversion-log.js";
 import { fileSize, moveDurable, removeTree, unlinkDurable, walkFiles } from "./durable.js";
-import { openDuckDB, type DuckDB, type DuckDBLimits } from "./duckdb.js";
+import { openDuckDB, PARQUET_ROW_GROUP_ROWS, type DuckDB, type DuckDBLimits } from "./duckdb.js";
 import {
   columnsFromSchema,
   PARTITION_COLUMNS,
@@ -89,11 +89,6 @@ interface ReadColumn {
 /** The JSON kind each type inferred for an undeclared column takes (see storedInferredType). */
 const INFERRED_KIND: Record<string, ValueKind> = { BIGINT: "integer", DOUBLE: "number", BOOLEAN: "boolean", VARCHAR: "string" };
 const MAX_REPORTED = 100;
-/**
- * Rows per Parquet row group. Each open partition buffers a row group per thread before writing it; at DuckDB's
- * default (122,880) wide rows such as CloudTrail's kept the host over 500 MB on the 400k-record bench set.
- */
-const ROW_GROUP_ROWS = Number(process.env["TAILKIT_PARQUET_ROW_GROUP"]) || 20_000;
 /** Rows of each file DuckDB samples to guess the types of columns the schema does not declare. */
 const INFER_SAMPLE_ROWS = 4096;
 
@@ -259,7 +254,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     const out = join(stagingDir(dir), unit);
     const res = await db!.connection.runAndReadAll(
       `COPY (SELECT ${select.join(", ")} FROM read_json(${list}, format = 'newline_delimited', columns = {${types.join(", ")}}) ${guard}) TO ${sqlString(out)} ` +
-        `(FORMAT parquet, PARTITION_BY (${PARTITION_COLUMNS.join(", ")}), FILENAME_PATTERN ${sqlString(`${unit}_{i}`)}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)`,
+        `(FORMAT parquet, PARTITION_BY (${PARTITION_COLUMNS.join(", ")}), FILENAME_PATTERN ${sqlString(`${unit}_{i}`)}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)`,
     );
     return Number((res.getRows()[0] as unknown[] | undefined)?.[0] ?? 0);
   }
