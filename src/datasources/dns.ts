@@ -181,6 +181,8 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
   private store: SyncHandle<string, unknown> | undefined;
   /** Whether the store was ever given an answer (WRITTEN_KEY), read once per execution; undefined: not read yet. */
   private holdsAnswers: boolean | undefined;
+  /** Whether this instance swept the store's entries past retention (once, on its first write). */
+  private swept = false;
 
   /** `open` gives the store on first use, so a plugin that never reads DNS never opens it. */
   constructor(
@@ -278,6 +280,13 @@ export class DnsDataSource implements WriteableDataSource<DnsKey, DnsValue, DnsE
 
   write(entries: readonly DnsEntry[]): void {
     const checked = entries.map((e, i) => this.checkEntry(e, `entries[${i}]`));
+    if (checked.length > 0 && !this.swept) {
+      // Records past retention are never read, but they stay in an SQLite file until deleted: the first write of each
+      // thread's instance (once per execution) deletes them. Redis expires them itself. A failed sweep (the file busy
+      // past its timeout) is not the write's failure: the next execution sweeps again.
+      this.swept = true;
+      this.handle().sweep();
+    }
     if (checked.length > 0 && this.holdsAnswers !== true) {
       // Before the answers, so that a reader who sees an answer also sees the marker.
       this.check(this.handle().put({ key: WRITTEN_KEY, value: true }).code, WRITTEN_KEY, "write");

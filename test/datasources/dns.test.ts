@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv } from "ajv";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { DataNotFound, FailedToUnmarshal, KeyNotSupported } from "../../src/contract/data-source.js";
 import { DnsDataSource, ipv4Text, parseIpv4 } from "../../src/datasources/dns.js";
@@ -27,6 +28,39 @@ function dns(storage: DataSourceStorage, options: ConstructorParameters<typeof D
 }
 
 const T0 = Date.parse("2024-03-01T12:00:00Z");
+
+describe("tailkit/dns retention", () => {
+  it("deletes records past retention from the SQLite file on the first write of a later execution", () => {
+    const storage = sqliteStorage();
+    let now = T0;
+    const open = () => openDataSourceStore(storage, "tailkit_dns", () => now);
+    const first = new DnsDataSource(open, { retentionSeconds: 3600 });
+    opened.push(first);
+    first.write([{ domain: "old.example", ips: ["10.0.0.1"], at: new Date(T0).toISOString() }]);
+    const rows = () => {
+      const db = new Database(storage.backend === "sqlite" ? storage.path : "", { readonly: true });
+      try {
+        // Keys are stored through the JSON serializer: tkjson1:"domain:…".
+        return (db.prepare("SELECT key FROM tailkit_dns ORDER BY key").all() as { key: string }[]).map(
+          (r) => JSON.parse(r.key.replace(/^tkjson1:/, "")) as string,
+        );
+      } finally {
+        db.close();
+      }
+    };
+    expect(rows()).toEqual(expect.arrayContaining(["domain:old.example", "ip:10.0.0.1"]));
+    // Two hours later, another execution (a new instance, as each thread and execution has) writes an answer.
+    now = T0 + 2 * 3600_000;
+    const later = new DnsDataSource(open, { retentionSeconds: 3600 });
+    opened.push(later);
+    later.write([{ domain: "new.example", ips: ["10.0.0.2"], at: new Date(now).toISOString() }]);
+    const left = rows();
+    expect(left).not.toContain("domain:old.example");
+    expect(left).not.toContain("ip:10.0.0.1");
+    expect(left).toEqual(expect.arrayContaining(["domain:new.example", "ip:10.0.0.2"]));
+    expect(later.lookup({ ip: "10.0.0.2" })).toEqual({ ip: "10.0.0.2", domains: ["new.example"] });
+  });
+});
 
 describe("tailkit/dns", () => {
   it("gives the domains of an address and the addresses of a domain, at the answer's event time", () => {
