@@ -234,16 +234,23 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
   }
 
   /**
-   * COPY the files into staging as hive partitions; returns the rows written. Strict, a value of another JSON type
-   * than its column's stops the COPY instead of being cast (see strictRead); the careful path reads rows it has
-   * checked itself, as they are.
+   * COPY the files into staging as hive partitions; returns the rows written. A value of another JSON type than its
+   * column's stops the COPY instead of being cast (see strictRead), except where the mode says the rows were checked:
+   * `fast` checks every column; `checked` (rows validateRow accepted) reads the declared columns as they are and checks
+   * the undeclared ones against their inferred types; `untyped` also reads the undeclared columns as JSON.
    */
-  async function copyToStaging(files: readonly string[], columns: readonly ColumnSpec[], table: string, unit: string, careful: boolean): Promise<number> {
-    const read = await readColumns(files, columns, table, !careful);
+  async function copyToStaging(
+    files: readonly string[],
+    columns: readonly ColumnSpec[],
+    table: string,
+    unit: string,
+    mode: "fast" | "checked" | "untyped",
+  ): Promise<number> {
+    const read = await readColumns(files, columns, table, mode !== "untyped");
     const types: string[] = [];
     const select: string[] = [];
     for (const { spec, declared } of read) {
-      const strict = careful ? undefined : strictRead(spec, declared ? "column" : "undeclared column");
+      const strict = (declared ? mode === "fast" : mode !== "untyped") ? strictRead(spec, declared ? "column" : "undeclared column") : undefined;
       types.push(`${sqlString(spec.name)}: ${sqlString(strict?.read ?? spec.type)}`);
       select.push(strict?.select ?? sqlIdent(spec.name));
     }
@@ -341,19 +348,29 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     let errors = new Map<string, number>();
     let rejected: string | undefined;
     let rows: number;
+    const refusedValue = (err: unknown) => /Invalid Input Error|Conversion Error|tailkit: /.test((err as Error).message);
     try {
-      rows = await copyToStaging(chunks, columns, table, unit, false);
+      rows = await copyToStaging(chunks, columns, table, unit, "fast");
     } catch (fast) {
       // A value did not fit its column (or a required column was missing): check row by row, report the rows the
       // schema refuses, and convert the rest as they are. A value that only missed the type inferred for an undeclared
-      // column is no row error: that unit keeps its undeclared columns as JSON.
+      // column is no row error: that unit then keeps its undeclared columns as JSON.
       removeTree(out);
-      if (!/Invalid Input Error|Conversion Error|tailkit: /.test((fast as Error).message)) throw fast;
+      if (!refusedValue(fast)) throw fast;
       if (process.env["TAILKIT_DEBUG_CONVERT"]) process.stderr.write(`fast path: ${(fast as Error).message}\n`);
       const sorted = sortOut(chunks, columns, unit);
       errors = sorted.errors;
       rejected = sorted.rejected;
-      rows = sorted.file ? await copyToStaging([sorted.file], columns, table, unit, true) : 0;
+      if (sorted.file === undefined) rows = 0;
+      else {
+        try {
+          rows = await copyToStaging([sorted.file], columns, table, unit, "checked");
+        } catch (checked) {
+          removeTree(out);
+          if (!refusedValue(checked)) throw checked;
+          rows = await copyToStaging([sorted.file], columns, table, unit, "untyped");
+        }
+      }
     }
     const staged = walkFiles(out).filter((f) => f.endsWith(".parquet"));
     const files: LiveFile[] = [];

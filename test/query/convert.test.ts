@@ -169,6 +169,9 @@ describe("converter", () => {
     ]);
     expect(kept[0]!.row["n"]).toBe("four");
     expect(kept[1]!.message).toContain("not a time");
+    // The refused rows do not change how the rest is typed: the undeclared extra_count stays the BIGINT inferred.
+    const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
+    expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ n: "BIGINT", extra_count: "BIGINT" });
   });
 });
 
