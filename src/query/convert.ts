@@ -86,6 +86,8 @@ interface ReadColumn {
   spec: ColumnSpec;
   declared: boolean;
 }
+/** The error strictRead raises for an undeclared column's value that does not fit its inferred type. */
+const UNDECLARED_MISFIT = /tailkit: undeclared column (.+) holds a value of another type/;
 /** The JSON kind each type inferred for an undeclared column takes (see storedInferredType). */
 const INFERRED_KIND: Record<string, ValueKind> = { BIGINT: "integer", DOUBLE: "number", BOOLEAN: "boolean", VARCHAR: "string" };
 const MAX_REPORTED = 100;
@@ -349,13 +351,26 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     let rejected: string | undefined;
     let rows: number;
     const refusedValue = (err: unknown) => /Invalid Input Error|Conversion Error|tailkit: /.test((err as Error).message);
+    // A COPY that stopped at an undeclared column whose value does not fit the type inferred for it: that column is
+    // JSON from now on (in this unit and the later ones), and the COPY runs again. Other columns keep their types.
+    const copy = async (files: readonly string[], mode: "fast" | "checked"): Promise<number> => {
+      for (;;) {
+        try {
+          return await copyToStaging(files, columns, table, unit, mode);
+        } catch (err) {
+          removeTree(out);
+          const name = UNDECLARED_MISFIT.exec((err as Error).message)?.[1];
+          const extra = inferred.get(table);
+          if (name === undefined || extra?.get(name) === undefined || extra.get(name) === "JSON") throw err;
+          extra.set(name, "JSON");
+        }
+      }
+    };
     try {
-      rows = await copyToStaging(chunks, columns, table, unit, "fast");
+      rows = await copy(chunks, "fast");
     } catch (fast) {
-      // A value did not fit its column (or a required column was missing): check row by row, report the rows the
-      // schema refuses, and convert the rest as they are. A value that only missed the type inferred for an undeclared
-      // column is no row error: that unit then keeps its undeclared columns as JSON.
-      removeTree(out);
+      // A value did not fit its declared column (or a required column was missing): check row by row, report the rows
+      // the schema refuses, and convert the rest as they are.
       if (!refusedValue(fast)) throw fast;
       if (process.env["TAILKIT_DEBUG_CONVERT"]) process.stderr.write(`fast path: ${(fast as Error).message}\n`);
       const sorted = sortOut(chunks, columns, unit);
@@ -364,8 +379,10 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
       if (sorted.file === undefined) rows = 0;
       else {
         try {
-          rows = await copyToStaging([sorted.file], columns, table, unit, "checked");
+          rows = await copy([sorted.file], "checked");
         } catch (checked) {
+          // DuckDB refused a value validateRow accepted, where the error names no column: the undeclared columns of
+          // this unit go as JSON, which takes any value.
           removeTree(out);
           if (!refusedValue(checked)) throw checked;
           rows = await copyToStaging([sorted.file], columns, table, unit, "untyped");

@@ -250,12 +250,12 @@ describe("converter: values DuckDB would cast", () => {
 
   it("converts a later chunk whose undeclared column no longer fits the type inferred from the first, as JSON", async () => {
     const dir = scratch();
-    const first = writeChunk(dir, "e", 1, 6);
+    const first = writeChunk(dir, "e", 1, 6, (row, i) => ({ ...row, extra_flag: i % 2 === 0 }));
     const conv = await createConverter({ dir, schemas: { t1: SCHEMA } });
     conv.addLeftovers();
     await conv.drain();
     // extra_count was inferred as BIGINT from the first chunk; here it holds text.
-    const second = writeChunk(dir, "e", 2, 6, (row) => ({ ...row, extra_count: "many" }));
+    const second = writeChunk(dir, "e", 2, 6, (row, i) => ({ ...row, extra_count: "many", extra_flag: i % 2 === 0 }));
     conv.addLeftovers();
     const s = await conv.drain();
     await conv.close();
@@ -272,6 +272,10 @@ describe("converter: values DuckDB would cast", () => {
       { c: "6", n: 1 },
       { c: "8", n: 1 },
     ]);
+    // Only the column that did not fit became JSON: extra_flag is still the BOOLEAN inferred.
+    const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
+    expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ extra_count: "JSON", extra_flag: "BOOLEAN" });
+    expect(await parquetQuery(dir, "SELECT count(*)::INTEGER AS n FROM t WHERE extra_flag")).toEqual([{ n: 6 }]);
   });
 });
 
