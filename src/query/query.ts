@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
-import { ConversionLog, conversionLogPath } from "./conversion-log.js";
+import { ConversionLog, conversionLogPath, REJECTED_DIR } from "./conversion-log.js";
+import { walkFiles } from "./durable.js";
 import { openDuckDB, type DuckDB, type DuckDBLimits } from "./duckdb.js";
 import { sqlIdent, sqlString } from "./schema.js";
 
@@ -22,6 +23,12 @@ export interface QuerySession {
   run(sql: string): Promise<QueryResult>;
   close(): void;
 }
+
+/**
+ * The view over the rows conversion refused: chunk, line, column, message, and the row as JSON (or, for a line that
+ * was not JSON, its text).
+ */
+export const REJECTED_VIEW = "tailkit_rejected";
 
 // The partition path's values: tp_index is text even when it looks like a number (an AWS account id).
 const HIVE_TYPES = "{'tp_table': VARCHAR, 'tp_partition': VARCHAR, 'tp_index': VARCHAR, 'tp_date': DATE}";
@@ -64,8 +71,16 @@ export async function openQuerySession(dataDir: string, limits: DuckDBLimits = {
         `hive_partitioning = true, hive_types = ${HIVE_TYPES}, union_by_name = true)`,
     );
   }
+  // Rows conversion refused, kept whole with their errors (src/query/convert.ts): a view too, for finding out why.
+  const rejected = walkFiles(join(dir, REJECTED_DIR)).filter((f) => f.endsWith(".jsonl"));
+  if (rejected.length > 0) {
+    await db.connection.run(
+      `CREATE VIEW ${REJECTED_VIEW} AS SELECT * FROM read_json([${rejected.sort().map(sqlString).join(", ")}], format = 'newline_delimited', ` +
+        `columns = {chunk: 'VARCHAR', line: 'BIGINT', "column": 'VARCHAR', message: 'VARCHAR', "row": 'JSON', text: 'VARCHAR'})`,
+    );
+  }
   return {
-    tables: [...byTable.keys()].sort(),
+    tables: [...byTable.keys()].sort().concat(rejected.length > 0 ? [REJECTED_VIEW] : []),
     async run(sql) {
       let reader;
       try {

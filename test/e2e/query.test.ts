@@ -268,6 +268,16 @@ describe("rows that break the schema", () => {
       ["eventSource", refusedIds[1]],
       ["readOnly", refusedIds[2]],
     ]);
+    // And SQL can look at them: tailkit_rejected is a view over those files.
+    const q = await runCli(["query", "--out", out, "--output", "json", `select "column", "row"->>'tp_id' as id, message from tailkit_rejected order by line`]);
+    expect(q.code, q.stderr).toBe(0);
+    const seen = JSON.parse(q.stdout) as { column: string; id: string; message: string }[];
+    expect(seen.map((r) => [r.column, r.id])).toEqual([
+      ["eventTime", refusedIds[0]],
+      ["eventSource", refusedIds[1]],
+      ["readOnly", refusedIds[2]],
+    ]);
+    expect(seen[2]!.message).toContain("readOnly");
   });
 });
 
