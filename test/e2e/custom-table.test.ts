@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { zstdRawFrame } from "../formats/helpers.js";
@@ -131,6 +131,36 @@ describe("tailkit collect core --table-def @file", () => {
     expect(res.code, res.stderr).toBe(0);
     const rows = readChunks(out).flatMap((c) => c.rows);
     expect(rows).toEqual([expect.objectContaining({ kind: "login", who: "ann", tp_timestamp: "2024-05-01T10:00:00.000Z", tp_table: "events" })]);
+  });
+
+  it("collects a syslog file's year-less times by the file's mtime, across New Year, a bad time a row error", async () => {
+    const lines = [
+      "Dec 31 23:59:58 host1 sshd[4121]: Accepted publickey for deploy",
+      "Jan  1 00:00:05 host1 sudo: deploy : COMMAND=/usr/bin/true",
+      "Jan 01 00:00:60 host1 sshd[4121]: a leap second, which no clock here gives",
+      "Jan  1 09:30:00 host1 sshd[4122]: Disconnected",
+    ];
+    const { dir, data, out } = setUp({ "auth.log": `${lines.join("\n")}\n` });
+    const mtime = Date.UTC(2025, 0, 1, 10) / 1000;
+    utimesSync(join(data, "auth.log"), mtime, mtime);
+    writeFileSync(
+      join(dir, "auth.yaml"),
+      "format: {type: grok, layout: '^%{SYSLOGLINE}$'}\ncolumns:\n  - {name: tp_timestamp, source: timestamp, layout: syslog, zone: '-05:00'}\n  - {name: program}\n",
+    );
+    const res = await collectCore("auth_log", `@${join(dir, "auth.yaml")}`, data, out, "--no-convert", "--output", "json");
+    expect(res.code, res.stderr).toBe(3);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      rows: 3,
+      status: { rowErrors: { "type:tp_timestamp": 1 } },
+      errors: [{ message: expect.stringContaining('auth.log: line 3: column tp_timestamp (timestamp): "Jan 01 00:00:60" is not a time there is') }],
+    });
+    // 10:00 UTC on Jan 1 is 05:00 at -05:00: the Dec 31 line is last year's, and a line 4.5 hours after it is allowed.
+    const five = 5 * 3600_000;
+    expect(readChunks(out).flatMap((c) => c.rows.map((r) => [r["tp_timestamp"], r["program"]]))).toEqual([
+      [new Date(Date.UTC(2024, 11, 31, 23, 59, 58) + five).toISOString(), "sshd"],
+      [new Date(Date.UTC(2025, 0, 1, 0, 0, 5) + five).toISOString(), "sudo"],
+      [new Date(Date.UTC(2025, 0, 1, 9, 30) + five).toISOString(), "sshd"],
+    ]);
   });
 
   it("names the file when the definition is malformed, missing or lacks tp_timestamp", async () => {

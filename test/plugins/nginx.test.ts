@@ -1,10 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxPlugin } from "../../plugins/nginx/src/index.js";
 import { TailkitError } from "../../src/errors/index.js";
 import { collectInProcess } from "../../src/testing/index.js";
-import { tempDir } from "../formats/helpers.js";
+import { tempDir, zipArchive, zstdRawFrame } from "../formats/helpers.js";
 import { S3_CREDENTIALS, startS3, type S3Server } from "../sources/s3/s3-server.js";
 
 const root = tempDir("nginx");
@@ -124,6 +125,50 @@ describe("nginx_error_log", () => {
   it("reads times at the configured utc_offset", async () => {
     const res = await collect("nginx_error_log", folder({ "error.log": ERRORS }), { utc_offset: "-05:00" });
     expect(res.rows[0]!["tp_timestamp"]).toBe("2024-05-01T15:00:00.000Z");
+  });
+});
+
+describe("the default layouts", () => {
+  /** A folder of the usual rotation names, and names beside them that are not logs, each holding `line`. */
+  function rotations(base: string, line: string): string {
+    const dir = path.join(root, `d${n++}`);
+    const text = Buffer.from(`${line}\n`);
+    const files: Record<string, Buffer> = {
+      [base]: text,
+      [`${base}.1`]: text,
+      [`${base}.2.gz`]: zlib.gzipSync(text),
+      [`${base}-20240301`]: text,
+      [`${base}-20240302.gz`]: zlib.gzipSync(text),
+      [`${base}.3.zst`]: zstdRawFrame(text),
+      [`${base}.4.zip`]: zipArchive([{ name: base, data: text }]),
+      [`web1/shop.example.com.${base}`]: text,
+      [`${base}.lock`]: text,
+      [`${base}.2.gz.tmp`]: text,
+      [`${base}.old`]: text,
+      [`${base}x`]: text,
+      "foo.txt": text,
+    };
+    for (const [name, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), content);
+    }
+    return dir;
+  }
+  const expected = (base: string) =>
+    [base, `${base}-20240301`, `${base}-20240302.gz`, `${base}.1`, `${base}.2.gz`, `${base}.3.zst`, `${base}.4.zip`, `web1/shop.example.com.${base}`].sort();
+
+  it.each([
+    ["nginx_access_log", "access.log", '10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8"'],
+    ["nginx_error_log", "error.log", "2024/05/01 10:00:05 [notice] 1200#1200: signal process started"],
+  ])("%s collects %s, its numbered, dated and compressed rotations, and nothing else", async (table, base, line) => {
+    const dir = rotations(base, line);
+    const res = await collect(table, dir);
+    expect(res.complete.error).toBeUndefined();
+    const collected = res.events.flatMap((e) => (e.type === "artifact_extracted" ? [path.relative(path.basename(dir), e.artifact.name)] : []));
+    expect(collected.sort()).toEqual(expected(base));
+    // One row from each, the compressed ones read by their content.
+    expect(res.rows).toHaveLength(expected(base).length);
+    expect(res.complete.status.rowErrors).toEqual({});
   });
 });
 

@@ -9,6 +9,7 @@ import {
   type Mapper,
   type Row,
 } from "tailkit";
+import { rotatedLogLayout } from "./layouts.js";
 
 /**
  * nginx's predefined "combined" log format as one regex (the table compiles its log_format, the combined one by
@@ -19,8 +20,11 @@ import {
 export const COMBINED_PATTERN =
   /^(?<remote_addr>\S+) - (?<remote_user>\S+) \[(?<time_local>[^\]]+)\] "(?<request>(?:[^"\\]|\\.)*)" (?<status>\d{3}) (?<body_bytes_sent>\d+|-) "(?<http_referer>(?:[^"\\]|\\.)*)" "(?<http_user_agent>(?:[^"\\]|\\.)*)"/;
 
-/** Default layout: access logs and their logrotate siblings (access.log.1, access.log.2.gz), at any depth. */
-export const NGINX_FILE_LAYOUT = "**/{file:[^/]*access\\.log(\\.\\d+)?(\\.gz)?}";
+/**
+ * Default layout: access logs at any depth and their rotations (access.log.1, access.log.2.gz, access.log-20240301, .zst
+ * and .zip ones), see rotatedLogLayout.
+ */
+export const NGINX_FILE_LAYOUT = rotatedLogLayout("access.log");
 
 const MONTHS: Record<string, string> = {
   Jan: "01",

@@ -1,7 +1,11 @@
 import { chain, createLinesLoader, createRegexMapper, defineTable, type Mapper, type Row } from "tailkit";
+import { rotatedLogLayout } from "./layouts.js";
 
-/** Default layout: error logs and their logrotate siblings (error.log.1, error.log.2.gz), at any depth. */
-export const NGINX_ERROR_FILE_LAYOUT = "**/{file:[^/]*error\\.log(\\.\\d+)?(\\.gz)?}";
+/**
+ * Default layout: error logs at any depth and their rotations (error.log.1, error.log.2.gz, error.log-20240301, .zst
+ * and .zip ones), see rotatedLogLayout.
+ */
+export const NGINX_ERROR_FILE_LAYOUT = rotatedLogLayout("error.log");
 
 /**
  * One line of nginx's error log: `2024/01/15 10:00:00 [error] 1234#5678: *9 message, client: 10.0.0.1, server: x,

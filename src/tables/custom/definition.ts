@@ -1,6 +1,6 @@
 import { Code, TailkitError } from "../../errors/index.js";
 import { FORMAT_TYPES, type FormatDefinition } from "../../formats/format.js";
-import { timestampParser, type TimestampParser } from "./timestamp.js";
+import { timestampParser, validateZone, type TimestampOptions, type TimestampParser } from "./timestamp.js";
 
 /** Types a custom table's column can have. */
 export const COLUMN_TYPES = ["string", "integer", "float", "boolean", "timestamp", "json", "string_list"] as const;
@@ -20,6 +20,11 @@ export interface ColumnDefinition {
   type?: ColumnType;
   /** Layout of a timestamp column's text (see timestampParser). Default: ISO 8601, epoch seconds or nginx's time_local. */
   layout?: string;
+  /**
+   * Zone of the column's times that give no offset (a syslog time, an ISO time without one), for its type and its
+   * timestamp transforms: "UTC", an offset ("+02:00") or an IANA name ("Europe/Berlin"). Default "UTC".
+   */
+  zone?: string;
   /** A row without a value for it (missing, null or "") is a row error. Default false (tp_timestamp: always). */
   required?: boolean;
   /** Source values that mean null, compared as text before the transforms. Default none. */
@@ -49,7 +54,8 @@ export interface CompiledColumn {
   type: ColumnType;
   required: boolean;
   nullIf: ReadonlySet<string>;
-  transforms: ((v: unknown) => unknown)[];
+  /** Each is given the value and the reference time of times without a year (ms). */
+  transforms: ((v: unknown, referenceMs: number) => unknown)[];
   /** For timestamp columns. */
   parseTime: TimestampParser | undefined;
 }
@@ -70,7 +76,7 @@ export const TP_COLUMNS: Readonly<Record<string, ColumnType>> = {
 
 const TABLE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const KEYS = new Set(["name", "description", "format", "columns", "unmapped", "file_layout"]);
-const COLUMN_KEYS = new Set(["name", "source", "type", "layout", "required", "null_if", "transforms"]);
+const COLUMN_KEYS = new Set(["name", "source", "type", "layout", "zone", "required", "null_if", "transforms"]);
 
 /** Reports faults of a definition: the file (or "table definition"), the place in it, and what is wrong. */
 export class DefinitionErrors {
@@ -145,6 +151,14 @@ function compileColumn(raw: unknown, path: string, errors: DefinitionErrors): Co
     throw errors.at(at("layout"), `column ${name}: a layout is for a timestamp column, as a string`);
   const transforms = c["transforms"] ?? [];
   if (!Array.isArray(transforms)) throw errors.at(at("transforms"), `column ${name}: must be a list`);
+  const zone = c["zone"];
+  if (zone !== undefined) {
+    const wrong = validateZone(zone);
+    if (wrong !== undefined) throw errors.at(at("zone"), `column ${name}: ${wrong}`);
+    const timed = (t: unknown) => t === "timestamp" || (t !== null && typeof t === "object" && "timestamp" in t);
+    if (type !== "timestamp" && !transforms.some(timed)) throw errors.at(at("zone"), `column ${name}: a zone is for a timestamp column or transform`);
+  }
+  const options = { zone: zone as string | undefined };
   return {
     name,
     source: source.split("."),
@@ -152,12 +166,12 @@ function compileColumn(raw: unknown, path: string, errors: DefinitionErrors): Co
     type: type as ColumnType,
     required: c["required"] === true || name === "tp_timestamp",
     nullIf: new Set(nullIf),
-    transforms: transforms.map((t: unknown, i) => compileTransform(t, `${at("transforms")}[${i}]`, errors)),
-    parseTime: type === "timestamp" ? layoutParser(layout, at("layout"), errors) : undefined,
+    transforms: transforms.map((t: unknown, i) => compileTransform(t, `${at("transforms")}[${i}]`, errors, options)),
+    parseTime: type === "timestamp" ? layoutParser(layout, at("layout"), errors, options) : undefined,
   };
 }
 
-function compileTransform(t: unknown, path: string, errors: DefinitionErrors): (v: unknown) => unknown {
+function compileTransform(t: unknown, path: string, errors: DefinitionErrors, options: TimestampOptions): (v: unknown, referenceMs: number) => unknown {
   const known = 'lower, upper, trim, number, timestamp, {split: "<separator>"}, {timestamp: "<layout>"}';
   if (typeof t === "string") {
     switch (t) {
@@ -175,10 +189,8 @@ function compileTransform(t: unknown, path: string, errors: DefinitionErrors): (
           if (Number.isNaN(n)) throw new Error(`number: ${JSON.stringify(v)} is not a number`);
           return n;
         };
-      case "timestamp": {
-        const parse = layoutParser(undefined, path, errors);
-        return (v) => parse(v);
-      }
+      case "timestamp":
+        return layoutParser(undefined, path, errors, options);
       default:
         throw errors.at(path, `unknown transform ${JSON.stringify(t)}; the transforms are ${known}`);
     }
@@ -187,18 +199,15 @@ function compileTransform(t: unknown, path: string, errors: DefinitionErrors): (
     const [key, arg] = Object.entries(t as Record<string, unknown>)[0]!;
     // Empty text is an empty list, not a list of one empty item.
     if (key === "split" && typeof arg === "string" && arg !== "") return (v) => (Array.isArray(v) ? (v as unknown[]) : v === "" ? [] : text(v).split(arg));
-    if (key === "timestamp" && typeof arg === "string") {
-      const parse = layoutParser(arg, `${path}.timestamp`, errors);
-      return (v) => parse(v);
-    }
+    if (key === "timestamp" && typeof arg === "string") return layoutParser(arg, `${path}.timestamp`, errors, options);
   }
   throw errors.at(path, `unknown transform ${JSON.stringify(t)}; the transforms are ${known}`);
 }
 
 /** timestampParser, its error about the layout put in the definition's terms. */
-function layoutParser(layout: string | undefined, path: string, errors: DefinitionErrors): TimestampParser {
+function layoutParser(layout: string | undefined, path: string, errors: DefinitionErrors, options: TimestampOptions): TimestampParser {
   try {
-    return timestampParser(layout, path);
+    return timestampParser(layout, path, options);
   } catch (err) {
     throw errors.at(path, (err as Error).message.replace(`${path}: `, ""));
   }

@@ -43,7 +43,6 @@ export function defineCustomTable(name: string, definition: unknown, options: Cu
     throw errors.at(field, e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message);
   }
   const { loader, mappers } = format;
-  const mapper = columnsMapper(columns, def.unmapped === "keep");
   const defaults = def.file_layout !== undefined ? { file_layout: def.file_layout } : undefined;
   const sources = Object.fromEntries((options.sourceTypes ?? ["file"]).map((t) => [t, defaults ? { defaults } : {}]));
   return {
@@ -52,7 +51,9 @@ export function defineCustomTable(name: string, definition: unknown, options: Cu
     rowSchema: rowSchema(columns, def),
     sources,
     loader: () => loader,
-    mappers: () => [...mappers, mapper],
+    // Times without a year are placed near the artifact's modification time, else near when its extraction began (a
+    // table made at module load may serve many collections, so not when it was made).
+    mappers: () => [...mappers, columnsMapper(columns, def.unmapped === "keep", Date.now())],
     enrich(row: CustomRow, ctx): TableEnrichment {
       const tp = row[TP] ?? {};
       return {
@@ -90,11 +91,16 @@ function describeFormat(f: FormatDefinition): string {
   return "preset" in f && f.preset !== undefined ? `${f.type} ${f.preset}` : f.type;
 }
 
-function columnsMapper(columns: readonly CompiledColumn[], keepUnmapped: boolean): Mapper<Record<string, unknown>, CustomRow | RowErrorItem> {
+function columnsMapper(
+  columns: readonly CompiledColumn[],
+  keepUnmapped: boolean,
+  startedMs: number,
+): Mapper<Record<string, unknown>, CustomRow | RowErrorItem> {
   const taken = new Set(columns.filter((c) => c.source.length === 1).map((c) => c.sourceText));
   return {
     name: "columns",
-    map(item) {
+    map(item, ctx) {
+      const referenceMs = ctx.artifact.mtimeMs ?? startedMs;
       const row: CustomRow = {};
       const tp: Record<string, unknown> = {};
       let first: { operation: string } | undefined;
@@ -104,7 +110,7 @@ function columnsMapper(columns: readonly CompiledColumn[], keepUnmapped: boolean
         if (v !== null && col.nullIf.size > 0 && (typeof v === "string" || typeof v === "number") && col.nullIf.has(String(v))) v = null;
         let failed: string | undefined;
         try {
-          for (const t of col.transforms) if (v !== null) v = t(v);
+          for (const t of col.transforms) if (v !== null) v = t(v, referenceMs);
         } catch (err) {
           failed = `transform:${col.name}`;
           problems.push(`column ${col.name}: ${(err as Error).message}`);
@@ -116,7 +122,7 @@ function columnsMapper(columns: readonly CompiledColumn[], keepUnmapped: boolean
         }
         if (failed === undefined && v !== null) {
           try {
-            v = convert(col, v);
+            v = convert(col, v, referenceMs);
           } catch (err) {
             failed = `type:${col.name}`;
             problems.push(`column ${col.name} (${col.type}): ${(err as Error).message}`);
@@ -148,7 +154,7 @@ function lookup(item: Record<string, unknown>, path: readonly string[]): unknown
 
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, t: true, f: false, yes: true, no: false, y: true, n: false, "1": true, "0": false };
 
-function convert(col: CompiledColumn, v: unknown): unknown {
+function convert(col: CompiledColumn, v: unknown, referenceMs: number): unknown {
   switch (col.type) {
     case "string":
       return asText(v);
@@ -173,7 +179,7 @@ function convert(col: CompiledColumn, v: unknown): unknown {
       return b;
     }
     case "timestamp":
-      return col.parseTime!(v);
+      return col.parseTime!(v, referenceMs);
     case "json":
       if (typeof v !== "string") return v;
       try {
