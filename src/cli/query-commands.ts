@@ -167,10 +167,14 @@ export function reportConversion(r: ConversionReport, code: number, json: boolea
   return code;
 }
 
-async function runConvert(flags: { out: string; chunksPerUnit?: number; compact: boolean; output: "text" | "json" }): Promise<number> {
+async function runConvert(flags: { out: string; chunksPerUnit?: number; compact: boolean; retryRejected?: boolean; output: "text" | "json" }): Promise<number> {
   const dir = resolve(flags.out);
-  const { createConverter } = await loadConvert();
+  const { createConverter, requeueRejected } = await loadConvert();
   const json = flags.output === "json";
+  if (flags.retryRejected) {
+    const requeued = requeueRejected(dir);
+    if (!json) process.stdout.write(`  trying again the rejected rows of ${requeued.length} units, with the tables' current schemas\n`);
+  }
   const converter = await createConverter({
     dir,
     ...(flags.chunksPerUnit ? { chunksPerUnit: flags.chunksPerUnit } : {}),
@@ -294,8 +298,9 @@ export function addQueryCommands(program: Command): void {
     .option("--out <dir>", "the data folder", ".")
     .option("--chunks-per-unit <n>", "chunks converted together into one set of files (default 8)", parsePositive)
     .option("--no-compact", "do not merge small files afterwards")
+    .option("--retry-rejected", "convert the rows kept in DIR/rejected/ again, with the tables' current schemas (those refused again stay there)")
     .addOption(new Option("--output <format>", "text or json").choices(["text", "json"]).default("text"))
-    .action(async (flags: { out: string; chunksPerUnit?: number; compact: boolean; output: "text" | "json" }) => {
+    .action(async (flags: { out: string; chunksPerUnit?: number; compact: boolean; retryRejected?: boolean; output: "text" | "json" }) => {
       process.exitCode = await runConvert(flags);
     });
 }

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { Code, TailkitError } from "../errors/index.js";
 import type { JSONSchema } from "../schema/index.js";
@@ -127,6 +127,51 @@ export function recoverDataDir(dir: string, log: ConversionLog): { parquet: numb
   unlinkDurable(staleRejected);
   unlinkDurable(done);
   return { parquet: orphans.length, rejected: staleRejected.length, chunks: done.length };
+}
+
+/** The chunk a unit's rejected rows go back into for another try: `retry_<unit>-1.jsonl`. */
+function retryChunkName(unit: string): string {
+  return `retry_${unit.replace(/[^A-Za-z0-9_.]/g, "_")}-1.jsonl`;
+}
+
+/**
+ * Puts the rows kept in `rejected/` back into chunks, for a conversion with the table's current schema (after a
+ * plugin's schema or the data's producer was fixed): each `rejected/<unit>.jsonl` becomes the chunk
+ * `retry_<unit>-1.jsonl` (written to a temp file, fsynced, renamed), then the rejected file is deleted. A crash in
+ * between leaves both: the next call finds the chunk (or the log's record of it) and only deletes the rejected file,
+ * so each row is tried once. Rows refused again land in `rejected/` under the retry's unit. Returns the chunks made.
+ */
+export function requeueRejected(dataDir: string): string[] {
+  const dir = resolve(dataDir);
+  const log = ConversionLog.open(dir);
+  try {
+    recoverDataDir(dir, log);
+    const converted = log.convertedChunks();
+    const made: string[] = [];
+    for (const file of walkFiles(join(dir, REJECTED_DIR))
+      .filter((f) => f.endsWith(".jsonl"))
+      .sort()) {
+      const chunk = join(dir, retryChunkName(basename(file, ".jsonl")));
+      if (!converted.has(basename(chunk)) && !existsSync(chunk)) {
+        const lines: string[] = [];
+        for (const line of readFileSync(file, "utf8").split("\n")) {
+          if (line === "") continue;
+          const kept = JSON.parse(line) as { row?: unknown; text?: string };
+          // A row goes back as it was in its chunk; a line that was not JSON goes back as its text, refused again.
+          lines.push(kept.row !== undefined ? JSON.stringify(kept.row) : (kept.text ?? ""));
+        }
+        const tmp = join(stagingDir(dir), `${basename(chunk)}.tmp`);
+        mkdirSync(stagingDir(dir), { recursive: true });
+        writeFileSync(tmp, lines.length ? `${lines.join("\n")}\n` : "");
+        moveDurable(dir, tmp, chunk);
+        made.push(chunk);
+      }
+      unlinkDurable([file]);
+    }
+    return made;
+  } finally {
+    log.close();
+  }
 }
 
 function firstLine(path: string): string {

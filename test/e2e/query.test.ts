@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parquetIds, parquetQuery } from "../query/helpers.js";
 import { CLI, ROOT, cloudTrailRecords, listFiles, readChunks, runCli, tempDir, vpcFlowLines } from "./helpers.js";
@@ -278,6 +278,18 @@ describe("rows that break the schema", () => {
       ["readOnly", refusedIds[2]],
     ]);
     expect(seen[2]!.message).toContain("readOnly");
+
+    // Tried again with the same schema, they are refused again, once each, and nothing else changes.
+    const retry = await runCli(["convert", "--out", out, "--retry-rejected", "--output", "json"]);
+    expect(retry.code, retry.stderr).toBe(3);
+    const again = JSON.parse(retry.stdout) as CollectSummary;
+    expect(again.conversion.rowErrors).toEqual({ eventTime: 1, eventSource: 1, readOnly: 1 });
+    expect(again.conversion.rejected.map((f) => basename(f))).toEqual([
+      `retry_${chunks[0]!.name.replace(/\.jsonl$/, "").replace(/[^A-Za-z0-9_.]/g, "_")}-1.jsonl`,
+    ]);
+    expect(await parquetIds(out)).toEqual(kept);
+    const q2 = await runCli(["query", "--out", out, "--output", "json", "select count(*)::INTEGER as n from tailkit_rejected"]);
+    expect(JSON.parse(q2.stdout)).toEqual([{ n: 3 }]);
   });
 });
 

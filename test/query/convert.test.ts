@@ -1,9 +1,9 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { compactDataDir } from "../../src/query/compact.js";
 import { ConversionLog } from "../../src/query/conversion-log.js";
-import { createConverter, recoverDataDir, stagingDir } from "../../src/query/convert.js";
+import { createConverter, recoverDataDir, requeueRejected, stagingDir } from "../../src/query/convert.js";
 import { listFiles, tempDir } from "../e2e/helpers.js";
 import { parquetIds, parquetQuery } from "./helpers.js";
 
@@ -172,6 +172,41 @@ describe("converter", () => {
     // The refused rows do not change how the rest is typed: the undeclared extra_count stays the BIGINT inferred.
     const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
     expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ n: "BIGINT", extra_count: "BIGINT" });
+  });
+});
+
+describe("converter: rejected rows tried again", () => {
+  it("converts them with the table's new schema, once each, also when a crash left the rejected file behind", async () => {
+    const dir = scratch();
+    const ids = writeChunk(dir, "e", 1, 10, (row, i) => (i === 2 || i === 7 ? { ...row, n: `n${i}` } : row));
+    const first = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    first.addLeftovers();
+    expect((await first.drain()).rows).toBe(8);
+    await first.close();
+    const rejectedFile = join(dir, "rejected", "e-1.jsonl");
+    const keptText = readFileSync(rejectedFile, "utf8");
+    expect(await parquetIds(dir)).toEqual(ids.filter((_, i) => i !== 2 && i !== 7).sort());
+
+    // The producer's schema now takes text in n (say, a plugin upgrade): the kept rows go back into a chunk.
+    const wider = { ...SCHEMA, required: [], properties: { ...SCHEMA.properties, n: {} } };
+    const made = requeueRejected(dir);
+    expect(made.map((p) => basename(p))).toEqual(["retry_e_1-1.jsonl"]);
+    expect(readdirSync(join(dir, "rejected"))).toEqual([]);
+    // A crash after the chunk was made but before the rejected file was deleted: the file is back, and is only deleted.
+    writeFileSync(rejectedFile, keptText);
+    expect(requeueRejected(dir)).toEqual([]);
+    expect(readdirSync(join(dir, "rejected"))).toEqual([]);
+
+    const second = await createConverter({ dir, schemas: { t1: wider } });
+    second.addLeftovers();
+    const s = await second.drain();
+    await second.close();
+    expect(s).toMatchObject({ chunks: 1, rows: 2, rowErrors: {}, rejected: [], failed: [] });
+    // A crash after the retry was converted, with the rejected file still there: nothing is tried twice.
+    writeFileSync(rejectedFile, keptText);
+    expect(requeueRejected(dir)).toEqual([]);
+    expect(await parquetIds(dir)).toEqual([...ids].sort());
+    expect(chunksIn(dir)).toEqual([]);
   });
 });
 
