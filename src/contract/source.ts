@@ -163,8 +163,10 @@ export interface RowSource<Item = unknown> {
   /**
    * Yields pages of items from `cursor` on (undefined: the first collection; read from ctx.from, or from the start);
    * ends when there is nothing more to read now. Must honour ctx.signal. Pages read again from the same cursor must
-   * hold the same items in the same order, up to the last page read before: a collection killed midway then resumes
-   * from the saved cursor and drops the rows it wrote already, by their position in the stream.
+   * hold, for each stream, the same items in the same order, up to the last page read before: a collection killed
+   * midway then resumes from the saved cursor and drops the rows it wrote already, by their position in their stream.
+   * How the pages of different streams interleave may change from one read to the next (positions are per stream);
+   * a page's cursor must then cover, for every stream, only items of pages given before it or with it.
    */
   read(cursor: unknown, ctx: RowSourceContext): AsyncIterable<RowPage<Item>>;
   /** Releases connections, servers and handles. */

@@ -125,6 +125,15 @@ export function vpcFlowLines(dir: string): string[] {
   return out;
 }
 
+/** SIGKILLs a process, if it is still there. */
+export function sigkill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 /** The first child process of pid, or undefined while it has none (Linux /proc). */
 export function childOf(pid: number): number | undefined {
   for (const d of readdirSync("/proc")) {

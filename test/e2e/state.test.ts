@@ -6,7 +6,7 @@ import { generate, mulberry32 } from "../../bench/gen/generate.mjs";
 import { launchPlugin } from "../../src/host/index.js";
 import { CollectionState, defaultStatePath, parseStateLocation, type ClaimHolder } from "../../src/state/index.js";
 import { openAsync, t as types } from "../../src/storage/index.js";
-import { AWS_PLUGIN, CLI, cloudTrailRecords, listFiles, readChunks, runCli, tempDir, type RunResult } from "./helpers.js";
+import { AWS_PLUGIN, CLI, cloudTrailRecords, sigkill as kill, listFiles, readChunks, runCli, tempDir, type RunResult } from "./helpers.js";
 
 function childPids(parent: number): number[] {
   const out: number[] = [];
@@ -21,14 +21,6 @@ function childPids(parent: number): number[] {
     }
   }
   return out;
-}
-
-function kill(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
 }
 
 const cleanups: (() => void)[] = [];

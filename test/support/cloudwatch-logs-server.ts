@@ -4,8 +4,9 @@ import type { AddressInfo } from "node:net";
 
 // A CloudWatch Logs of the tests' own, on 127.0.0.1: the documented JSON protocol (POST /, X-Amz-Target
 // Logs_20140328.<Operation>, application/x-amz-json-1.1), enough of DescribeLogGroups, DescribeLogStreams,
-// FilterLogEvents and GetLogEvents for the real client, with nextToken paging and errors on command. Requests are not
-// signed-checked: the client signs them with the tests' dummy credentials.
+// FilterLogEvents and GetLogEvents for the real client, with nextToken paging, errors on command and a delay per
+// request (latencyMs; what is in flight is counted). Requests are not signed-checked: the client signs them with the
+// tests' dummy credentials.
 
 /** One stored event. */
 export interface StoredEvent {
@@ -34,9 +35,13 @@ export interface FakeCloudWatchLogsOptions {
   eventsPerPage?: number;
   /** Streams or groups a Describe response holds at most. Default 2. */
   namesPerPage?: number;
+  /** How long each request waits before it is answered, in ms, as a far endpoint would make it. Default 0. */
+  latencyMs?: Latency;
 }
 
 type Body = Record<string, unknown>;
+/** A delay in ms for every request, or one by operation. */
+export type Latency = number | ((operation: string) => number);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
 const token = (key: unknown): string => Buffer.from(JSON.stringify(key)).toString("base64url");
@@ -50,6 +55,13 @@ export class FakeCloudWatchLogs {
   inject: ((operation: string, body: Body) => Injected) | undefined;
   /** Called before each request is answered (after inject let it through): may change the data. */
   onRequest: ((operation: string, body: Body) => void) | undefined;
+  /** How long each request waits before it is answered, in ms (see FakeCloudWatchLogsOptions). */
+  latencyMs: Latency;
+  /** Requests received and not yet answered or dropped, now and at the most so far, by operation. */
+  readonly inFlight = new Map<string, number>();
+  readonly maxInFlight = new Map<string, number>();
+  /** Requests the client gave up on (it closed the connection) before they were answered. */
+  dropped = 0;
   private seq = 0;
   private readonly eventsPerPage: number;
   private readonly namesPerPage: number;
@@ -60,6 +72,7 @@ export class FakeCloudWatchLogs {
   ) {
     this.eventsPerPage = options.eventsPerPage ?? 5;
     this.namesPerPage = options.namesPerPage ?? 2;
+    this.latencyMs = options.latencyMs ?? 0;
   }
 
   /** Starts a server on 127.0.0.1 and a free port. */
@@ -118,6 +131,14 @@ export class FakeCloudWatchLogs {
     const target = String(req.headers["x-amz-target"] ?? "");
     const operation = target.startsWith("Logs_20140328.") ? target.slice("Logs_20140328.".length) : target;
     const body = (chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {}) as Body;
+    this.inFlight.set(operation, (this.inFlight.get(operation) ?? 0) + 1);
+    this.maxInFlight.set(operation, Math.max(this.maxInFlight.get(operation) ?? 0, this.inFlight.get(operation)!));
+    const gone = await this.delay(operation, res);
+    this.inFlight.set(operation, this.inFlight.get(operation)! - 1);
+    if (gone) {
+      this.dropped++;
+      return;
+    }
     const send = (status: number, payload: unknown) => {
       this.requests.push({ operation, body, status });
       res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": `req-${this.requests.length}` });
@@ -129,6 +150,23 @@ export class FakeCloudWatchLogs {
     const answer = this.answer(operation, body);
     if ("error" in answer) return send(400, { __type: answer.error, message: answer.message });
     send(200, answer.ok);
+  }
+
+  /** Waits latencyMs; true when the client closed the connection meanwhile. */
+  private delay(operation: string, res: ServerResponse): Promise<boolean> {
+    const ms = typeof this.latencyMs === "function" ? this.latencyMs(operation) : this.latencyMs;
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onClose = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        res.off("close", onClose);
+        resolve(false);
+      }, ms);
+      res.once("close", onClose);
+    });
   }
 
   private answer(operation: string, body: Body): { ok: unknown } | { error: string; message: string } {

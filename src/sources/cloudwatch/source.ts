@@ -3,7 +3,7 @@ import type { CloudWatchLogsClient, FilteredLogEvent } from "@aws-sdk/client-clo
 import type { JSONSchema } from "../../contract/schema.js";
 import type { ArtifactInfo, RowSourceContext, RowSourceFactory } from "../../contract/source.js";
 import { Code, invalidArgument, TailkitError } from "../../errors/index.js";
-import { ApiRowSourceBase } from "../api/api-source-base.js";
+import { ApiRowSourceBase, DEFAULT_API_CONCURRENCY, MAX_API_CONCURRENCY, validateConcurrency } from "../api/api-source-base.js";
 import type { ApiStream, StreamPage } from "../api/types.js";
 import { advanceCursor, compareKeys, type EventKey, type LogStreamCursor } from "./cursor.js";
 import { CLOUDWATCH_LOG_GROUP, type CloudWatchLogEvent, type CloudWatchLogsSourceConfig, type CloudWatchLogsSourceOptions } from "./types.js";
@@ -36,6 +36,13 @@ const configSchema: JSONSchema = {
       type: "integer",
       minimum: 0,
       description: "seconds before the newest event collected that the next collection reads again, for events ingested late; default 300",
+    },
+    max_concurrency: {
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_API_CONCURRENCY,
+      default: DEFAULT_API_CONCURRENCY,
+      description: `log streams read at once (each stream's events stay in order); default ${DEFAULT_API_CONCURRENCY}`,
     },
   },
 };
@@ -78,7 +85,7 @@ export class CloudWatchLogsSource extends ApiRowSourceBase<CloudWatchLogEvent, L
     private readonly config: CloudWatchLogsSourceConfig,
     private readonly options: CloudWatchLogsSourceOptions = {},
   ) {
-    super(options.retry);
+    super(options.retry, validateConcurrency(config.max_concurrency, "max_concurrency"));
     this.group = config.log_group_name;
     // Two groups in one partition keep their own cursors.
     this.cursorKey = config.log_group_name;
@@ -284,6 +291,7 @@ export class CloudWatchLogsSource extends ApiRowSourceBase<CloudWatchLogEvent, L
 
 /** Checks what the JSON Schema cannot say; throws INVALID_ARGUMENT naming the field. */
 export function validateCloudWatchLogsConfig(config: CloudWatchLogsSourceConfig): void {
+  validateConcurrency(config.max_concurrency, "max_concurrency");
   if (config.access_key !== undefined && config.secret_key === undefined) throw invalidArgument("secret_key", "is required with access_key");
   if (config.secret_key !== undefined && config.access_key === undefined) throw invalidArgument("access_key", "is required with secret_key");
   if (config.session_token !== undefined && config.access_key === undefined) throw invalidArgument("session_token", "needs access_key and secret_key");

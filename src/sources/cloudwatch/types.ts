@@ -23,6 +23,11 @@ export interface CloudWatchLogsSourceConfig {
   session_token?: string;
   /** Seconds before the newest event collected that the next collection reads again, for events ingested late. Default 300. */
   ingestion_lag?: number;
+  /**
+   * Streams read at once, 1 to 32. Default 4: a group of many streams costs a round trip per stream and page, and the
+   * account's FilterLogEvents quota is shared by every reader of the region (past it, calls are throttled and retried).
+   */
+  max_concurrency?: number;
 }
 
 /** Options of the factory, for tests and embedders (not part of the user's config). */

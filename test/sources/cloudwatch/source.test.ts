@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { scratchDirs } from "../../e2e/helpers.js";
 import { THROTTLED } from "../../support/cloudwatch-logs-server.js";
+import { createCloudWatchLogsSourceFactory } from "../../../src/index.js";
 import { collect, errors, fakeServer, sorted } from "./helpers.js";
 
 const scratch = scratchDirs();
@@ -20,9 +21,13 @@ describe("the aws_cloudwatch_log_group source", () => {
       ...fake.put("app", "web-2", burst("web-2", T, 13, 13)),
       ...fake.put("app", "worker-1", burst("worker-1", T + 500, 22, 3)),
     ];
-    // Two requests in three are refused, all through the run.
-    let n = 0;
-    fake.inject = () => (++n % 3 === 0 ? undefined : THROTTLED);
+    // Each call is refused twice, then answered, however the calls of the streams read at once interleave.
+    const seen = new Map<string, number>();
+    fake.inject = (op, body) => {
+      const key = op + JSON.stringify(body);
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      return seen.get(key)! % 3 === 0 ? undefined : THROTTLED;
+    };
 
     const run = await collect(fake, scratch(), { log_group_name: "app" });
 
@@ -100,24 +105,49 @@ describe("the aws_cloudwatch_log_group source", () => {
     expect(new Set(all.map((r) => r["tp_id"])).size).toBe(ids.length);
   });
 
-  it("reports a stream deleted while the group is read, and collects the others", async () => {
+  it("reports a stream deleted midway while others are read at once, and collects the others", async () => {
     const fake = server();
-    const kept = [...fake.put("app", "a", burst("a", T, 6, 1)), ...fake.put("app", "c", burst("c", T, 6, 1))];
-    fake.put("app", "b", burst("b", T, 6, 1));
-    // Listed with a (two streams a page), deleted while a is read.
+    fake.latencyMs = 5;
+    const kept = [...fake.put("app", "a", burst("a", T, 12, 1)), ...fake.put("app", "c", burst("c", T, 12, 1))];
+    const b = fake.put("app", "b", burst("b", T, 12, 1));
+    // Gone when its second page is asked for, a and c being read meanwhile.
     fake.onRequest = (op, body) => {
-      if (op === "FilterLogEvents" && (body["logStreamNames"] as string[])[0] === "a") fake.deleteStream("app", "b");
+      if (op === "FilterLogEvents" && (body["logStreamNames"] as string[])[0] === "b" && body["nextToken"] !== undefined) fake.deleteStream("app", "b");
     };
 
-    const run = await collect(fake, scratch(), { log_group_name: "app" });
+    const run = await collect(fake, scratch(), { log_group_name: "app", max_concurrency: 3 });
 
     expect(run.complete.error).toBeUndefined();
-    expect(sorted(run.rows.map((r) => r["eventId"]))).toEqual(sorted(kept));
+    const ofB = run.rows.filter((r) => r["stream"] === "b").map((r) => r["eventId"]);
+    expect(ofB).toEqual(b.slice(0, ofB.length));
+    expect(ofB.length).toBeLessThan(b.length);
+    expect(sorted(run.rows.filter((r) => r["stream"] !== "b").map((r) => r["eventId"]))).toEqual(sorted(kept));
     const reported = errors(run.events).filter((e) => e.artifact === "app/b");
     expect(reported).toHaveLength(1);
     expect(reported[0]).toMatchObject({ operation: "read" });
     expect(reported[0]!.message).toContain("log stream cloudwatch://us-east-1/app/b: gone while it was read (FilterLogEvents: ResourceNotFoundException");
     expect(run.complete.status.artifactsFailed).toBe(1);
+  });
+
+  it("reads up to max_concurrency streams at once, never more, each event once", async () => {
+    const fake = server();
+    fake.latencyMs = 10;
+    const ids = Array.from({ length: 10 }, (_, i) => fake.put("app", `s-${i}`, burst(`s-${i}`, T, 12, 2))).flat();
+
+    const run = await collect(fake, scratch(), { log_group_name: "app", max_concurrency: 3 });
+
+    expect(run.complete.error).toBeUndefined();
+    expect(sorted(run.rows.map((r) => r["eventId"]))).toEqual(sorted(ids));
+    expect(fake.maxInFlight.get("FilterLogEvents")).toBeLessThanOrEqual(3);
+    expect(fake.maxInFlight.get("FilterLogEvents")).toBeGreaterThan(1);
+  });
+
+  it("refuses a max_concurrency out of range, naming the field", async () => {
+    const fake = server();
+    await expect(collect(fake, scratch(), { log_group_name: "app", max_concurrency: 0 })).rejects.toThrow(/source\.config\.max_concurrency/);
+    expect(() => createCloudWatchLogsSourceFactory().create({ log_group_name: "app", max_concurrency: 33 })).toThrow(
+      /^max_concurrency: must be a whole number from 1 to 32, not 33$/,
+    );
   });
 
   it("fails with an error naming log_group_name when the group does not exist", async () => {
