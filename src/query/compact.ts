@@ -4,7 +4,7 @@ import { join, posix, resolve } from "node:path";
 import { ConversionLog } from "./conversion-log.js";
 import { recoverDataDir, stagingDir } from "./convert.js";
 import { fileSize, moveDurable, unlinkDurable } from "./durable.js";
-import { openDuckDB, PARQUET_ROW_GROUP_ROWS, type DuckDB, type DuckDBLimits } from "./duckdb.js";
+import { openDuckDB, PARQUET_ROW_GROUP_ROWS, parquetCompression, type DuckDB, type DuckDBLimits } from "./duckdb.js";
 import { sqlString } from "./schema.js";
 
 /** Options of compactDataDir. */
@@ -65,7 +65,7 @@ export async function compactDataDir(options: CompactOptions): Promise<CompactSu
       try {
         // The partition columns live in the path, not in the files: read without them and write without them.
         res = await db.connection.runAndReadAll(
-          `COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)) TO ${sqlString(staged)} (FORMAT parquet, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`,
+          `COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)) TO ${sqlString(staged)} (FORMAT parquet, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS}, COMPRESSION ${parquetCompression()})`,
         );
       } catch (err) {
         // One partition's files that cannot be merged (their column types conflict) stay as they are.

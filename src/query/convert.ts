@@ -4,7 +4,7 @@ import { Code, TailkitError } from "../errors/index.js";
 import type { JSONSchema } from "../schema/index.js";
 import { ConversionLog, REJECTED_DIR, TAILKIT_DIR, type LiveFile } from "./conversion-log.js";
 import { fileSize, moveDurable, removeTree, unlinkDurable, walkFiles } from "./durable.js";
-import { openDuckDB, PARQUET_ROW_GROUP_ROWS, type DuckDB, type DuckDBLimits } from "./duckdb.js";
+import { conversionCompression, openDuckDB, PARQUET_ROW_GROUP_ROWS, parquetCompression, type DuckDB, type DuckDBLimits } from "./duckdb.js";
 import {
   columnsFromSchema,
   PARTITION_COLUMNS,
@@ -207,6 +207,8 @@ function emptySummary(): ConversionSummary {
 /** Creates a converter for a data folder; it recovers the folder first (see recoverDataDir). */
 export async function createConverter(options: ConverterOptions): Promise<Converter> {
   const dir = resolve(options.dir);
+  // A bad codec fails here, naming the variable, not at each unit.
+  parquetCompression();
   const log = ConversionLog.open(dir);
   const schemas = new Map(Object.entries(options.schemas ?? {}));
   for (const [t, s] of schemas) log.saveSchema(t, s);
@@ -308,7 +310,7 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     const out = join(stagingDir(dir), unit);
     const res = await db!.connection.runAndReadAll(
       `COPY (SELECT ${select.join(", ")} FROM read_json(${list}, format = 'newline_delimited', columns = {${types.join(", ")}}) ${guard}) TO ${sqlString(out)} ` +
-        `(FORMAT parquet, PARTITION_BY (${PARTITION_COLUMNS.join(", ")}), FILENAME_PATTERN ${sqlString(`${unit}_{i}`)}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)`,
+        `(FORMAT parquet, PARTITION_BY (${PARTITION_COLUMNS.join(", ")}), FILENAME_PATTERN ${sqlString(`${unit}_{i}`)}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS}, ${conversionCompression()}, OVERWRITE_OR_IGNORE true)`,
     );
     return Number((res.getRows()[0] as unknown[] | undefined)?.[0] ?? 0);
   }

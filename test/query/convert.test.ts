@@ -103,6 +103,23 @@ describe("converter", () => {
     });
   });
 
+  it("writes zstd-compressed Parquet, or the codec TAILKIT_PARQUET_COMPRESSION names, and refuses an unknown one", async () => {
+    const dir = scratch();
+    writeChunk(dir, "e", 1, 10);
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    conv.addLeftovers();
+    await conv.drain();
+    await conv.close();
+    const codecs = await parquetQuery(dir, `SELECT DISTINCT compression FROM parquet_metadata('${dir}/tp_table=*/**/*.parquet')`);
+    expect(codecs).toEqual([{ compression: "ZSTD" }]);
+    process.env["TAILKIT_PARQUET_COMPRESSION"] = "zip";
+    try {
+      await expect(createConverter({ dir })).rejects.toThrow(/TAILKIT_PARQUET_COMPRESSION: "zip" is not one of zstd, snappy/);
+    } finally {
+      delete process.env["TAILKIT_PARQUET_COMPRESSION"];
+    }
+  });
+
   it("after a crash: removes files the log does not list, deletes chunks it does, clears staging", async () => {
     const dir = scratch();
     const ids = writeChunk(dir, "e", 1, 12);
