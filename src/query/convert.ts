@@ -13,6 +13,7 @@ import {
   storedInferredType,
   strictRead,
   validateRow,
+  zonedType,
   type ColumnSpec,
   type ValueKind,
 } from "./schema.js";
@@ -300,8 +301,10 @@ export async function createConverter(options: ConverterOptions): Promise<Conver
     const select: string[] = [];
     for (const { spec, declared } of read) {
       const strict = (declared ? mode === "fast" : mode !== "untyped") ? strictRead(spec, declared ? "column" : "undeclared column") : undefined;
-      types.push(`${sqlString(spec.name)}: ${sqlString(strict?.read ?? spec.type)}`);
-      select.push(strict?.select ?? sqlIdent(spec.name));
+      // Read as they are, timestamps still go through TIMESTAMPTZ, so that an offset is applied, not dropped.
+      const zoned = strict === undefined && spec.type.includes("TIMESTAMP") ? zonedType(spec.type) : undefined;
+      types.push(`${sqlString(spec.name)}: ${sqlString(strict?.read ?? zoned ?? spec.type)}`);
+      select.push(strict?.select ?? (zoned ? `CAST(${sqlIdent(spec.name)} AS ${spec.type}) AS ${sqlIdent(spec.name)}` : sqlIdent(spec.name)));
     }
     const list = `[${files.map(sqlString).join(", ")}]`;
     const required = columns.filter((c) => c.required).map((c) => `${sqlIdent(c.name)} IS NULL`);

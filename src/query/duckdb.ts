@@ -75,6 +75,8 @@ export async function openDuckDB(limits: DuckDBLimits = {}): Promise<DuckDB> {
     autoinstall_known_extensions: "false",
   });
   const connection = await instance.connect();
+  // TIMESTAMP columns hold UTC: a TIMESTAMPTZ is cast to TIMESTAMP in UTC, not in the host's zone.
+  await connection.run("SET TimeZone = 'UTC'");
   return {
     instance,
     connection,

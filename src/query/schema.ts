@@ -89,9 +89,31 @@ export function columnsFromSchema(rowSchema: JSONSchema | undefined): ColumnSpec
   });
 }
 
-/** The date-time strings a timestamp column takes (as JSON Schema's date-time, with a space allowed for the T). */
-const TIMESTAMP_TEXT = String.raw`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?`;
+/**
+ * The date-time strings a timestamp column takes: RFC 3339's (JSON Schema's date-time), with a space allowed for the
+ * T and the offset optional (UTC then). Seconds are required, as DuckDB's cast requires them; the day's validity in
+ * its month is checked apart (validDate, and DuckDB's cast).
+ */
+const TIMESTAMP_TEXT = String.raw`\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?`;
 const TIMESTAMP_RE = new RegExp(`^${TIMESTAMP_TEXT}$`);
+
+/** Whether the text's yyyy-mm-dd is a day of the calendar (Date.parse takes 2024-02-30 as March 1st). */
+function validDate(text: string): boolean {
+  const y = Number(text.slice(0, 4));
+  const m = Number(text.slice(5, 7));
+  const d = Number(text.slice(8, 10));
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+}
+
+/**
+ * A TIMESTAMP column's type with TIMESTAMPTZ where it says TIMESTAMP (a list's elements and a STRUCT's fields too).
+ * DuckDB's cast to TIMESTAMP drops a time's offset (10:00+05:30 becomes 10:00); to TIMESTAMPTZ it applies it, and
+ * TIMESTAMPTZ to TIMESTAMP then gives the UTC time (the host's DuckDB runs in UTC). So such columns are read as the
+ * TIMESTAMPTZ type and cast to their own.
+ */
+export function zonedType(type: string): string {
+  return type.replace(/(?<!")\bTIMESTAMP\b(?!")/g, "TIMESTAMPTZ");
+}
 /** BIGINT's range, as a JSON number parses to a double. */
 const BIGINT_LIMIT = 2 ** 63;
 
@@ -112,7 +134,10 @@ export function strictRead(c: Pick<ColumnSpec, "name" | "type" | "kind" | "items
   const when = (test: string, value: string) => `CASE WHEN ${id} IS NULL THEN NULL WHEN ${test} THEN ${value} ELSE ${fail} END AS ${id}`;
   switch (c.kind) {
     case "timestamp":
-      return { read: "JSON", select: when(`regexp_full_match(${id}, ${sqlString(`"${TIMESTAMP_TEXT}"`)})`, `CAST(${id}[2:-2] AS TIMESTAMP)`) };
+      return {
+        read: "JSON",
+        select: when(`regexp_full_match(${id}, ${sqlString(`"${TIMESTAMP_TEXT}"`)})`, `CAST(CAST(${id}[2:-2] AS TIMESTAMPTZ) AS TIMESTAMP)`),
+      };
     case "integer":
       return {
         read: "JSON",
@@ -148,7 +173,7 @@ export function strictRead(c: Pick<ColumnSpec, "name" | "type" | "kind" | "items
             read: "JSON",
             select: when(
               `${shape} IN ('["VARCHAR"]', '["NULL"]') AND list_bool_and(list_transform(CAST(${id} AS VARCHAR[]), e -> e IS NULL OR regexp_full_match(e, ${sqlString(TIMESTAMP_TEXT)}))) IS NOT FALSE`,
-              `CAST(${id} AS ${c.type})`,
+              `CAST(CAST(${id} AS ${zonedType(c.type)}) AS ${c.type})`,
             ),
           };
         case "object":
@@ -170,7 +195,7 @@ function kindMatches(kind: ValueKind, v: unknown): boolean {
       // A number, boolean or object in a string column is kept as its JSON text (see strictRead).
       return true;
     case "timestamp":
-      return typeof v === "string" && TIMESTAMP_RE.test(v) && !Number.isNaN(Date.parse(v));
+      return typeof v === "string" && TIMESTAMP_RE.test(v) && validDate(v);
     case "integer":
       return typeof v === "number" && Number.isInteger(v) && v >= -BIGINT_LIMIT && v < BIGINT_LIMIT;
     case "number":

@@ -276,6 +276,45 @@ describe("converter: values DuckDB would cast", () => {
     expect(row).toEqual({ n: 1n, ratio: 0.5, ok: true, at: "2024-03-01 01:02:03", meta: '{"k":1}', counts: [1n, 2n] });
   });
 
+  it("stores a time with an offset as its UTC instant, on the fast path and the careful one alike", async () => {
+    for (const careful of [false, true]) {
+      const dir = scratch();
+      const ids = writeChunk(dir, "e", 1, 4, (row, i) => ({
+        ...row,
+        ...good,
+        at: ["2024-03-01T10:00:00+05:30", "2024-03-01T10:00:00.250-05:00", "2024-03-01 10:00:00Z", "2024-03-01T10:00:00"][i],
+        // A refused row sends the whole unit down the careful path.
+        ...(careful && i === 3 ? { ok: "yes" } : {}),
+      }));
+      const conv = await createConverter({ dir, schemas: { t1: TYPED } });
+      conv.addLeftovers();
+      const s = await conv.drain();
+      await conv.close();
+      expect(s.failed).toEqual([]);
+      const rows = await parquetQuery(dir, `SELECT tp_id, strftime("at", '%Y-%m-%dT%H:%M:%S.%g') AS at FROM t ORDER BY tp_id`);
+      const expected = [
+        { tp_id: ids[0], at: "2024-03-01T04:30:00.000" },
+        { tp_id: ids[1], at: "2024-03-01T15:00:00.250" },
+        { tp_id: ids[2], at: "2024-03-01T10:00:00.000" },
+        { tp_id: ids[3], at: "2024-03-01T10:00:00.000" },
+      ];
+      expect(rows).toEqual(careful ? expected.slice(0, 3) : expected);
+    }
+  });
+
+  it("refuses a time DuckDB cannot read (no seconds, February 30th, 24:00) as a row error, not the unit", async () => {
+    const dir = scratch();
+    const times = ["2024-03-01T10:00Z", "2024-02-30T00:00:00Z", "2024-03-01T24:00:00Z", "2024-03-01T23:59:59Z"];
+    const ids = writeChunk(dir, "e", 1, 4, (row, i) => ({ ...row, ...good, at: times[i] }));
+    const conv = await createConverter({ dir, schemas: { t1: TYPED } });
+    conv.addLeftovers();
+    const s = await conv.drain();
+    await conv.close();
+    expect(s).toMatchObject({ failed: [], rows: 1, rowErrors: { at: 3 } });
+    expect(await parquetIds(dir)).toEqual([ids[3]]);
+    expect(chunksIn(dir)).toEqual([]);
+  });
+
   it("takes 3.0 as an integer, and keeps a number, boolean or object in a string column as its JSON text", async () => {
     const dir = scratch();
     const ids = writeChunk(dir, "e", 1, 4, (row, i) => ({
