@@ -52,41 +52,64 @@ function toText(v: unknown): string | null {
 /**
  * Opens DuckDB over a data folder: each table in the conversion log becomes a view over its live Parquet files
  * (listed from the log, so a file a crash left unrecorded is never read), with the hive partition columns, so that
- * `where tp_date = ...` reads only the files of that date.
+ * `where tp_date = ...` reads only the files of that date. The views follow the log: before each statement they are
+ * made again if conversion or compaction changed the live files since (a prompt left open sees new rows, and a file
+ * compaction replaced is not read), and a statement that still finds a file gone (replaced meanwhile) runs once more.
  */
 export async function openQuerySession(dataDir: string, limits: DuckDBLimits = {}): Promise<QuerySession> {
   const dir = resolve(dataDir);
   if (!existsSync(conversionLogPath(dir))) {
     throw new TailkitError(Code.NotFound, `out: ${dir} holds no converted data (no ${conversionLogPath(dir)}); collect into it first`, { field: "out" });
   }
-  const log = ConversionLog.open(dir);
-  const files = log.files();
-  log.close();
-  const byTable = new Map<string, string[]>();
-  for (const f of files) byTable.set(f.table, [...(byTable.get(f.table) ?? []), join(dir, f.path)]);
   const db: DuckDB = await openDuckDB(limits);
-  for (const [table, paths] of byTable) {
-    await db.connection.run(
-      `CREATE VIEW ${sqlIdent(table)} AS SELECT * FROM read_parquet([${paths.map(sqlString).join(", ")}], ` +
-        `hive_partitioning = true, hive_types = ${HIVE_TYPES}, union_by_name = true)`,
-    );
-  }
-  // Rows conversion refused, kept whole with their errors (src/query/convert.ts): a view too, for finding out why.
-  const rejected = walkFiles(join(dir, REJECTED_DIR)).filter((f) => f.endsWith(".jsonl"));
-  if (rejected.length > 0) {
-    await db.connection.run(
-      `CREATE VIEW ${REJECTED_VIEW} AS SELECT * FROM read_json([${rejected.sort().map(sqlString).join(", ")}], format = 'newline_delimited', ` +
-        `columns = {chunk: 'VARCHAR', line: 'BIGINT', "column": 'VARCHAR', message: 'VARCHAR', "row": 'JSON', text: 'VARCHAR'})`,
-    );
-  }
+  const tables: string[] = [];
+  let seen = "";
+  const refresh = async (): Promise<void> => {
+    const log = ConversionLog.open(dir);
+    const files = log.files();
+    log.close();
+    // Rows conversion refused, kept whole with their errors (src/query/convert.ts): a view too, for finding out why.
+    const rejected = walkFiles(join(dir, REJECTED_DIR))
+      .filter((f) => f.endsWith(".jsonl"))
+      .sort();
+    const state = JSON.stringify([files.map((f) => f.path), rejected]);
+    if (state === seen) return;
+    const byTable = new Map<string, string[]>();
+    for (const f of files) byTable.set(f.table, [...(byTable.get(f.table) ?? []), join(dir, f.path)]);
+    for (const gone of tables.filter((t) => !byTable.has(t) && t !== REJECTED_VIEW)) await db.connection.run(`DROP VIEW IF EXISTS ${sqlIdent(gone)}`);
+    for (const [table, paths] of byTable) {
+      await db.connection.run(
+        `CREATE OR REPLACE VIEW ${sqlIdent(table)} AS SELECT * FROM read_parquet([${paths.map(sqlString).join(", ")}], ` +
+          `hive_partitioning = true, hive_types = ${HIVE_TYPES}, union_by_name = true)`,
+      );
+    }
+    if (rejected.length > 0) {
+      await db.connection.run(
+        `CREATE OR REPLACE VIEW ${REJECTED_VIEW} AS SELECT * FROM read_json([${rejected.map(sqlString).join(", ")}], format = 'newline_delimited', ` +
+          `columns = {chunk: 'VARCHAR', line: 'BIGINT', "column": 'VARCHAR', message: 'VARCHAR', "row": 'JSON', text: 'VARCHAR'})`,
+      );
+    } else await db.connection.run(`DROP VIEW IF EXISTS ${REJECTED_VIEW}`);
+    tables.splice(0, tables.length, ...[...byTable.keys()].sort(), ...(rejected.length > 0 ? [REJECTED_VIEW] : []));
+    seen = state;
+  };
+  await refresh();
+  const bad = (err: unknown) => new TailkitError(Code.InvalidArgument, (err as Error).message, { field: "sql", operation: "query" }, { cause: err });
   return {
-    tables: [...byTable.keys()].sort().concat(rejected.length > 0 ? [REJECTED_VIEW] : []),
+    get tables() {
+      return [...tables];
+    },
     async run(sql) {
+      await refresh();
       let reader;
       try {
         reader = await db.connection.runAndReadAll(sql);
       } catch (err) {
-        throw new TailkitError(Code.InvalidArgument, (err as Error).message, { field: "sql", operation: "query" }, { cause: err });
+        // A file listed a moment ago and replaced since (a compaction that finished between listing and reading).
+        if (!/No files found|No such file/i.test((err as Error).message)) throw bad(err);
+        await refresh();
+        reader = await db.connection.runAndReadAll(sql).catch((again: unknown) => {
+          throw bad(again);
+        });
       }
       const js = reader.getRowsJS();
       return {

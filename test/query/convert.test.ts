@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compactDataDir } from "../../src/query/compact.js";
 import { ConversionLog } from "../../src/query/conversion-log.js";
 import { createConverter, recoverDataDir, requeueRejected, stagingDir } from "../../src/query/convert.js";
+import { openQuerySession } from "../../src/query/query.js";
 import { listFiles, tempDir } from "../e2e/helpers.js";
 import { parquetIds, parquetQuery } from "./helpers.js";
 
@@ -367,6 +368,32 @@ describe("converter: values DuckDB would cast", () => {
     const types = await parquetQuery(dir, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)");
     expect(Object.fromEntries(types.map((r) => [r["column_name"], r["column_type"]]))).toMatchObject({ extra_count: "JSON", extra_flag: "BOOLEAN" });
     expect(await parquetQuery(dir, "SELECT count(*)::INTEGER AS n FROM t WHERE extra_flag")).toEqual([{ n: 6 }]);
+  });
+});
+
+describe("a query session left open", () => {
+  it("sees rows converted after it opened, and reads on after a compaction replaced the files it listed", async () => {
+    const dir = scratch();
+    writeChunk(dir, "e", 1, 10);
+    const conv = await createConverter({ dir, schemas: { t1: SCHEMA } });
+    conv.addLeftovers();
+    await conv.drain();
+    const session = await openQuerySession(dir);
+    try {
+      const count = async () => Number((await session.run("SELECT count(*) FROM t1")).json[0]![0]);
+      expect(await count()).toBe(10);
+      writeChunk(dir, "e", 2, 5);
+      conv.addLeftovers();
+      await conv.drain();
+      await conv.close();
+      expect(await count()).toBe(15);
+      // Every partition's two files are merged into one and the old ones deleted.
+      expect((await compactDataDir({ dir })).filesMerged).toBe(8);
+      expect(await count()).toBe(15);
+      expect(session.tables).toEqual(["t1"]);
+    } finally {
+      session.close();
+    }
   });
 });
 
