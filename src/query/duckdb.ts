@@ -75,8 +75,13 @@ export async function openDuckDB(limits: DuckDBLimits = {}): Promise<DuckDB> {
     autoinstall_known_extensions: "false",
   });
   const connection = await instance.connect();
-  // TIMESTAMP columns hold UTC: a TIMESTAMPTZ is cast to TIMESTAMP in UTC, not in the host's zone.
-  await connection.run("SET TimeZone = 'UTC'");
+  // TIMESTAMP columns hold UTC: a TIMESTAMPTZ is cast to TIMESTAMP in UTC, not in the host's zone. The setting is
+  // ICU's (built into this package's binaries); a DuckDB without ICU has no zones and casts in UTC already.
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+  } catch (err) {
+    if (!/TimeZone/i.test((err as Error).message)) throw err;
+  }
   return {
     instance,
     connection,

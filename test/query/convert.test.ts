@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compactDataDir } from "../../src/query/compact.js";
 import { ConversionLog } from "../../src/query/conversion-log.js";
 import { createConverter, recoverDataDir, requeueRejected, stagingDir } from "../../src/query/convert.js";
+import { openDuckDB } from "../../src/query/duckdb.js";
 import { openQuerySession } from "../../src/query/query.js";
 import { listFiles, tempDir } from "../e2e/helpers.js";
 import { parquetIds, parquetQuery } from "./helpers.js";
@@ -300,6 +301,16 @@ describe("converter: values DuckDB would cast", () => {
         { tp_id: ids[3], at: "2024-03-01T10:00:00.000" },
       ];
       expect(rows).toEqual(careful ? expected.slice(0, 3) : expected);
+    }
+  });
+
+  it("casts in UTC whatever the host's zone: the host's DuckDB runs with TimeZone UTC", async () => {
+    const db = await openDuckDB();
+    try {
+      const r = await db.connection.runAndReadAll("SELECT current_setting('TimeZone'), CAST(TIMESTAMPTZ '2024-03-01 10:00:00+05:30' AS TIMESTAMP)::VARCHAR");
+      expect(r.getRows()[0]).toEqual(["UTC", "2024-03-01 04:30:00"]);
+    } finally {
+      db.close();
     }
   });
 
